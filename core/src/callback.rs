@@ -1,0 +1,367 @@
+//! The one-shot loopback callback listener (RFC 8252 7.3, RFC 6749 4.1.2, RFC 9700 4.7).
+//!
+//! Bound to 127.0.0.1 on the fixed port registered at the vendor. It answers only `GET` on the
+//! callback path with a `Host` of localhost/127.0.0.1 (DNS rebinding), checks `state` on every
+//! answer, ignores stray requests (favicon, probes), tells the browser the tab can be closed,
+//! and stops at the first valid callback, the deadline, or cancel. The listening socket is
+//! owned by [`CallbackListener::wait`], so the port is released whichever way it returns.
+//!
+//! The manual fallback ("paste the address your browser ended on") goes through the same
+//! classification in [`parse_pasted_address`].
+
+use crate::error::{Error, ErrorKind, Result};
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Request, Response, StatusCode};
+use secrecy::SecretString;
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+/// What a valid callback carried: the code, and the extra parameters the provider asks us to
+/// keep (Intuit's `realmId`).
+#[derive(Debug, Clone)]
+pub struct CallbackParams {
+    pub code: SecretString,
+    pub params: BTreeMap<String, String>,
+}
+
+/// How one request to the callback address is judged.
+#[derive(Debug)]
+pub enum Verdict {
+    /// A code with our state: the flow completes.
+    Complete(CallbackParams),
+    /// The admin clicked Deny (`error=access_denied`).
+    Denied,
+    /// Another error from the vendor (`error=invalid_scope`, ...).
+    VendorError { code: String, description: Option<String> },
+    /// A sign-in answer whose `state` is not ours: never completes a flow.
+    ForeignState,
+    /// Not a sign-in answer at all (favicon, wrong path or method, bad Host): ignored.
+    Stray(StatusCode),
+}
+
+/// What the listener expects.
+#[derive(Debug, Clone)]
+pub struct Expectation {
+    pub path: String,
+    pub port: u16,
+    pub state: String,
+    pub keep: Vec<String>,
+}
+
+/// Judge one request. Pure, so every case is a table row in the tests.
+pub fn classify(method: &str, host: Option<&str>, path: &str, query: Option<&str>, exp: &Expectation) -> Verdict {
+    if method != "GET" {
+        return Verdict::Stray(StatusCode::METHOD_NOT_ALLOWED);
+    }
+    let host_ok = host.is_some_and(|h| {
+        let (name, port) = h.rsplit_once(':').map_or((h, None), |(n, p)| (n, Some(p)));
+        matches!(name.to_ascii_lowercase().as_str(), "localhost" | "127.0.0.1")
+            && port.is_none_or(|p| p == exp.port.to_string())
+    });
+    if !host_ok {
+        return Verdict::Stray(StatusCode::MISDIRECTED_REQUEST);
+    }
+    if path != exp.path {
+        return Verdict::Stray(StatusCode::NOT_FOUND);
+    }
+    let mut pairs: BTreeMap<String, String> = BTreeMap::new();
+    for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        // A repeated parameter is ambiguous (parameter pollution): not a valid answer.
+        if pairs.insert(k.to_string(), v.to_string()).is_some() {
+            return Verdict::ForeignState;
+        }
+    }
+    let state = pairs.get("state").map(String::as_str);
+    if let Some(error) = pairs.get("error") {
+        let ours = state.map(|s| constant_time_eq(s, &exp.state));
+        return match ours {
+            Some(false) => Verdict::ForeignState,
+            // A missing state on an error is accepted: some vendors omit it on errors (QuickBooks
+            // Time: UNCONFIRMED), and an error can end a flow but never grant anything.
+            _ if error == "access_denied" => Verdict::Denied,
+            _ => Verdict::VendorError {
+                code: error.chars().take(64).collect(),
+                description: pairs.get("error_description").map(|d| d.chars().take(300).collect()),
+            },
+        };
+    }
+    let Some(code) = pairs.get("code") else {
+        return Verdict::Stray(StatusCode::BAD_REQUEST);
+    };
+    if !state.is_some_and(|s| constant_time_eq(s, &exp.state)) || code.is_empty() {
+        return Verdict::ForeignState;
+    }
+    let params = exp
+        .keep
+        .iter()
+        .filter_map(|k| pairs.get(k).map(|v| (k.clone(), v.clone())))
+        .collect();
+    Verdict::Complete(CallbackParams { code: SecretString::from(code.clone()), params })
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// What a finished wait hands back: success, or the error the checklist shows.
+fn verdict_result(system: &str, v: Verdict) -> Option<Result<CallbackParams>> {
+    match v {
+        Verdict::Complete(p) => Some(Ok(p)),
+        Verdict::Denied => Some(Err(Error::new(
+            ErrorKind::Denied,
+            format!("Access was not allowed in {system} (Deny was clicked). Nothing was changed. To connect, click Connect again and choose Allow."),
+        ))),
+        Verdict::VendorError { code, description } => {
+            let kind = match code.as_str() {
+                "unauthorized_client" | "invalid_client" => ErrorKind::InvalidClient,
+                "invalid_request" | "invalid_scope" | "unsupported_response_type" => ErrorKind::InvalidInput,
+                _ => ErrorKind::ProviderDown,
+            };
+            let detail = format!("error={code}{}", description.map(|d| format!(" error_description={d}")).unwrap_or_default());
+            Some(Err(Error::new(kind, format!("{system} refused the sign-in request ({code}). Check the app's settings at {system}, then connect again."))
+                .with_provider_detail(detail)))
+        }
+        Verdict::ForeignState | Verdict::Stray(_) => None,
+    }
+}
+
+/// Complete a flow from the address the admin's browser ended on (the manual fallback).
+pub fn parse_pasted_address(system: &str, pasted: &str, exp: &Expectation) -> Result<CallbackParams> {
+    let cleaned = crate::sanitize::clean(pasted).value;
+    let url = Url::parse(&cleaned).map_err(|_| {
+        Error::invalid_input(
+            "That is not a web address. Copy the whole address from your browser's address bar (it starts with http) and paste it here.",
+        )
+    })?;
+    let host = url.host_str().map(|h| match url.port() {
+        Some(p) => format!("{h}:{p}"),
+        None => h.to_string(),
+    });
+    let verdict = classify("GET", host.as_deref(), url.path(), url.query(), exp);
+    match verdict {
+        Verdict::ForeignState => Err(Error::invalid_input(
+            "That address is from an earlier or different attempt. Click Connect again and use the address from this attempt.",
+        )),
+        Verdict::Stray(_) => Err(Error::invalid_input(format!(
+            "That address is not the one {system} sends you back to. It should start with http://localhost:{}{} and contain code=.",
+            exp.port, exp.path
+        ))),
+        v => verdict_result(system, v).unwrap_or_else(|| Err(Error::invalid_input("That address cannot be used."))),
+    }
+}
+
+/// A bound callback listener. Dropping it (or finishing [`wait`](Self::wait)) frees the port.
+#[derive(Debug)]
+pub struct CallbackListener {
+    listener: TcpListener,
+    port: u16,
+}
+
+impl CallbackListener {
+    /// Bind 127.0.0.1:`port`. A busy port is explained, with the program holding it when the
+    /// platform tells us.
+    pub async fn bind(port: u16) -> Result<CallbackListener> {
+        match TcpListener::bind(("127.0.0.1", port)).await {
+            Ok(listener) => {
+                let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
+                Ok(CallbackListener { listener, port })
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                let holder = crate::port::holder(port)
+                    .map(|p| format!(" ({p} is using it)"))
+                    .unwrap_or_default();
+                Err(Error::new(
+                    ErrorKind::PortInUse,
+                    format!(
+                        "Patchbay needs port {port} on this computer to receive the answer, but another program is using it{holder}. \
+                         Close that program (or another Patchbay window that is waiting), then try again. \
+                         You can also finish by pasting the address your browser ends on."
+                    ),
+                )
+                .with_source(e))
+            }
+            Err(e) => Err(Error::new(
+                ErrorKind::PortInUse,
+                format!("Patchbay could not listen on port {port} on this computer. Try again, or finish by pasting the address your browser ends on."),
+            )
+            .with_source(e)),
+        }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serve until the first valid callback, a pasted address, cancel, or `deadline`.
+    pub async fn wait(
+        self,
+        system: &str,
+        exp: Expectation,
+        deadline: Duration,
+        cancel: CancellationToken,
+        mut pasted: mpsc::Receiver<CallbackParams>,
+    ) -> Result<CallbackParams> {
+        let (tx, mut rx) = mpsc::channel::<Result<CallbackParams>>(4);
+        let exp = Arc::new(exp);
+        let system: Arc<str> = Arc::from(system);
+        let timer = tokio::time::sleep(deadline);
+        tokio::pin!(timer);
+        let mut pasted_open = true;
+        // Connection tasks stop with the listener: a slow or idle client cannot keep a task alive.
+        let stop = CancellationToken::new();
+        let _stop_guard = stop.clone().drop_guard();
+        loop {
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return Err(Error::cancelled()),
+                Some(result) = rx.recv() => return result,
+                p = pasted.recv(), if pasted_open => match p {
+                    Some(p) => return Ok(p),
+                    None => pasted_open = false,
+                },
+                _ = &mut timer => return Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("No answer came back from {system} within {}. If the browser did not open, use \"Copy the link\"; if it shows an error, compare the redirect URL; then connect again.",
+                        crate::error::human_duration(deadline.as_secs())),
+                )),
+                accepted = self.listener.accept() => {
+                    let Ok((stream, _peer)) = accepted else { continue };
+                    let tx = tx.clone();
+                    let exp = exp.clone();
+                    let system = system.clone();
+                    let stop = stop.clone();
+                    tokio::spawn(async move {
+                        let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                            let tx = tx.clone();
+                            let exp = exp.clone();
+                            let system = system.clone();
+                            async move { Ok::<_, Infallible>(respond(&system, &req, &exp, &tx).await) }
+                        });
+                        let conn = hyper::server::conn::http1::Builder::new()
+                            .timer(hyper_util::rt::TokioTimer::new())
+                            .header_read_timeout(Duration::from_secs(10))
+                            .max_buf_size(16 * 1024)
+                            .keep_alive(false)
+                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                        tokio::select! {
+                            _ = conn => {}
+                            _ = tokio::time::sleep(Duration::from_secs(20)) => {}
+                            _ = stop.cancelled() => {}
+                        }
+                    });
+                }
+            }
+        }
+    }
+}
+
+async fn respond(
+    system: &str,
+    req: &Request<hyper::body::Incoming>,
+    exp: &Expectation,
+    tx: &mpsc::Sender<Result<CallbackParams>>,
+) -> Response<Full<Bytes>> {
+    let host = req.headers().get(hyper::header::HOST).and_then(|h| h.to_str().ok());
+    let verdict = classify(req.method().as_str(), host, req.uri().path(), req.uri().query(), exp);
+    let (status, title, body) = match &verdict {
+        Verdict::Complete(_) => (StatusCode::OK, "Connected", format!("{system} sent its answer to Patchbay. You can close this tab and return to Patchbay.")),
+        Verdict::Denied => (StatusCode::OK, "Access not allowed", format!("You chose not to allow access in {system}. You can close this tab and return to Patchbay.")),
+        Verdict::VendorError { .. } => (StatusCode::OK, "Not connected", format!("{system} did not allow the connection. You can close this tab; Patchbay shows what to do next.")),
+        Verdict::ForeignState => (StatusCode::BAD_REQUEST, "Not from this attempt", "This answer is not from the current Patchbay attempt and was ignored. Return to Patchbay and click Connect again if needed.".to_string()),
+        Verdict::Stray(code) => (*code, "Not found", "Nothing here.".to_string()),
+    };
+    if let Some(result) = verdict_result(system, verdict) {
+        // The first answer wins; a second valid callback finds the channel closed or full.
+        let _ = tx.try_send(result);
+    }
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} - Patchbay</title></head>\
+         <body style=\"font-family:sans-serif;max-width:40em;margin:4em auto\"><h1>{title}</h1><p>{}</p></body></html>",
+        html_escape(&body)
+    );
+    Response::builder()
+        .status(status)
+        .header("content-type", "text/html; charset=utf-8")
+        .header("cache-control", "no-store")
+        .header("referrer-policy", "no-referrer")
+        .header("connection", "close")
+        .body(Full::new(Bytes::from(html)))
+        .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn exp() -> Expectation {
+        Expectation { path: "/callback".into(), port: 8765, state: "S1".into(), keep: vec!["realmId".into()] }
+    }
+
+    #[test]
+    fn callback_table() {
+        let e = exp();
+        let h = Some("localhost:8765");
+        let cases: Vec<(&str, Option<&str>, &str, Option<&str>, &str)> = vec![
+            ("GET", h, "/callback", Some("code=abc&state=S1&realmId=9341"), "complete"),
+            ("GET", Some("127.0.0.1:8765"), "/callback", Some("code=abc&state=S1"), "complete"),
+            ("GET", h, "/callback", Some("code=abc&state=S2"), "foreign"),
+            ("GET", h, "/callback", Some("code=abc"), "foreign"),
+            ("GET", h, "/callback", Some("code=&state=S1"), "foreign"),
+            ("GET", h, "/callback", Some("code=a&code=b&state=S1"), "foreign"),
+            ("GET", h, "/callback", Some("error=access_denied&state=S1"), "denied"),
+            ("GET", h, "/callback", Some("error=access_denied"), "denied"),
+            ("GET", h, "/callback", Some("error=access_denied&state=evil"), "foreign"),
+            ("GET", h, "/callback", Some("error=invalid_scope&state=S1"), "vendor"),
+            ("GET", h, "/favicon.ico", None, "stray"),
+            ("GET", h, "/callback", None, "stray"),
+            ("POST", h, "/callback", Some("code=abc&state=S1"), "stray"),
+            ("GET", Some("evil.example:8765"), "/callback", Some("code=abc&state=S1"), "stray"),
+            ("GET", Some("localhost:9999"), "/callback", Some("code=abc&state=S1"), "stray"),
+            ("GET", None, "/callback", Some("code=abc&state=S1"), "stray"),
+        ];
+        for (m, host, path, q, want) in cases {
+            let got = match classify(m, host, path, q, &e) {
+                Verdict::Complete(_) => "complete",
+                Verdict::Denied => "denied",
+                Verdict::VendorError { .. } => "vendor",
+                Verdict::ForeignState => "foreign",
+                Verdict::Stray(_) => "stray",
+            };
+            assert_eq!(got, want, "{m} {host:?} {path} {q:?}");
+        }
+    }
+
+    #[test]
+    fn kept_params_come_through() {
+        let Verdict::Complete(p) = classify("GET", Some("localhost:8765"), "/callback", Some("code=abc&state=S1&realmId=9341&other=x"), &exp()) else {
+            panic!("expected complete")
+        };
+        assert_eq!(p.code.expose_secret(), "abc");
+        assert_eq!(p.params.len(), 1);
+        assert_eq!(p.params["realmId"], "9341");
+    }
+
+    #[test]
+    fn pasted_address_is_cleaned_and_checked() {
+        let ok = parse_pasted_address("X", " http://localhost:8765/callback?code=abc&state=S1\n", &exp()).unwrap();
+        assert_eq!(ok.code.expose_secret(), "abc");
+        let denied = parse_pasted_address("X", "http://localhost:8765/callback?error=access_denied&state=S1", &exp()).unwrap_err();
+        assert_eq!(denied.kind(), ErrorKind::Denied);
+        for bad in ["not a url", "http://localhost:8765/callback?code=abc&state=OLD", "https://example.com/other?code=1&state=S1"] {
+            let err = parse_pasted_address("X", bad, &exp()).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad}");
+        }
+    }
+}

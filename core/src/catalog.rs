@@ -1,0 +1,711 @@
+//! The catalog: every system Patchbay can connect, as data.
+//!
+//! The built-in catalog (`core/providers.toml`) is embedded and validated when loaded; an admin
+//! may add systems from their own file in the same format (see the README). Nothing outside
+//! this module knows a provider by name: mechanisms read what they need from a [`ProviderSpec`].
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::sanitize::Format;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::path::Path;
+use url::Url;
+
+const BUILTIN: &str = include_str!("../providers.toml");
+
+/// How a system hands out credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mechanism {
+    /// OAuth 2 authorization code with a loopback redirect (RFC 6749, 7636, 8252).
+    AuthorizationCode,
+    /// A JSON exchange of client id + secret for a bearer token (Aspire's `/Authorization`).
+    TokenExchange,
+}
+
+/// How the client authenticates at the token endpoint (RFC 6749 2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuth {
+    /// `client_id` and `client_secret` in the form body.
+    RequestBody,
+    /// HTTP Basic.
+    Basic,
+}
+
+/// How a revocation request carries the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum RevokeBody {
+    /// RFC 7009: `token=...` form body.
+    #[default]
+    Form,
+    /// Intuit: `{"token": "..."}`.
+    Json,
+}
+
+/// The signals of the core that turn a checklist item ok.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signal {
+    /// Pasted fields are clean and in the known format.
+    FieldsClean,
+    /// The callback port could be bound.
+    PortFree,
+    /// The system browser accepted the URL.
+    BrowserOpened,
+    /// A valid callback with a code arrived (or was pasted).
+    Authorized,
+    /// The vendor issued tokens.
+    TokenIssued,
+    /// The credentials were written to the keychain.
+    Stored,
+    /// The verify call succeeded.
+    Verified,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    version: u32,
+    #[serde(default)]
+    common_checklist: Vec<ChecklistItemSpec>,
+    #[serde(default, rename = "provider")]
+    providers: Vec<ProviderSpec>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSpec {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub formerly: Option<String>,
+    #[serde(default)]
+    pub summary: String,
+    pub mechanism: Mechanism,
+    pub default_environment: String,
+    #[serde(default)]
+    pub guide: String,
+    #[serde(default)]
+    pub before_you_start: Vec<String>,
+    #[serde(default)]
+    pub support: SupportSpec,
+    #[serde(rename = "environment")]
+    pub environments: Vec<EnvironmentSpec>,
+    #[serde(default)]
+    pub oauth: Option<OAuthSpec>,
+    #[serde(default)]
+    pub exchange: Option<ExchangeSpec>,
+    #[serde(rename = "field")]
+    pub fields: Vec<FieldSpec>,
+    pub verify: VerifySpec,
+    #[serde(default, rename = "api_error")]
+    pub api_errors: Vec<ApiErrorRule>,
+    #[serde(rename = "step")]
+    pub steps: Vec<StepSpec>,
+    #[serde(default, rename = "checklist")]
+    pub checklist: Vec<ChecklistItemSpec>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupportSpec {
+    /// The vendor's own help, in the guide's words.
+    #[serde(default)]
+    pub vendor_help: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentSpec {
+    pub id: String,
+    pub label: String,
+    #[serde(default)]
+    pub authorize_url: Option<String>,
+    #[serde(default)]
+    pub token_url: Option<String>,
+    #[serde(default)]
+    pub revoke_url: Option<String>,
+    pub api_base: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthSpec {
+    pub client_auth: ClientAuth,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default = "yes")]
+    pub pkce: bool,
+    #[serde(default)]
+    pub extra_authorize_params: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub keep_callback_params: Vec<String>,
+    #[serde(default = "default_callback_host")]
+    pub callback_host: String,
+    pub callback_port: u16,
+    #[serde(default = "default_callback_path")]
+    pub callback_path: String,
+    #[serde(default)]
+    pub revoke_body: RevokeBody,
+    #[serde(default = "default_margin")]
+    pub refresh_margin_secs: u64,
+    #[serde(default)]
+    pub probe_redirect_mismatch: Vec<String>,
+    #[serde(default)]
+    pub probe_invalid_client: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeSpec {
+    pub token_path: String,
+    pub refresh_path: String,
+    pub client_id_key: String,
+    pub secret_key: String,
+    pub refresh_token_key: String,
+    pub response_token_key: String,
+    pub response_refresh_key: String,
+    #[serde(default)]
+    pub invalid_credentials_statuses: Vec<u16>,
+    #[serde(default = "default_margin")]
+    pub refresh_margin_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    pub id: String,
+    pub label: String,
+    #[serde(default)]
+    pub secret: bool,
+    #[serde(default)]
+    pub pattern: Option<String>,
+    /// The format in plain words, shown when a value does not match.
+    #[serde(default)]
+    pub format: String,
+}
+
+impl FieldSpec {
+    pub fn format(&self) -> Option<Format> {
+        // Patterns are validated when the catalog loads, so this cannot fail afterwards.
+        self.pattern.as_deref().and_then(|p| Format::new(p, &self.format).ok())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifySpec {
+    /// Paths under `api_base`, tried in order; `{name}` is a kept callback parameter.
+    pub paths: Vec<String>,
+    /// Templates over the JSON answer: `{a.b.*.c}` (`*` = first member of an object or array).
+    #[serde(default)]
+    pub who: String,
+    #[serde(default)]
+    pub company: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiErrorRule {
+    pub status: u16,
+    pub kind: ErrorKind,
+}
+
+/// What a step screen offers besides the instructions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum StepAction {
+    #[default]
+    Read,
+    CopyCallback,
+    Fields,
+    Connect,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CopyValue {
+    pub label: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepSpec {
+    pub id: String,
+    pub title: String,
+    pub instructions: Vec<String>,
+    #[serde(default)]
+    pub note: String,
+    #[serde(default)]
+    pub caution: String,
+    #[serde(default)]
+    pub action: StepAction,
+    #[serde(default)]
+    pub fields: Vec<String>,
+    #[serde(default)]
+    pub copy: Vec<CopyValue>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistItemSpec {
+    pub id: String,
+    pub title: String,
+    pub passes_on: Signal,
+    pub fails_on: Vec<ErrorKind>,
+    pub fix: String,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_callback_host() -> String {
+    "localhost".into()
+}
+fn default_callback_path() -> String {
+    "/callback".into()
+}
+fn default_margin() -> u64 {
+    300
+}
+
+impl ProviderSpec {
+    pub fn environment(&self, id: &str) -> Result<&EnvironmentSpec> {
+        self.environments.iter().find(|e| e.id == id).ok_or_else(|| {
+            let known: Vec<&str> = self.environments.iter().map(|e| e.id.as_str()).collect();
+            Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "{} has no \"{id}\" environment. Choose one of: {}.",
+                    self.name,
+                    known.join(", ")
+                ),
+            )
+        })
+    }
+
+    pub fn field(&self, id: &str) -> Option<&FieldSpec> {
+        self.fields.iter().find(|f| f.id == id)
+    }
+
+    /// The callback URL the admin registers at the vendor and the listener accepts.
+    pub fn callback_url(&self) -> Option<String> {
+        self.oauth.as_ref().map(|o| {
+            format!("http://{}:{}{}", o.callback_host, o.callback_port, o.callback_path)
+        })
+    }
+
+    fn validate(&self, common: &[ChecklistItemSpec]) -> Vec<String> {
+        let mut problems = Vec::new();
+        let mut p = |s: String| problems.push(format!("{}: {s}", self.id));
+        if !self.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            || self.id.is_empty()
+        {
+            p("id must be lower-case letters, digits and dashes".into());
+        }
+        if self.name.trim().is_empty() {
+            p("name is empty".into());
+        }
+        if self.environments.is_empty() {
+            p("needs at least one environment".into());
+        }
+        let mut env_ids = HashSet::new();
+        for env in &self.environments {
+            if !env_ids.insert(env.id.as_str()) {
+                p(format!("environment \"{}\" is listed twice", env.id));
+            }
+            let mut urls = vec![("api_base", Some(&env.api_base))];
+            urls.push(("authorize_url", env.authorize_url.as_ref()));
+            urls.push(("token_url", env.token_url.as_ref()));
+            urls.push(("revoke_url", env.revoke_url.as_ref()));
+            for (name, url) in urls {
+                if let Some(u) = url {
+                    if let Err(e) = check_endpoint(u) {
+                        p(format!("environment {} {name}: {e}", env.id));
+                    }
+                }
+            }
+            if self.mechanism == Mechanism::AuthorizationCode
+                && (env.authorize_url.is_none() || env.token_url.is_none())
+            {
+                p(format!("environment {} needs authorize_url and token_url", env.id));
+            }
+        }
+        if !env_ids.contains(self.default_environment.as_str()) {
+            p(format!("default_environment \"{}\" is not listed", self.default_environment));
+        }
+        match (self.mechanism, &self.oauth, &self.exchange) {
+            (Mechanism::AuthorizationCode, Some(o), None) => {
+                if o.callback_port == 0 {
+                    p("callback_port must be a fixed port (the vendor needs the exact URL)".into());
+                }
+                if !matches!(o.callback_host.as_str(), "localhost" | "127.0.0.1") {
+                    p("callback_host must be localhost or 127.0.0.1".into());
+                }
+                if !o.callback_path.starts_with('/') {
+                    p("callback_path must start with /".into());
+                }
+            }
+            (Mechanism::TokenExchange, None, Some(x)) => {
+                for (n, v) in [("token_path", &x.token_path), ("refresh_path", &x.refresh_path)] {
+                    if !v.starts_with('/') {
+                        p(format!("exchange {n} must start with /"));
+                    }
+                }
+            }
+            (Mechanism::AuthorizationCode, _, _) => {
+                p("mechanism authorization_code needs an [provider.oauth] table and no [provider.exchange]".into())
+            }
+            (Mechanism::TokenExchange, _, _) => {
+                p("mechanism token_exchange needs an [provider.exchange] table and no [provider.oauth]".into())
+            }
+        }
+        for needed in ["client_id", "client_secret"] {
+            match self.field(needed) {
+                None => p(format!("needs a field with id \"{needed}\"")),
+                Some(f) if needed == "client_secret" && !f.secret => {
+                    p("the client_secret field must be marked secret = true".into())
+                }
+                _ => {}
+            }
+        }
+        for f in &self.fields {
+            if let Some(pat) = &f.pattern {
+                if let Err(e) = regex::Regex::new(pat) {
+                    p(format!("field {} pattern does not compile: {e}", f.id));
+                }
+                if f.format.trim().is_empty() {
+                    p(format!("field {} has a pattern but no format description", f.id));
+                }
+            }
+        }
+        if self.verify.paths.is_empty() {
+            p("verify needs at least one path".into());
+        }
+        for path in &self.verify.paths {
+            if !path.starts_with('/') {
+                p(format!("verify path {path} must start with /"));
+            }
+        }
+        if self.steps.is_empty() {
+            p("needs at least one step".into());
+        }
+        let mut step_ids = HashSet::new();
+        let mut has_connect = false;
+        let mut fields_asked = HashSet::new();
+        for s in &self.steps {
+            if !step_ids.insert(s.id.as_str()) {
+                p(format!("step \"{}\" is listed twice", s.id));
+            }
+            if s.title.trim().is_empty() || s.instructions.is_empty() {
+                p(format!("step {} needs a title and instructions", s.id));
+            }
+            if s.action == StepAction::Connect {
+                has_connect = true;
+            }
+            if s.action == StepAction::CopyCallback && self.mechanism != Mechanism::AuthorizationCode {
+                p(format!("step {} copies a callback URL but {} has no browser step", s.id, self.id));
+            }
+            for f in &s.fields {
+                if self.field(f).is_none() {
+                    p(format!("step {} asks for unknown field {f}", s.id));
+                }
+                fields_asked.insert(f.as_str());
+            }
+        }
+        if !has_connect {
+            p("needs a step with action = \"connect\"".into());
+        }
+        for f in &self.fields {
+            if !fields_asked.contains(f.id.as_str()) {
+                p(format!("field {} is never asked for in a step", f.id));
+            }
+        }
+        let mut item_ids = HashSet::new();
+        for item in &self.checklist {
+            if !item_ids.insert(item.id.as_str()) {
+                p(format!("checklist item \"{}\" is listed twice", item.id));
+            }
+        }
+        for item in self.checklist.iter().chain(common) {
+            if item.fails_on.is_empty() || item.fix.trim().is_empty() {
+                p(format!("checklist item {} needs fails_on and a fix", item.id));
+            }
+        }
+        problems
+    }
+}
+
+/// `https` is required, except for loopback hosts (local test servers, the emulator).
+pub fn check_endpoint(raw: &str) -> std::result::Result<Url, String> {
+    let url = Url::parse(raw).map_err(|e| format!("\"{raw}\" is not a valid URL ({e})"))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(format!("\"{raw}\" must use https (http is allowed only for 127.0.0.1/localhost)")),
+        other => Err(format!("\"{raw}\" uses unsupported scheme {other}")),
+    }
+}
+
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// All systems Patchbay knows, built-in first, then the admin's own.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    providers: Vec<ProviderSpec>,
+    common: Vec<ChecklistItemSpec>,
+}
+
+impl Catalog {
+    /// The built-in catalog. Its validity is a test, so failing here is a build defect; it is
+    /// still reported as an error rather than a panic.
+    pub fn builtin() -> Result<Catalog> {
+        Catalog::parse(BUILTIN, "the built-in catalog")
+    }
+
+    /// The built-in catalog plus systems from an admin's catalog file.
+    pub fn with_file(path: &Path) -> Result<Catalog> {
+        let mut catalog = Catalog::builtin()?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::new(ErrorKind::Catalog, format!("Could not read the catalog file {}.", path.display()))
+                .with_source(e)
+        })?;
+        let extra = Catalog::parse(&text, &path.display().to_string())?;
+        for p in extra.providers {
+            if catalog.providers.iter().any(|b| b.id == p.id) {
+                return Err(Error::new(
+                    ErrorKind::Catalog,
+                    format!(
+                        "The catalog file {} defines \"{}\", which is already built in. Give it another id.",
+                        path.display(),
+                        p.id
+                    ),
+                ));
+            }
+            catalog.providers.push(p);
+        }
+        Ok(catalog)
+    }
+
+    pub fn parse(text: &str, origin: &str) -> Result<Catalog> {
+        let file: CatalogFile = toml::from_str(text).map_err(|e| {
+            Error::new(ErrorKind::Catalog, format!("{origin} is not a valid catalog: {}", e.message()))
+        })?;
+        if file.version != 1 {
+            return Err(Error::new(
+                ErrorKind::Catalog,
+                format!("{origin} has version {}, this Patchbay reads version 1.", file.version),
+            ));
+        }
+        let mut problems = Vec::new();
+        let mut ids = HashSet::new();
+        for p in &file.providers {
+            if !ids.insert(p.id.clone()) {
+                problems.push(format!("{}: listed twice", p.id));
+            }
+            problems.extend(p.validate(&file.common_checklist));
+        }
+        if !problems.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Catalog,
+                format!("{origin} has problems:\n  - {}", problems.join("\n  - ")),
+            ));
+        }
+        Ok(Catalog { providers: file.providers, common: file.common_checklist })
+    }
+
+    pub fn providers(&self) -> &[ProviderSpec] {
+        &self.providers
+    }
+
+    pub fn provider(&self, id: &str) -> Result<&ProviderSpec> {
+        self.providers.iter().find(|p| p.id == id).ok_or_else(|| {
+            let known: Vec<&str> = self.providers.iter().map(|p| p.id.as_str()).collect();
+            Error::new(
+                ErrorKind::NotFound,
+                format!("There is no system called \"{id}\". Known systems: {}.", known.join(", ")),
+            )
+        })
+    }
+
+    /// A provider's checklist: its own items, then the common ones it does not override.
+    pub fn checklist(&self, provider: &ProviderSpec) -> Vec<ChecklistItemSpec> {
+        let mut items = provider.checklist.clone();
+        for c in &self.common {
+            if !items.iter().any(|i| i.id == c.id) {
+                items.push(c.clone());
+            }
+        }
+        items
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalog_loads_and_every_entry_is_complete() {
+        let c = Catalog::builtin().unwrap();
+        let ids: Vec<&str> = c.providers().iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["quickbooks-time", "aspire", "quickbooks-online"]);
+        for p in c.providers() {
+            assert!(!p.support.vendor_help.is_empty(), "{} needs the vendor's help line", p.id);
+            assert!(p.steps.len() >= 4, "{} should follow its guide's steps", p.id);
+            let checklist = c.checklist(p);
+            for kind in [ErrorKind::InvalidClient, ErrorKind::Keychain, ErrorKind::PortInUse,
+                ErrorKind::ProviderDown, ErrorKind::RateLimited, ErrorKind::WrongEnvironment,
+                ErrorKind::Network, ErrorKind::ApiNotEnabled]
+            {
+                if kind == ErrorKind::ApiNotEnabled && p.id == "quickbooks-online" {
+                    continue;
+                }
+                assert!(
+                    checklist.iter().any(|i| i.fails_on.contains(&kind)),
+                    "{}: no checklist item reacts to {kind}",
+                    p.id
+                );
+            }
+            if p.mechanism == Mechanism::AuthorizationCode {
+                for kind in [ErrorKind::RedirectMismatch, ErrorKind::BrowserLaunch, ErrorKind::Denied,
+                    ErrorKind::Timeout, ErrorKind::Cancelled]
+                {
+                    assert!(checklist.iter().any(|i| i.fails_on.contains(&kind)), "{}: {kind}", p.id);
+                }
+                let url = p.callback_url().unwrap();
+                assert!(url.starts_with("http://localhost:"), "{url}");
+            }
+            for f in &p.fields {
+                if f.pattern.is_some() {
+                    assert!(f.format().is_some());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn aspire_formats_are_the_known_ones() {
+        let c = Catalog::builtin().unwrap();
+        let a = c.provider("aspire").unwrap();
+        let id = a.field("client_id").unwrap().format().unwrap();
+        assert!(id.matches("3f2a91c6-0000-4000-8000-6d5e8a2b7c34"));
+        assert!(!id.matches("3f2a91c6-0000-4000-8000"));
+        let secret = a.field("client_secret").unwrap().format().unwrap();
+        assert!(secret.matches("7hLpQ2x9Vb4Nc8Rt1Yw5Kz3Md6Fj0nHa"));
+        assert!(!secret.matches("7hLpQ2x9Vb4Nc8Rt1Yw5Kz3Md6Fj0nH"));
+        assert!(a.field("client_secret").unwrap().secret);
+    }
+
+    #[test]
+    fn real_endpoints_are_the_default() {
+        let c = Catalog::builtin().unwrap();
+        for p in c.providers() {
+            for e in &p.environments {
+                assert!(e.api_base.starts_with("https://"), "{} {}", p.id, e.api_base);
+            }
+        }
+    }
+
+    const MINIMAL: &str = r#"
+version = 1
+[[provider]]
+id = "acme"
+name = "Acme"
+mechanism = "authorization_code"
+default_environment = "production"
+[provider.support]
+vendor_help = "Ask Acme."
+[[provider.environment]]
+id = "production"
+label = "Production"
+authorize_url = "https://auth.acme.example/authorize"
+token_url = "https://auth.acme.example/token"
+api_base = "https://api.acme.example"
+[provider.oauth]
+client_auth = "basic"
+scopes = ["read"]
+callback_port = 8777
+[[provider.field]]
+id = "client_id"
+label = "Client ID"
+[[provider.field]]
+id = "client_secret"
+label = "Client secret"
+secret = true
+[provider.verify]
+paths = ["/me"]
+who = "{name}"
+[[provider.step]]
+id = "keys"
+title = "Paste your keys"
+instructions = ["Paste them."]
+action = "fields"
+fields = ["client_id", "client_secret"]
+[[provider.step]]
+id = "connect"
+title = "Connect"
+instructions = ["Click Connect."]
+action = "connect"
+"#;
+
+    #[test]
+    fn a_standard_oauth_server_is_a_catalog_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("mine.toml");
+        std::fs::write(&path, MINIMAL).unwrap();
+        let c = Catalog::with_file(&path).unwrap();
+        let acme = c.provider("acme").unwrap();
+        assert_eq!(acme.callback_url().unwrap(), "http://localhost:8777/callback");
+        assert_eq!(c.providers().len(), 4);
+        assert!(c.checklist(acme).iter().any(|i| i.id == "keychain"), "common items apply");
+    }
+
+    #[test]
+    fn http_endpoints_are_refused_unless_loopback() {
+        let bad = MINIMAL.replace("https://auth.acme.example/token", "http://auth.acme.example/token");
+        let err = Catalog::parse(&bad, "test").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Catalog);
+        assert!(err.message().contains("must use https"), "{}", err.message());
+        let local = MINIMAL.replace("https://auth.acme.example/token", "http://127.0.0.1:9/token");
+        assert!(Catalog::parse(&local, "test").is_ok());
+    }
+
+    #[test]
+    fn invalid_entries_are_explained() {
+        let cases = [
+            (MINIMAL.replace("id = \"acme\"", "id = \"Acme Co\""), "lower-case"),
+            (MINIMAL.replace("callback_port = 8777", "callback_port = 0"), "fixed port"),
+            (MINIMAL.replace("secret = true", "secret = false"), "marked secret"),
+            (MINIMAL.replace("action = \"connect\"", ""), "action = \"connect\""),
+            (MINIMAL.replace("default_environment = \"production\"", "default_environment = \"x\""), "not listed"),
+            (MINIMAL.replace("version = 1", "version = 2"), "version 2"),
+            (MINIMAL.replace("[[provider.field]]\nid = \"client_id\"\nlabel = \"Client ID\"\n", ""), "client_id"),
+            (MINIMAL.replace("label = \"Client ID\"", "label = \"Client ID\"\npattern = \"([\"\nformat = \"x\""), "does not compile"),
+            (MINIMAL.replace("name = \"Acme\"", "name = \"Acme\"\ncolour = \"red\""), "unknown field"),
+        ];
+        for (text, expect) in cases {
+            let err = Catalog::parse(&text, "test").unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Catalog);
+            assert!(err.message().contains(expect), "expected {expect:?} in {}", err.message());
+        }
+    }
+
+    #[test]
+    fn a_file_cannot_replace_a_builtin_system() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dup.toml");
+        std::fs::write(&path, MINIMAL.replace("\"acme\"", "\"aspire\"")).unwrap();
+        let err = Catalog::with_file(&path).unwrap_err();
+        assert!(err.message().contains("already built in"));
+    }
+}

@@ -1,0 +1,153 @@
+//! The live troubleshooting checklist: the guide's items, each pending / ok / failed from real
+//! signals of the core ([`Event`]s), with the fix in plain words when failed.
+
+use crate::catalog::{Catalog, ChecklistItemSpec, ProviderSpec, Signal};
+use crate::error::{Error, ErrorKind};
+use serde::Serialize;
+
+/// Something the core observed while connecting or using a connection.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A step succeeded.
+    Ok { signal: Signal },
+    /// A step failed; the flow may go on (browser launch) or stop.
+    Failed { kind: ErrorKind, message: String },
+    /// The authorize page the admin must open (shown with "Copy the link").
+    Authorize { url: String, callback_url: String, deadline_secs: u64 },
+    /// Patchbay waits for the vendor (rate limit) and will go on by itself.
+    Waiting { message: String },
+}
+
+impl Event {
+    pub fn failed(e: &Error) -> Event {
+        Event::Failed { kind: e.kind(), message: e.message().to_string() }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemState {
+    Pending,
+    Ok,
+    Failed,
+}
+
+/// One checklist line as the UI and CLI show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChecklistItem {
+    pub id: String,
+    pub title: String,
+    pub state: ItemState,
+    /// When failed: what Patchbay saw.
+    pub message: Option<String>,
+    /// When failed: what to do, in plain words.
+    pub fix: Option<String>,
+    /// When failed on the vendor's side: who to ask.
+    pub support: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Checklist {
+    specs: Vec<ChecklistItemSpec>,
+    items: Vec<ChecklistItem>,
+    vendor_help: String,
+}
+
+impl Checklist {
+    pub fn new(catalog: &Catalog, provider: &ProviderSpec) -> Checklist {
+        let specs = catalog.checklist(provider);
+        let items = specs
+            .iter()
+            .map(|s| ChecklistItem {
+                id: s.id.clone(),
+                title: s.title.clone(),
+                state: ItemState::Pending,
+                message: None,
+                fix: None,
+                support: None,
+            })
+            .collect();
+        Checklist { specs, items, vendor_help: provider.support.vendor_help.clone() }
+    }
+
+    /// Apply an event. Returns true when any item changed (worth announcing).
+    pub fn observe(&mut self, event: &Event) -> bool {
+        let mut changed = false;
+        for (spec, item) in self.specs.iter().zip(self.items.iter_mut()) {
+            match event {
+                Event::Ok { signal } if spec.passes_on == *signal && item.state != ItemState::Ok => {
+                    *item = ChecklistItem { state: ItemState::Ok, message: None, fix: None, support: None, ..item.clone() };
+                    changed = true;
+                }
+                Event::Failed { kind, message } if spec.fails_on.contains(kind) => {
+                    item.state = ItemState::Failed;
+                    item.message = Some(message.clone());
+                    item.fix = Some(spec.fix.clone());
+                    item.support = vendor_side(*kind).then(|| self.vendor_help.clone()).filter(|s| !s.is_empty());
+                    changed = true;
+                }
+                _ => {}
+            }
+        }
+        changed
+    }
+
+    pub fn items(&self) -> &[ChecklistItem] {
+        &self.items
+    }
+
+    pub fn item(&self, id: &str) -> Option<&ChecklistItem> {
+        self.items.iter().find(|i| i.id == id)
+    }
+}
+
+/// Kinds where the vendor's own support can help.
+fn vendor_side(kind: ErrorKind) -> bool {
+    matches!(
+        kind,
+        ErrorKind::ApiNotEnabled | ErrorKind::InvalidClient | ErrorKind::ProviderDown | ErrorKind::Reconnect | ErrorKind::RedirectMismatch
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn items_turn_ok_and_failed_from_signals() {
+        let catalog = Catalog::builtin().unwrap();
+        let p = catalog.provider("quickbooks-time").unwrap();
+        let mut c = Checklist::new(&catalog, p);
+        assert!(c.items().iter().all(|i| i.state == ItemState::Pending));
+        assert!(c.observe(&Event::Failed { kind: ErrorKind::ApiNotEnabled, message: "402".into() }));
+        let item = c.item("api-option").unwrap();
+        assert_eq!(item.state, ItemState::Failed);
+        assert!(item.fix.as_deref().unwrap().contains("Manage Add-ons"));
+        assert!(item.support.is_some(), "vendor help shown for a vendor-side failure");
+        c.observe(&Event::Ok { signal: Signal::Verified });
+        assert_eq!(c.item("api-option").unwrap().state, ItemState::Ok);
+        assert!(c.item("api-option").unwrap().fix.is_none());
+    }
+
+    #[test]
+    fn every_error_kind_of_a_connect_lands_on_an_item() {
+        let catalog = Catalog::builtin().unwrap();
+        for p in catalog.providers() {
+            for kind in ErrorKind::ALL {
+                if matches!(kind, ErrorKind::NotFound | ErrorKind::Catalog) {
+                    continue; // not about a connection attempt
+                }
+                if p.oauth.is_none() && matches!(kind, ErrorKind::RedirectMismatch | ErrorKind::BrowserLaunch
+                    | ErrorKind::Denied | ErrorKind::Timeout | ErrorKind::Cancelled | ErrorKind::PortInUse) {
+                    continue; // no browser step
+                }
+                if p.id == "quickbooks-online" && kind == ErrorKind::ApiNotEnabled {
+                    continue;
+                }
+                let mut c = Checklist::new(&catalog, p);
+                assert!(c.observe(&Event::Failed { kind, message: "m".into() }), "{}: {kind} fails no item", p.id);
+            }
+        }
+    }
+}

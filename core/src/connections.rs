@@ -1,0 +1,639 @@
+//! Connections: connect (both mechanisms), keep fresh (single-flight refresh), verify,
+//! disconnect, and the state Home shows. Everything the app and the CLI do goes through here.
+
+use crate::callback::{parse_pasted_address, CallbackListener, CallbackParams, Expectation};
+use crate::catalog::{Catalog, EnvironmentSpec, Mechanism, ProviderSpec, Signal};
+use crate::checklist::Event;
+use crate::error::{Error, ErrorKind, Result};
+use crate::http::Route;
+use crate::oauth::{self, now, TokenSet};
+use crate::sanitize;
+use crate::settings::{ConnectionRecord, LastError, Paths, Settings};
+use crate::store::{Grant, SecretStore, Vault};
+use crate::{exchange, verify};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+/// How long the Allow step waits for the browser by default.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(5 * 60);
+
+/// Opens a URL in the admin's browser. Two real implementations: the OS launcher (the app's
+/// opener plugin, the CLI's `webbrowser`), and whatever `BROWSER` points at in tests.
+pub trait Browser: Send + Sync {
+    fn open(&self, url: &str) -> std::result::Result<(), String>;
+}
+
+/// What the admin asked for.
+#[derive(Debug, Clone)]
+pub struct ConnectRequest {
+    pub provider: String,
+    /// `None`: the system's default environment.
+    pub environment: Option<String>,
+    pub practice: bool,
+    /// Raw pasted values by field id ("client_id", "client_secret"); cleaned here.
+    pub fields: BTreeMap<String, SecretString>,
+}
+
+/// Everything the Allow step needs besides the request.
+pub struct ConnectHooks<'a> {
+    pub browser: &'a dyn Browser,
+    pub events: &'a (dyn Fn(Event) + Send + Sync),
+    pub cancel: CancellationToken,
+    /// Addresses the admin pastes ("paste the address your browser ended on").
+    pub pasted: Option<mpsc::Receiver<String>>,
+    pub deadline: Duration,
+}
+
+impl std::fmt::Debug for ConnectHooks<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectHooks").field("deadline", &self.deadline).finish_non_exhaustive()
+    }
+}
+
+/// A connection's live state, as Home shows it. No secrets.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectionStatus {
+    #[serde(flatten)]
+    pub record: ConnectionRecord,
+    pub system: String,
+    pub environment_label: String,
+    pub state: ConnectionState,
+    /// Where the credentials are kept ("the macOS Keychain").
+    pub stored_in: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    /// Access token valid.
+    Connected,
+    /// Access token expired or near expiry; the next use refreshes it.
+    NeedsRefresh,
+    /// The vendor no longer accepts the grant, or it is gone from the keychain.
+    NeedsReconnect,
+}
+
+/// What disconnect did at the vendor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "revocation", content = "message")]
+pub enum Revocation {
+    /// The vendor revoked the grant.
+    Revoked,
+    /// The vendor offers no revocation; only the local copy was removed.
+    NotOffered,
+    /// Revocation failed; the local copy was still removed. The message says what to do.
+    Failed(String),
+}
+
+/// The connections of this computer.
+#[derive(Debug)]
+pub struct Connections {
+    catalog: Catalog,
+    vault: Vault,
+    settings: Settings,
+    http: reqwest::Client,
+    practice: Option<Url>,
+    flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl Connections {
+    /// `practice`: the bundled emulator's base URL when practice mode is available.
+    pub fn new(catalog: Catalog, store: Arc<dyn SecretStore>, paths: Paths, practice: Option<Url>) -> Result<Connections> {
+        Ok(Connections {
+            catalog,
+            vault: Vault::new(store),
+            settings: Settings::new(paths),
+            http: crate::http::client()?,
+            practice,
+            flights: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    pub fn stored_in(&self) -> &'static str {
+        self.vault.location()
+    }
+
+    /// The id a connection is stored under: one per system, environment and mode.
+    pub fn connection_id(provider: &str, environment: &str, practice: bool) -> String {
+        format!("{}{provider}:{environment}", if practice { "practice:" } else { "" })
+    }
+
+    fn route(&self, practice: bool) -> Result<Route> {
+        match (practice, &self.practice) {
+            (false, _) => Ok(Route::Vendor),
+            (true, Some(base)) => Ok(Route::Emulator(base.clone())),
+            (true, None) => Err(Error::new(
+                ErrorKind::NotFound,
+                "Practice mode is not running, so practice connections cannot be used right now. Start Patchbay in practice mode.",
+            )),
+        }
+    }
+
+    fn resolve(&self, provider: &str, environment: Option<&str>) -> Result<(&ProviderSpec, &EnvironmentSpec)> {
+        let p = self.catalog.provider(provider)?;
+        let env = p.environment(environment.unwrap_or(&p.default_environment))?;
+        Ok((p, env))
+    }
+
+    /// Connect a system: clean the fields, run its mechanism, verify, store. Emits every step
+    /// as an [`Event`] for the checklist; the result is also returned.
+    pub async fn connect(&self, req: ConnectRequest, hooks: ConnectHooks<'_>) -> Result<ConnectionStatus> {
+        let events = hooks.events;
+        let result = self.connect_inner(&req, hooks).await;
+        if let Err(e) = &result {
+            events(Event::failed(e));
+            tracing::warn!(system = %req.provider, kind = %e.kind(), error = %e.detailed(), "connect failed");
+            if let Ok((p, env)) = self.resolve(&req.provider, req.environment.as_deref()) {
+                let id = Self::connection_id(&p.id, &env.id, req.practice);
+                self.note_error(&id, e);
+            }
+        }
+        result
+    }
+
+    async fn connect_inner(&self, req: &ConnectRequest, hooks: ConnectHooks<'_>) -> Result<ConnectionStatus> {
+        let (p, env) = self.resolve(&req.provider, req.environment.as_deref())?;
+        let route = self.route(req.practice)?;
+        let events = hooks.events;
+        let (client_id, secret) = clean_fields(p, &req.fields)?;
+        events(Event::Ok { signal: Signal::FieldsClean });
+        let (tokens, params, env) = match p.mechanism {
+            Mechanism::AuthorizationCode => {
+                let (tokens, params) = self.authorize(p, env, &route, &client_id, &secret, hooks).await?;
+                (tokens, params, env)
+            }
+            Mechanism::TokenExchange => {
+                let tokens = match exchange::authenticate(&self.http, p, env, &route, &client_id, &secret).await {
+                    Err(e) if e.kind() == ErrorKind::InvalidClient => {
+                        return Err(self.other_environment_exchange(p, env, &route, &client_id, &secret).await.unwrap_or(e))
+                    }
+                    r => r?,
+                };
+                (tokens, BTreeMap::new(), env)
+            }
+        };
+        events(Event::Ok { signal: Signal::TokenIssued });
+        let identity = match verify::verify(&self.http, p, env, &route, &tokens.access_token, &params).await {
+            Err(e) if e.kind() == ErrorKind::Reconnect => {
+                return Err(self.other_environment_verify(p, env, &route, &tokens.access_token, &params).await.unwrap_or(e))
+            }
+            r => r?,
+        };
+        events(Event::Ok { signal: Signal::Verified });
+        let id = Self::connection_id(&p.id, &env.id, req.practice);
+        let old = self.load_grant(&id).await.ok().flatten();
+        let grant = Grant {
+            client_id,
+            client_secret: secret,
+            refresh_token: tokens.refresh_token.clone(),
+            refresh_expires_at: tokens.refresh_expires_at,
+            params,
+            access_token: Some(tokens.access_token.clone()),
+            expires_at: tokens.expires_at,
+            generation: old.as_ref().map_or(1, |g| g.generation + 1),
+        };
+        // The new grant replaces the old one only now, once it has been proven to work.
+        self.save_grant(&id, grant.clone()).await?;
+        events(Event::Ok { signal: Signal::Stored });
+        let t = now();
+        let label = format!("{}{}", p.name, if p.environments.len() > 1 { format!(" ({})", env.label) } else { String::new() });
+        self.settings.update(&id, |r| {
+            let created_at = r.as_ref().map_or(t, |r| r.created_at);
+            Some(ConnectionRecord {
+                id: id.clone(),
+                provider: p.id.clone(),
+                environment: env.id.clone(),
+                practice: req.practice,
+                label: label.clone(),
+                created_at,
+                identity: Some(identity.clone()),
+                verified_at: Some(t),
+                expires_at: grant.expires_at,
+                refreshed_at: Some(t),
+                needs_reconnect: None,
+                last_error: None,
+                catalog_file: r.and_then(|r| r.catalog_file),
+            })
+        })?;
+        // A reconnect leaves the old grant unused: revoke it where the vendor allows (best effort).
+        if let Some(old) = old {
+            if let (Some(old_rt), Some(new_rt)) = (&old.refresh_token, &grant.refresh_token) {
+                if old_rt.expose_secret() != new_rt.expose_secret() {
+                    let _ = oauth::revoke(&self.http, p, env, &route, &old.client_id, &old.client_secret, old_rt).await;
+                }
+            }
+        }
+        tracing::info!(system = %p.name, environment = %env.id, "connected");
+        self.status(&id).await
+    }
+
+    async fn authorize(
+        &self,
+        p: &ProviderSpec,
+        env: &EnvironmentSpec,
+        route: &Route,
+        client_id: &str,
+        secret: &SecretString,
+        hooks: ConnectHooks<'_>,
+    ) -> Result<(TokenSet, BTreeMap<String, String>)> {
+        let o = oauth::spec(p)?;
+        let callback_url = p.callback_url().unwrap_or_default();
+        let listener = CallbackListener::bind(o.callback_port).await?;
+        (hooks.events)(Event::Ok { signal: Signal::PortFree });
+        let request = oauth::authorization_request(p, env, route, client_id, &callback_url)?;
+        oauth::probe_authorize(&self.http, p, &request.url).await?;
+        let exp = Expectation {
+            path: o.callback_path.clone(),
+            port: o.callback_port,
+            state: request.state.secret().clone(),
+            keep: o.keep_callback_params.clone(),
+        };
+        (hooks.events)(Event::Authorize {
+            url: request.url.to_string(),
+            callback_url: callback_url.clone(),
+            deadline_secs: hooks.deadline.as_secs(),
+        });
+        match hooks.browser.open(request.url.as_str()) {
+            Ok(()) => (hooks.events)(Event::Ok { signal: Signal::BrowserOpened }),
+            Err(why) => {
+                // Not the end: the admin can copy the link or paste the address.
+                let e = Error::new(
+                    ErrorKind::BrowserLaunch,
+                    format!("Patchbay could not open your web browser ({why}). Use \"Copy the link\", open it in your browser, and click Allow."),
+                );
+                tracing::warn!(error = %e.detailed(), "browser launch failed");
+                (hooks.events)(Event::failed(&e));
+            }
+        }
+        let (tx, rx) = mpsc::channel::<CallbackParams>(1);
+        let forwarder = hooks.pasted.map(|mut pasted| {
+            let exp = exp.clone();
+            let name = p.name.clone();
+            let events = hooks.events;
+            async move {
+                while let Some(addr) = pasted.recv().await {
+                    match parse_pasted_address(&name, &addr, &exp) {
+                        Ok(params) => {
+                            let _ = tx.send(params).await;
+                            return;
+                        }
+                        Err(e) => events(Event::failed(&e)),
+                    }
+                }
+                // The paste channel closed: keep waiting for the browser.
+                std::future::pending::<()>().await
+            }
+        });
+        let wait = listener.wait(&p.name, exp, hooks.deadline, hooks.cancel.clone(), rx);
+        let params = match forwarder {
+            Some(f) => {
+                tokio::pin!(wait);
+                tokio::pin!(f);
+                tokio::select! { r = &mut wait => r?, _ = &mut f => wait.await? }
+            }
+            None => wait.await?,
+        };
+        (hooks.events)(Event::Ok { signal: Signal::Authorized });
+        let tokens = oauth::exchange_code(&self.http, p, env, route, client_id, secret, &callback_url, &params.code, request.pkce_verifier).await?;
+        Ok((tokens, params.params))
+    }
+
+    /// Invalid credentials in one environment may be valid in another: say so precisely.
+    async fn other_environment_exchange(
+        &self,
+        p: &ProviderSpec,
+        chosen: &EnvironmentSpec,
+        route: &Route,
+        client_id: &str,
+        secret: &SecretString,
+    ) -> Option<Error> {
+        for env in p.environments.iter().filter(|e| e.id != chosen.id) {
+            if exchange::authenticate(&self.http, p, env, route, client_id, secret).await.is_ok() {
+                return Some(wrong_environment(p, chosen, env));
+            }
+        }
+        None
+    }
+
+    async fn other_environment_verify(
+        &self,
+        p: &ProviderSpec,
+        chosen: &EnvironmentSpec,
+        route: &Route,
+        token: &SecretString,
+        params: &BTreeMap<String, String>,
+    ) -> Option<Error> {
+        for env in p.environments.iter().filter(|e| e.id != chosen.id) {
+            if verify::verify(&self.http, p, env, route, token, params).await.is_ok() {
+                return Some(wrong_environment(p, chosen, env));
+            }
+        }
+        None
+    }
+
+    async fn load_grant(&self, id: &str) -> Result<Option<Grant>> {
+        let vault = self.vault.clone();
+        let id = id.to_string();
+        tokio::task::spawn_blocking(move || vault.load(&id))
+            .await
+            .map_err(|e| Error::keychain("The keychain did not answer.").with_source(e))?
+    }
+
+    async fn save_grant(&self, id: &str, grant: Grant) -> Result<()> {
+        let vault = self.vault.clone();
+        let id = id.to_string();
+        tokio::task::spawn_blocking(move || vault.save(&id, &grant))
+            .await
+            .map_err(|e| Error::keychain("The keychain did not answer.").with_source(e))?
+    }
+
+    fn note_error(&self, id: &str, e: &Error) {
+        let last = LastError {
+            kind: e.kind(),
+            message: e.message().to_string(),
+            provider_detail: e.provider_detail().map(str::to_string),
+            at: now(),
+        };
+        let reconnect = (e.kind() == ErrorKind::Reconnect).then(|| e.message().to_string());
+        let _ = self.settings.update(id, |r| {
+            r.map(|mut r| {
+                r.last_error = Some(last);
+                if reconnect.is_some() {
+                    r.needs_reconnect = reconnect;
+                }
+                r
+            })
+        });
+    }
+
+    fn record(&self, id: &str) -> Result<ConnectionRecord> {
+        self.settings.connection(id)?.ok_or_else(|| {
+            Error::new(ErrorKind::NotFound, format!("There is no connection \"{id}\". Run `patchbay status` to see them."))
+        })
+    }
+
+    /// The state of one connection, from the settings and the keychain (no network).
+    pub async fn status(&self, id: &str) -> Result<ConnectionStatus> {
+        let record = self.record(id)?;
+        let (p, env) = self.resolve(&record.provider, Some(&record.environment))?;
+        let grant = self.load_grant(id).await?;
+        let margin = refresh_margin(p);
+        let state = match &grant {
+            _ if record.needs_reconnect.is_some() => ConnectionState::NeedsReconnect,
+            None => ConnectionState::NeedsReconnect,
+            Some(g) if g.fresh(now(), margin) => ConnectionState::Connected,
+            Some(_) => ConnectionState::NeedsRefresh,
+        };
+        let mut record = record;
+        if grant.is_none() && record.needs_reconnect.is_none() {
+            record.needs_reconnect = Some(format!(
+                "The saved credentials for {} are no longer in {}. Connect again.",
+                p.name,
+                self.vault.location()
+            ));
+        }
+        if let Some(g) = &grant {
+            record.expires_at = g.expires_at;
+        }
+        Ok(ConnectionStatus {
+            system: p.name.clone(),
+            environment_label: env.label.clone(),
+            state,
+            stored_in: self.vault.location().to_string(),
+            record,
+        })
+    }
+
+    /// Every connection, in the order they were made.
+    pub async fn list(&self) -> Result<Vec<ConnectionStatus>> {
+        let mut out = Vec::new();
+        for r in self.settings.connections()? {
+            out.push(self.status(&r.id).await?);
+        }
+        Ok(out)
+    }
+
+    /// A valid access token, refreshed first if it expires within the margin (or if `force`).
+    ///
+    /// Single-flight: one refresh per connection however many tasks (an in-process lock) and
+    /// processes (a lock file) ask; whoever waited re-reads the stored grant first and uses the
+    /// token the winner stored. A rotated refresh token is stored before the access token is
+    /// handed out; `invalid_grant` marks the connection "reconnect".
+    pub async fn access_token(&self, id: &str, force: bool) -> Result<SecretString> {
+        let record = self.record(id)?;
+        let (p, env) = self.resolve(&record.provider, Some(&record.environment))?;
+        let margin = refresh_margin(p);
+        let before = self.load_grant(id).await?.ok_or_else(|| {
+            Error::reconnect(&p.name)
+        })?;
+        if !force && before.fresh(now(), margin) {
+            if let Some(t) = before.access_token {
+                return Ok(t);
+            }
+        }
+        let flight = {
+            let mut map = self.flights.lock().map_err(|_| Error::keychain("internal lock poisoned"))?;
+            map.entry(id.to_string()).or_default().clone()
+        };
+        let _in_process = flight.lock().await;
+        let _cross_process = self.lock_file(id).await?;
+        let current = self.load_grant(id).await?.ok_or_else(|| Error::reconnect(&p.name))?;
+        let someone_else_refreshed = current.generation != before.generation;
+        if (someone_else_refreshed || !force) && current.fresh(now(), margin) {
+            if let Some(t) = current.access_token {
+                return Ok(t);
+            }
+        }
+        let result = self.refresh_locked(id, p, env, &record, current).await;
+        if let Err(e) = &result {
+            self.note_error(id, e);
+        }
+        result
+    }
+
+    async fn refresh_locked(
+        &self,
+        id: &str,
+        p: &ProviderSpec,
+        env: &EnvironmentSpec,
+        record: &ConnectionRecord,
+        current: Grant,
+    ) -> Result<SecretString> {
+        let route = self.route(record.practice)?;
+        let tokens = match p.mechanism {
+            Mechanism::AuthorizationCode => {
+                let rt = current.refresh_token.as_ref().ok_or_else(|| Error::reconnect(&p.name))?;
+                oauth::refresh(&self.http, p, env, &route, &current.client_id, &current.client_secret, rt).await?
+            }
+            Mechanism::TokenExchange => {
+                let refreshed = match &current.refresh_token {
+                    Some(rt) => exchange::refresh(&self.http, p, env, &route, rt).await,
+                    None => Err(Error::reconnect(&p.name)),
+                };
+                match refreshed {
+                    // The client credentials are kept, so a dead refresh token is not the end.
+                    Err(e) if e.kind() == ErrorKind::Reconnect => {
+                        match exchange::authenticate(&self.http, p, env, &route, &current.client_id, &current.client_secret).await {
+                            Err(e) if e.kind() == ErrorKind::InvalidClient => return Err(Error::reconnect(&p.name)),
+                            r => r?,
+                        }
+                    }
+                    r => r?,
+                }
+            }
+        };
+        let grant = Grant {
+            refresh_token: tokens.refresh_token.clone().or(current.refresh_token.clone()),
+            refresh_expires_at: tokens.refresh_expires_at.or(current.refresh_expires_at),
+            access_token: Some(tokens.access_token.clone()),
+            expires_at: tokens.expires_at,
+            generation: current.generation + 1,
+            ..current
+        };
+        // Stored before use: if this write fails, the error says keychain and the old entry stays.
+        self.save_grant(id, grant).await?;
+        let t = now();
+        let _ = self.settings.update(id, |r| {
+            r.map(|mut r| {
+                r.refreshed_at = Some(t);
+                r.expires_at = tokens.expires_at;
+                r.needs_reconnect = None;
+                r
+            })
+        });
+        tracing::info!(system = %p.name, "refreshed");
+        Ok(tokens.access_token)
+    }
+
+    async fn lock_file(&self, id: &str) -> Result<std::fs::File> {
+        let dir = self.settings.paths().lock_dir.clone();
+        let name: String = id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+        tokio::task::spawn_blocking(move || {
+            std::fs::create_dir_all(&dir)?;
+            let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(format!("{name}.lock")))?;
+            f.lock()?;
+            Ok::<_, std::io::Error>(f)
+        })
+        .await
+        .map_err(|e| Error::invalid_input("Could not take the refresh lock.").with_source(e))?
+        .map_err(|e| Error::invalid_input("Could not take the refresh lock.").with_source(e))
+    }
+
+    /// Refresh if needed and make the verify call: proves the connection works right now.
+    pub async fn check(&self, id: &str) -> Result<ConnectionStatus> {
+        let record = self.record(id)?;
+        let (p, env) = self.resolve(&record.provider, Some(&record.environment))?;
+        let route = self.route(record.practice)?;
+        let result = async {
+            let token = self.access_token(id, false).await?;
+            let grant = self.load_grant(id).await?.ok_or_else(|| Error::reconnect(&p.name))?;
+            verify::verify(&self.http, p, env, &route, &token, &grant.params).await
+        }
+        .await;
+        match result {
+            Ok(identity) => {
+                let t = now();
+                self.settings.update(id, |r| {
+                    r.map(|mut r| {
+                        r.identity = Some(identity);
+                        r.verified_at = Some(t);
+                        r.last_error = None;
+                        r.needs_reconnect = None;
+                        r
+                    })
+                })?;
+                self.status(id).await
+            }
+            Err(e) => {
+                self.note_error(id, &e);
+                Err(e)
+            }
+        }
+    }
+
+    /// Revoke at the vendor where offered, then delete the keychain entries and the record.
+    pub async fn disconnect(&self, id: &str) -> Result<Revocation> {
+        let record = self.record(id)?;
+        let (p, env) = self.resolve(&record.provider, Some(&record.environment))?;
+        let grant = self.load_grant(id).await?;
+        let revocation = match (&grant, env.revoke_url.is_some()) {
+            (_, false) => Revocation::NotOffered,
+            (None, true) => Revocation::Failed("The saved credentials were already gone, so nothing could be revoked.".into()),
+            (Some(g), true) => {
+                let route = self.route(record.practice)?;
+                let token = g.refresh_token.as_ref().or(g.access_token.as_ref());
+                match token {
+                    None => Revocation::NotOffered,
+                    Some(t) => match oauth::revoke(&self.http, p, env, &route, &g.client_id, &g.client_secret, t).await {
+                        Ok(_) => Revocation::Revoked,
+                        Err(e) => Revocation::Failed(format!(
+                            "{} You can also remove Patchbay from {}'s own list of connected apps.",
+                            e.message(),
+                            p.name
+                        )),
+                    },
+                }
+            }
+        };
+        let vault = self.vault.clone();
+        let key = id.to_string();
+        tokio::task::spawn_blocking(move || vault.delete(&key))
+            .await
+            .map_err(|e| Error::keychain("The keychain did not answer.").with_source(e))??;
+        self.settings.update(id, |_| None)?;
+        tracing::info!(system = %p.name, ?revocation, "disconnected");
+        Ok(revocation)
+    }
+}
+
+fn refresh_margin(p: &ProviderSpec) -> u64 {
+    p.oauth
+        .as_ref()
+        .map(|o| o.refresh_margin_secs)
+        .or(p.exchange.as_ref().map(|x| x.refresh_margin_secs))
+        .unwrap_or(300)
+}
+
+fn wrong_environment(p: &ProviderSpec, chosen: &EnvironmentSpec, actual: &EnvironmentSpec) -> Error {
+    Error::new(
+        ErrorKind::WrongEnvironment,
+        format!(
+            "These keys belong to {} {}, but you chose {}. Choose {} and connect again, or make keys in {}.",
+            p.name, actual.label, chosen.label, actual.label, chosen.label
+        ),
+    )
+}
+
+/// Clean the pasted Client ID and secret; a value that is empty or in the wrong format stops
+/// here with the field's own words.
+fn clean_fields(p: &ProviderSpec, fields: &BTreeMap<String, SecretString>) -> Result<(String, SecretString)> {
+    let mut out = BTreeMap::new();
+    for f in &p.fields {
+        let raw = fields.get(&f.id).map(|s| s.expose_secret()).unwrap_or("");
+        let (cleaned, check) = sanitize::check(&f.label, raw, f.format().as_ref());
+        if let Some(problem) = check.problem {
+            return Err(Error::invalid_input(problem));
+        }
+        if !check.removed.is_empty() {
+            tracing::info!(field = %f.id, removed = %check.removed, "cleaned pasted value");
+        }
+        out.insert(f.id.clone(), cleaned.value);
+    }
+    let id = out.remove("client_id").unwrap_or_default();
+    let secret = SecretString::from(out.remove("client_secret").unwrap_or_default());
+    Ok((id, secret))
+}

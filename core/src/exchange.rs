@@ -1,0 +1,145 @@
+//! The client-credentials token exchange (Aspire's `POST /Authorization`): the pasted Client ID
+//! and secret are sent as JSON and exchanged for a bearer JWT and a refresh token. There is no
+//! `expires_in`; the lifetime is the JWT's `exp` claim (RFC 7519 4.1.4), read without checking
+//! the signature (we are the bearer, not the audience).
+
+use crate::catalog::{EnvironmentSpec, ExchangeSpec, ProviderSpec};
+use crate::error::{Error, ErrorKind, Result};
+use crate::http::{api_error, transport_error, Route};
+use crate::oauth::TokenSet;
+use base64::Engine;
+use secrecy::{ExposeSecret, SecretString};
+
+pub fn spec(provider: &ProviderSpec) -> Result<&ExchangeSpec> {
+    provider
+        .exchange
+        .as_ref()
+        .ok_or_else(|| Error::new(ErrorKind::Catalog, format!("{} has no token exchange settings.", provider.name)))
+}
+
+/// The `exp` claim of a JWT, if the token is one and has it.
+pub fn jwt_expiry(token: &str) -> Option<i64> {
+    let mut parts = token.split('.');
+    let (_header, payload, _sig) = (parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || payload.len() > 16 * 1024 {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    match claims.get("exp")? {
+        serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        _ => None,
+    }
+}
+
+fn url(env: &EnvironmentSpec, route: &Route, path: &str) -> Result<url::Url> {
+    route.url(&format!("{}{}", env.api_base.trim_end_matches('/'), path))
+}
+
+async fn post(
+    http: &reqwest::Client,
+    provider: &ProviderSpec,
+    url: url::Url,
+    body: serde_json::Value,
+    invalid: impl Fn(u16) -> Option<Error>,
+) -> Result<TokenSet> {
+    let x = spec(provider)?;
+    let resp = http
+        .post(url)
+        .header("accept", "application/json")
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| transport_error(&provider.name, e))?;
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let bytes = resp.bytes().await.map_err(|e| transport_error(&provider.name, e))?;
+    if status != 200 {
+        if let Some(e) = invalid(status) {
+            return Err(e.with_provider_detail(crate::http::provider_detail(status, &headers, &bytes)));
+        }
+        return Err(api_error(provider, status, &headers, &bytes));
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|_| Error::provider_down(&provider.name, None))?;
+    let field = |k: &str| json.get(k).and_then(|v| v.as_str()).filter(|s| !s.is_empty()).map(str::to_string);
+    let token = field(&x.response_token_key).ok_or_else(|| Error::provider_down(&provider.name, None))?;
+    let refresh = field(&x.response_refresh_key);
+    Ok(TokenSet {
+        expires_at: jwt_expiry(&token),
+        access_token: SecretString::from(token),
+        refresh_expires_at: refresh.as_deref().and_then(jwt_expiry),
+        refresh_token: refresh.map(SecretString::from),
+    })
+}
+
+/// Exchange the Client ID and secret for tokens.
+pub async fn authenticate(
+    http: &reqwest::Client,
+    provider: &ProviderSpec,
+    env: &EnvironmentSpec,
+    route: &Route,
+    client_id: &str,
+    secret: &SecretString,
+) -> Result<TokenSet> {
+    let x = spec(provider)?;
+    let mut body = serde_json::Map::new();
+    body.insert(x.client_id_key.clone(), client_id.into());
+    body.insert(x.secret_key.clone(), secret.expose_secret().into());
+    let target = url(env, route, &x.token_path)?;
+    post(http, provider, target, body.into(), |status| {
+        x.invalid_credentials_statuses.contains(&status).then(|| {
+            Error::new(
+                ErrorKind::InvalidClient,
+                format!(
+                    "{} did not accept the Client ID and Client Secret ({}). Copy both again from the same API connection.",
+                    provider.name, env.label
+                ),
+            )
+        })
+    })
+    .await
+}
+
+/// Use the refresh token. A rejected refresh token means the grant is gone (`reconnect`).
+pub async fn refresh(
+    http: &reqwest::Client,
+    provider: &ProviderSpec,
+    env: &EnvironmentSpec,
+    route: &Route,
+    refresh_token: &SecretString,
+) -> Result<TokenSet> {
+    let x = spec(provider)?;
+    let mut body = serde_json::Map::new();
+    body.insert(x.refresh_token_key.clone(), refresh_token.expose_secret().into());
+    let target = url(env, route, &x.refresh_path)?;
+    post(http, provider, target, body.into(), |status| {
+        matches!(status, 400 | 401 | 403 | 404).then(|| Error::reconnect(&provider.name))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(payload: &str) -> String {
+        let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        format!("{}.{}.sig", e.encode(r#"{"alg":"HS256"}"#), e.encode(payload))
+    }
+
+    #[test]
+    fn reads_exp_from_a_jwt() {
+        assert_eq!(jwt_expiry(&jwt(r#"{"exp":1893456000,"sub":"x"}"#)), Some(1893456000));
+        assert_eq!(jwt_expiry(&jwt(r#"{"exp":1893456000.5}"#)), Some(1893456000));
+    }
+
+    #[test]
+    fn non_jwts_have_no_expiry() {
+        for t in ["", "abc", "a.b", "a.b.c.d", &jwt(r#"{"sub":"x"}"#), &jwt(r#"{"exp":"soon"}"#), &jwt("not json"), "a.!!!.c"] {
+            assert_eq!(jwt_expiry(t), None, "{t}");
+        }
+    }
+}

@@ -1,0 +1,351 @@
+//! OAuth 2 authorization code grant for native apps: RFC 6749 (4.1, 6), RFC 7636 (PKCE S256),
+//! RFC 8252 (loopback redirect), RFC 9700 (state always checked, no redirects followed on the
+//! token endpoint), and revocation where the vendor offers it (RFC 7009, or Intuit's JSON form).
+//!
+//! Built on the `oauth2` crate; our HTTP adapter records the status and request id of each
+//! token-endpoint answer, so an error gets the right kind and support gets Intuit's `intuit_tid`.
+
+use crate::catalog::{ClientAuth, EnvironmentSpec, OAuthSpec, ProviderSpec, RevokeBody};
+use crate::error::{Error, ErrorKind, Result};
+use crate::http::{provider_detail, retry_after, transport_error, Route};
+use oauth2::basic::{BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
+    StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
+};
+use reqwest::header::HeaderMap;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex};
+
+/// Vendor fields beyond RFC 6749's, kept when present.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct VendorTokenFields {
+    /// Intuit: refresh token lifetime in seconds (rolling).
+    #[serde(default)]
+    pub x_refresh_token_expires_in: Option<i64>,
+}
+impl ExtraTokenFields for VendorTokenFields {}
+
+type VendorTokenResponse = StandardTokenResponse<VendorTokenFields, BasicTokenType>;
+type OAuthClient = oauth2::Client<
+    BasicErrorResponse,
+    VendorTokenResponse,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+/// Tokens from a token endpoint, with absolute expiry times (unix seconds).
+#[derive(Debug, Clone)]
+pub struct TokenSet {
+    pub access_token: SecretString,
+    pub refresh_token: Option<SecretString>,
+    pub expires_at: Option<i64>,
+    pub refresh_expires_at: Option<i64>,
+}
+
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// What the browser is sent to, and what the callback must carry back.
+#[derive(Debug)]
+pub struct AuthorizationRequest {
+    pub url: url::Url,
+    pub state: CsrfToken,
+    pub pkce_verifier: Option<PkceCodeVerifier>,
+    pub redirect_uri: String,
+}
+
+/// The provider's OAuth settings, or a catalog error (validation makes this unreachable for
+/// a loaded catalog).
+pub fn spec(provider: &ProviderSpec) -> Result<&OAuthSpec> {
+    provider
+        .oauth
+        .as_ref()
+        .ok_or_else(|| Error::new(ErrorKind::Catalog, format!("{} has no OAuth settings.", provider.name)))
+}
+
+fn client(
+    provider: &ProviderSpec,
+    env: &EnvironmentSpec,
+    route: &Route,
+    client_id: &str,
+    secret: Option<&SecretString>,
+    redirect_uri: &str,
+) -> Result<OAuthClient> {
+    let o = spec(provider)?;
+    let catalog_err = |what: &str| Error::new(ErrorKind::Catalog, format!("{} has no valid {what}.", provider.name));
+    let auth = route.url(env.authorize_url.as_deref().ok_or_else(|| catalog_err("authorize_url"))?)?;
+    let token = route.url(env.token_url.as_deref().ok_or_else(|| catalog_err("token_url"))?)?;
+    let mut c = oauth2::Client::new(ClientId::new(client_id.to_string()))
+        .set_auth_uri(AuthUrl::from_url(auth))
+        .set_token_uri(TokenUrl::from_url(token))
+        .set_redirect_uri(
+            RedirectUrl::new(redirect_uri.to_string())
+                .map_err(|_| Error::invalid_input(format!("\"{redirect_uri}\" is not a valid callback URL.")))?,
+        )
+        .set_auth_type(match o.client_auth {
+            ClientAuth::Basic => AuthType::BasicAuth,
+            ClientAuth::RequestBody => AuthType::RequestBody,
+        });
+    if let Some(s) = secret {
+        c = c.set_client_secret(ClientSecret::new(s.expose_secret().to_string()));
+    }
+    Ok(c)
+}
+
+/// Build the authorize URL with a fresh `state` and, unless the vendor rejects it, PKCE S256.
+pub fn authorization_request(
+    provider: &ProviderSpec,
+    env: &EnvironmentSpec,
+    route: &Route,
+    client_id: &str,
+    redirect_uri: &str,
+) -> Result<AuthorizationRequest> {
+    let o = spec(provider)?;
+    let c = client(provider, env, route, client_id, None, redirect_uri)?;
+    let mut req = c.authorize_url(CsrfToken::new_random);
+    req = req.add_scopes(o.scopes.iter().map(|s| Scope::new(s.clone())));
+    for (k, v) in &o.extra_authorize_params {
+        req = req.add_extra_param(k.clone(), v.clone());
+    }
+    let mut verifier = None;
+    if o.pkce {
+        let (challenge, v) = PkceCodeChallenge::new_random_sha256();
+        req = req.set_pkce_challenge(challenge);
+        verifier = Some(v);
+    }
+    let (url, state) = req.url();
+    Ok(AuthorizationRequest { url, state, pkce_verifier: verifier, redirect_uri: redirect_uri.to_string() })
+}
+
+/// Look at the authorize page before sending the admin there, so a wrong Client ID or redirect
+/// URL is named precisely (vendors show an error page instead of redirecting in those cases).
+pub async fn probe_authorize(http: &reqwest::Client, provider: &ProviderSpec, url: &url::Url) -> Result<()> {
+    let o = spec(provider)?;
+    if o.probe_redirect_mismatch.is_empty() && o.probe_invalid_client.is_empty() {
+        return Ok(());
+    }
+    let resp = http.get(url.clone()).send().await.map_err(|e| transport_error(&provider.name, e))?;
+    let status = resp.status().as_u16();
+    if status >= 500 {
+        return Err(Error::provider_down(&provider.name, Some(status)));
+    }
+    if (300..400).contains(&status) {
+        return Ok(()); // a sign-in page or our callback: nothing to tell yet
+    }
+    let body = resp.text().await.unwrap_or_default();
+    let body: String = body.chars().take(64 * 1024).collect();
+    if o.probe_redirect_mismatch.iter().any(|m| body.contains(m.as_str())) && status >= 400 {
+        return Err(Error::new(
+            ErrorKind::RedirectMismatch,
+            format!("{} does not accept Patchbay's Callback URL for this app: the redirect URL saved at {} must exactly match the one Patchbay shows.", provider.name, provider.name),
+        )
+        .with_provider_detail(format!("HTTP {status} on the authorize page")));
+    }
+    if o.probe_invalid_client.iter().any(|m| body.contains(m.as_str())) && status >= 400 {
+        return Err(Error::new(
+            ErrorKind::InvalidClient,
+            format!("{} does not recognise this Client ID. Copy it again from the app you created.", provider.name),
+        )
+        .with_provider_detail(format!("HTTP {status} on the authorize page")));
+    }
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+enum HttpError {
+    #[error("request failed")]
+    Transport(#[source] reqwest::Error),
+    #[error("bad response")]
+    Build(#[source] oauth2::http::Error),
+}
+
+#[derive(Debug, Default)]
+struct LastResponse {
+    status: u16,
+    headers: HeaderMap,
+}
+
+/// The `oauth2` crate's HTTP hook: our shared client, recording what the vendor answered.
+async fn send(
+    http: reqwest::Client,
+    seen: Arc<Mutex<LastResponse>>,
+    req: oauth2::HttpRequest,
+) -> std::result::Result<oauth2::HttpResponse, HttpError> {
+    let (parts, body) = req.into_parts();
+    let mut rb = http.request(parts.method, parts.uri.to_string()).body(body);
+    for (k, v) in parts.headers.iter() {
+        rb = rb.header(k, v);
+    }
+    let resp = rb.send().await.map_err(|e| HttpError::Transport(e.without_url()))?;
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    if let Ok(mut s) = seen.lock() {
+        *s = LastResponse { status: status.as_u16(), headers: headers.clone() };
+    }
+    let bytes = resp.bytes().await.map_err(|e| HttpError::Transport(e.without_url()))?;
+    let mut b = oauth2::http::Response::builder().status(status);
+    for (k, v) in headers.iter() {
+        b = b.header(k, v);
+    }
+    b.body(bytes.to_vec()).map_err(HttpError::Build)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Exchange,
+    Refresh,
+}
+
+fn token_error(
+    provider: &ProviderSpec,
+    step: Step,
+    seen: &Mutex<LastResponse>,
+    err: RequestTokenError<HttpError, BasicErrorResponse>,
+) -> Error {
+    let (status, headers) = seen.lock().map(|s| (s.status, s.headers.clone())).unwrap_or_default();
+    let name = &provider.name;
+    match err {
+        RequestTokenError::Request(HttpError::Transport(e)) => transport_error(name, e),
+        RequestTokenError::Request(HttpError::Build(e)) => Error::provider_down(name, None).with_source(e),
+        _ if status == 429 => Error::rate_limited(name, retry_after(&headers))
+            .with_provider_detail(provider_detail(status, &headers, b"")),
+        _ if status >= 500 => Error::provider_down(name, Some(status)).with_provider_detail(provider_detail(status, &headers, b"")),
+        RequestTokenError::ServerResponse(r) => {
+            let detail = format!(
+                "{} error={}{}",
+                provider_detail(status, &headers, b""),
+                r.error().as_ref(),
+                r.error_description().map(|d| format!(" error_description={}", d.chars().take(200).collect::<String>())).unwrap_or_default()
+            );
+            let description = r.error_description().map(|d| d.to_ascii_lowercase()).unwrap_or_default();
+            let e = match (r.error(), step) {
+                (BasicErrorResponseType::InvalidClient | BasicErrorResponseType::UnauthorizedClient, _) => Error::new(
+                    ErrorKind::InvalidClient,
+                    format!("{name} did not accept the Client ID and secret. Copy both again from the same app (check for a missing character), then connect again."),
+                ),
+                (BasicErrorResponseType::InvalidGrant, Step::Refresh) => Error::reconnect(name),
+                (BasicErrorResponseType::InvalidGrant, Step::Exchange) if description.contains("redirect") => Error::new(
+                    ErrorKind::RedirectMismatch,
+                    format!("{name} says the redirect URL does not match the one saved for this app. Copy the Callback URL from Patchbay into {name} again, then connect again."),
+                ),
+                (BasicErrorResponseType::InvalidGrant, Step::Exchange) => Error::new(
+                    ErrorKind::Timeout,
+                    format!("{name} no longer accepts this sign-in answer (it expired or was already used). Click Connect again; it only takes a moment."),
+                ),
+                _ => Error::new(ErrorKind::ProviderDown, format!("{name} refused the request ({}).", r.error().as_ref())),
+            };
+            e.with_provider_detail(detail)
+        }
+        RequestTokenError::Other(_) if status == 401 => Error::new(
+            ErrorKind::InvalidClient,
+            format!("{name} did not accept the Client ID and secret. Copy both again, then connect again."),
+        )
+        .with_provider_detail(provider_detail(status, &headers, b"")),
+        // Parse errors hold the raw body, which may contain tokens: it is dropped here.
+        RequestTokenError::Parse(_, _) | RequestTokenError::Other(_) => {
+            Error::provider_down(name, None).with_provider_detail(provider_detail(status, &headers, b""))
+        }
+    }
+}
+
+fn token_set(resp: VendorTokenResponse) -> TokenSet {
+    let now = now();
+    TokenSet {
+        access_token: SecretString::from(resp.access_token().secret().clone()),
+        refresh_token: resp.refresh_token().map(|r| SecretString::from(r.secret().clone())),
+        expires_at: resp.expires_in().map(|d| now + d.as_secs() as i64),
+        refresh_expires_at: resp.extra_fields().x_refresh_token_expires_in.map(|s| now + s),
+    }
+}
+
+/// Exchange the code from the callback (RFC 6749 4.1.3), with the PKCE verifier.
+#[allow(clippy::too_many_arguments)]
+pub async fn exchange_code(
+    http: &reqwest::Client,
+    provider: &ProviderSpec,
+    env: &EnvironmentSpec,
+    route: &Route,
+    client_id: &str,
+    secret: &SecretString,
+    redirect_uri: &str,
+    code: &SecretString,
+    verifier: Option<PkceCodeVerifier>,
+) -> Result<TokenSet> {
+    let c = client(provider, env, route, client_id, Some(secret), redirect_uri)?;
+    let seen = Arc::new(Mutex::new(LastResponse::default()));
+    let hook = |req| send(http.clone(), seen.clone(), req);
+    let mut req = c.exchange_code(AuthorizationCode::new(code.expose_secret().to_string()));
+    if let Some(v) = verifier {
+        req = req.set_pkce_verifier(v);
+    }
+    req.request_async(&hook).await.map(token_set).map_err(|e| token_error(provider, Step::Exchange, &seen, e))
+}
+
+/// Use the refresh token (RFC 6749 6). The answer may carry a new (rotated) refresh token.
+pub async fn refresh(
+    http: &reqwest::Client,
+    provider: &ProviderSpec,
+    env: &EnvironmentSpec,
+    route: &Route,
+    client_id: &str,
+    secret: &SecretString,
+    refresh_token: &SecretString,
+) -> Result<TokenSet> {
+    let redirect = provider.callback_url().unwrap_or_default();
+    let c = client(provider, env, route, client_id, Some(secret), &redirect)?;
+    let seen = Arc::new(Mutex::new(LastResponse::default()));
+    let hook = |req| send(http.clone(), seen.clone(), req);
+    let rt = RefreshToken::new(refresh_token.expose_secret().to_string());
+    c.exchange_refresh_token(&rt)
+        .request_async(&hook)
+        .await
+        .map(token_set)
+        .map_err(|e| token_error(provider, Step::Refresh, &seen, e))
+}
+
+/// Revoke a token where the vendor offers it. `Ok(false)` when it does not.
+pub async fn revoke(
+    http: &reqwest::Client,
+    provider: &ProviderSpec,
+    env: &EnvironmentSpec,
+    route: &Route,
+    client_id: &str,
+    secret: &SecretString,
+    token: &SecretString,
+) -> Result<bool> {
+    let Some(raw) = env.revoke_url.as_deref() else { return Ok(false) };
+    let o = spec(provider)?;
+    let url = route.url(raw)?;
+    let mut rb = http.post(url).header("accept", "application/json");
+    rb = match o.client_auth {
+        ClientAuth::Basic => rb.basic_auth(client_id, Some(secret.expose_secret())),
+        ClientAuth::RequestBody => rb,
+    };
+    rb = match (o.revoke_body, o.client_auth) {
+        (RevokeBody::Json, _) => rb.json(&serde_json::json!({ "token": token.expose_secret() })),
+        (RevokeBody::Form, ClientAuth::Basic) => rb.form(&[("token", token.expose_secret())]),
+        (RevokeBody::Form, ClientAuth::RequestBody) => rb.form(&[
+            ("token", token.expose_secret()),
+            ("client_id", client_id),
+            ("client_secret", secret.expose_secret()),
+        ]),
+    };
+    let resp = rb.send().await.map_err(|e| transport_error(&provider.name, e))?;
+    let status = resp.status().as_u16();
+    if resp.status().is_success() {
+        return Ok(true);
+    }
+    let headers = resp.headers().clone();
+    let body = resp.bytes().await.unwrap_or_default();
+    Err(crate::http::api_error(provider, status, &headers, &body))
+}

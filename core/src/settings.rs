@@ -1,0 +1,268 @@
+//! Non-secret settings: which connections exist, their labels, last known state. These go to
+//! the platform config directory as JSON, written atomically, read-modify-written under a file
+//! lock so the app and the CLI can run side by side. Secrets never come here (see `store`).
+
+use crate::error::{Error, ErrorKind, Result};
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// Where Patchbay keeps its files.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub config_dir: PathBuf,
+    pub data_dir: PathBuf,
+    /// Lock files for refresh single-flight across processes.
+    pub lock_dir: PathBuf,
+}
+
+impl Paths {
+    /// The platform directories, or everything under `$PATCHBAY_HOME` when it is set (tests,
+    /// portable installs).
+    pub fn from_env() -> Result<Paths> {
+        if let Some(home) = std::env::var_os("PATCHBAY_HOME") {
+            return Ok(Paths::under(Path::new(&home)));
+        }
+        let dirs = directories::ProjectDirs::from("dev", "Patchbay", "Patchbay").ok_or_else(|| {
+            Error::new(ErrorKind::NotFound, "Could not find your home folder to keep Patchbay's settings.")
+        })?;
+        let data = dirs.data_local_dir().to_path_buf();
+        Ok(Paths {
+            config_dir: dirs.config_dir().to_path_buf(),
+            lock_dir: data.join("locks"),
+            data_dir: data,
+        })
+    }
+
+    pub fn under(root: &Path) -> Paths {
+        Paths {
+            config_dir: root.join("config"),
+            data_dir: root.join("data"),
+            lock_dir: root.join("data").join("locks"),
+        }
+    }
+
+    pub fn connections_file(&self) -> PathBuf {
+        self.config_dir.join("connections.json")
+    }
+}
+
+/// Who/which company a connection belongs to, from the verify call.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    #[serde(default)]
+    pub who: String,
+    #[serde(default)]
+    pub company: String,
+}
+
+impl std::fmt::Display for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.who.is_empty(), self.company.is_empty()) {
+            (false, false) => write!(f, "{} at {}", self.who, self.company),
+            (false, true) => f.write_str(&self.who),
+            (true, false) => f.write_str(&self.company),
+            (true, true) => f.write_str("(unnamed account)"),
+        }
+    }
+}
+
+/// The last error seen on a connection, for Home and the support report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastError {
+    pub kind: ErrorKind,
+    pub message: String,
+    #[serde(default)]
+    pub provider_detail: Option<String>,
+    pub at: i64,
+}
+
+/// One connection as Home lists it. Nothing here is secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionRecord {
+    pub id: String,
+    pub provider: String,
+    pub environment: String,
+    pub practice: bool,
+    pub label: String,
+    pub created_at: i64,
+    #[serde(default)]
+    pub identity: Option<Identity>,
+    #[serde(default)]
+    pub verified_at: Option<i64>,
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    #[serde(default)]
+    pub refreshed_at: Option<i64>,
+    /// Set when the grant is no longer accepted: the reason, in plain words.
+    #[serde(default)]
+    pub needs_reconnect: Option<String>,
+    #[serde(default)]
+    pub last_error: Option<LastError>,
+    /// The admin's catalog file this system came from, if not built in.
+    #[serde(default)]
+    pub catalog_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct SettingsFile {
+    #[serde(default)]
+    connections: Vec<ConnectionRecord>,
+}
+
+/// The connections list on disk.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    paths: Paths,
+}
+
+impl Settings {
+    pub fn new(paths: Paths) -> Settings {
+        Settings { paths }
+    }
+
+    pub fn paths(&self) -> &Paths {
+        &self.paths
+    }
+
+    pub fn connections(&self) -> Result<Vec<ConnectionRecord>> {
+        Ok(self.read()?.connections)
+    }
+
+    pub fn connection(&self, id: &str) -> Result<Option<ConnectionRecord>> {
+        Ok(self.connections()?.into_iter().find(|c| c.id == id))
+    }
+
+    /// Change one record (or add it) under the settings lock.
+    pub fn update<F>(&self, id: &str, f: F) -> Result<()>
+    where
+        F: FnOnce(Option<ConnectionRecord>) -> Option<ConnectionRecord>,
+    {
+        let _lock = self.lock()?;
+        let mut file = self.read()?;
+        let pos = file.connections.iter().position(|c| c.id == id);
+        let current = pos.map(|p| file.connections.remove(p));
+        if let Some(new) = f(current) {
+            match pos {
+                Some(p) => file.connections.insert(p, new),
+                None => file.connections.push(new),
+            }
+        }
+        self.write(&file)
+    }
+
+    fn lock(&self) -> Result<fs::File> {
+        fs::create_dir_all(&self.paths.config_dir).map_err(|e| settings_error(&self.paths.config_dir, e))?;
+        let path = self.paths.config_dir.join(".connections.lock");
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| settings_error(&path, e))?;
+        file.lock().map_err(|e| settings_error(&path, e))?;
+        Ok(file)
+    }
+
+    fn read(&self) -> Result<SettingsFile> {
+        let path = self.paths.connections_file();
+        match fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!(
+                        "Patchbay's settings file {} is damaged. Move it away and connect again.",
+                        path.display()
+                    ),
+                )
+                .with_source(e)
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(SettingsFile::default()),
+            Err(e) => Err(settings_error(&path, e)),
+        }
+    }
+
+    fn write(&self, file: &SettingsFile) -> Result<()> {
+        let path = self.paths.connections_file();
+        let text = serde_json::to_string_pretty(file)
+            .map_err(|e| Error::invalid_input("Could not write settings.").with_source(e))?;
+        write_atomically(&path, text.as_bytes())
+    }
+}
+
+/// Write via a temporary file in the same folder and a rename, so a crash leaves either the old
+/// or the new file, never half of one.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|e| settings_error(dir, e))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
+        std::process::id()
+    ));
+    fs::write(&tmp, bytes).map_err(|e| settings_error(&tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| settings_error(path, e))
+}
+
+fn settings_error(path: &Path, e: std::io::Error) -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!("Patchbay could not write its settings in {}. Check that the folder is writable.", path.display()),
+    )
+    .with_source(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str) -> ConnectionRecord {
+        ConnectionRecord {
+            id: id.into(),
+            provider: "aspire".into(),
+            environment: "sandbox".into(),
+            practice: false,
+            label: "Aspire (Sandbox)".into(),
+            created_at: 1,
+            identity: None,
+            verified_at: None,
+            expires_at: None,
+            refreshed_at: None,
+            needs_reconnect: None,
+            last_error: None,
+            catalog_file: None,
+        }
+    }
+
+    #[test]
+    fn records_are_added_changed_and_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings::new(Paths::under(dir.path()));
+        assert!(s.connections().unwrap().is_empty());
+        s.update("a", |_| Some(record("a"))).unwrap();
+        s.update("b", |_| Some(record("b"))).unwrap();
+        s.update("a", |r| r.map(|mut r| { r.label = "changed".into(); r })).unwrap();
+        let all = s.connections().unwrap();
+        assert_eq!(all.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["a", "b"], "order kept");
+        assert_eq!(all[0].label, "changed");
+        s.update("a", |_| None).unwrap();
+        assert_eq!(s.connections().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn damaged_settings_are_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::under(dir.path());
+        fs::create_dir_all(&paths.config_dir).unwrap();
+        fs::write(paths.connections_file(), "{not json").unwrap();
+        let err = Settings::new(paths).connections().unwrap_err();
+        assert!(err.message().contains("damaged"), "{}", err.message());
+    }
+
+    #[test]
+    fn identity_reads_naturally() {
+        let i = Identity { who: "Mary Samsonite".into(), company: "Blake Moving".into() };
+        assert_eq!(i.to_string(), "Mary Samsonite at Blake Moving");
+        assert_eq!(Identity { who: String::new(), company: "Larry's Bakery".into() }.to_string(), "Larry's Bakery");
+    }
+}

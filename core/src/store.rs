@@ -1,0 +1,410 @@
+//! Where secrets live: the OS keychain, one entry per (service, account), and nowhere else.
+//!
+//! Windows Credential Manager, macOS Keychain and the Secret Service on Linux, through
+//! `keyring` v4. There is no plaintext fallback: when the keychain cannot be used, the error
+//! says so (kind `keychain`). An in-memory store exists for unit tests only.
+//!
+//! A connection's grant is kept in two entries so each stays under Windows' 2560-byte limit and
+//! so a refresh can store the (possibly rotated) refresh token before anything else:
+//! `<connection>` holds the client credentials and the refresh token, `<connection>#access` the
+//! access token. Both carry a generation number; an access entry from another generation is
+//! stale (a crash between the two writes) and is refreshed.
+
+use crate::error::{Error, ErrorKind, Result};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+/// Windows Credential Manager's limit on a credential blob; we hold every platform to it.
+pub const MAX_ENTRY_BYTES: usize = 2560;
+
+/// A place that keeps secrets by account name. Two real implementations: the OS keychain, and
+/// an in-memory map for unit tests.
+pub trait SecretStore: Send + Sync + fmt::Debug {
+    fn get(&self, account: &str) -> Result<Option<Zeroizing<String>>>;
+    fn set(&self, account: &str, value: &str) -> Result<()>;
+    /// Deleting an absent entry is not an error.
+    fn delete(&self, account: &str) -> Result<()>;
+    /// Where the secrets are, in the admin's words ("the macOS Keychain").
+    fn location(&self) -> &'static str;
+}
+
+/// The OS keychain.
+#[derive(Debug)]
+pub struct Keychain {
+    service: String,
+}
+
+impl Keychain {
+    /// Open the keychain and check once that it really works (a locked or missing keychain is
+    /// found here, at start-up, not in the middle of a connection).
+    pub fn open(service: &str) -> Result<Keychain> {
+        if let Err(e) = keyring::Entry::store_status() {
+            return Err(keychain_error(e, "open"));
+        }
+        let k = Keychain { service: service.to_string() };
+        let probe = "patchbay-health-check";
+        k.set(probe, "ok")?;
+        match k.get(probe)? {
+            Some(v) if v.as_str() == "ok" => {}
+            _ => {
+                return Err(Error::keychain(
+                    "The keychain accepted a test entry but did not give it back. Patchbay cannot \
+                     keep credentials safely on this computer until the keychain works.",
+                ))
+            }
+        }
+        k.delete(probe)?;
+        Ok(k)
+    }
+
+    fn entry(&self, account: &str) -> Result<keyring::Entry> {
+        keyring::Entry::new(&self.service, account).map_err(|e| keychain_error(&e, "open"))
+    }
+}
+
+impl SecretStore for Keychain {
+    fn get(&self, account: &str) -> Result<Option<Zeroizing<String>>> {
+        match self.entry(account)?.get_secret() {
+            Ok(bytes) => {
+                let bytes = Zeroizing::new(bytes);
+                match std::str::from_utf8(&bytes) {
+                    Ok(s) => Ok(Some(Zeroizing::new(s.to_string()))),
+                    Err(_) => Err(Error::keychain(
+                        "An entry Patchbay saved in the keychain is damaged. Disconnect and connect again.",
+                    )),
+                }
+            }
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(keychain_error(&e, "read")),
+        }
+    }
+
+    fn set(&self, account: &str, value: &str) -> Result<()> {
+        check_size(value)?;
+        self.entry(account)?.set_secret(value.as_bytes()).map_err(|e| keychain_error(&e, "save"))
+    }
+
+    fn delete(&self, account: &str) -> Result<()> {
+        match self.entry(account)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(keychain_error(&e, "delete")),
+        }
+    }
+
+    fn location(&self) -> &'static str {
+        if cfg!(target_os = "windows") {
+            "Windows Credential Manager"
+        } else if cfg!(target_os = "macos") {
+            "the macOS Keychain"
+        } else {
+            "the system keyring (Secret Service)"
+        }
+    }
+}
+
+fn check_size(value: &str) -> Result<()> {
+    if value.len() > MAX_ENTRY_BYTES {
+        return Err(Error::keychain(format!(
+            "A credential is too large for the keychain ({} bytes; Windows allows {MAX_ENTRY_BYTES}). \
+             Nothing was saved. Please report this to whoever supports Patchbay.",
+            value.len()
+        )));
+    }
+    Ok(())
+}
+
+fn keychain_error(e: &keyring::Error, action: &str) -> Error {
+    let message = match e {
+        keyring::Error::NoStorageAccess(_) => {
+            "The keychain is locked, or Patchbay was not allowed to use it. Unlock it (on Linux, \
+             your login keyring) and try again."
+                .to_string()
+        }
+        keyring::Error::NoDefaultStore | keyring::Error::PlatformFailure(_) => {
+            "No keychain is available on this computer, so Patchbay cannot keep credentials \
+             safely (it never stores them in a plain file). On Linux, start the login keyring \
+             (GNOME Keyring or KWallet) and try again."
+                .to_string()
+        }
+        keyring::Error::TooLong(_, limit) => {
+            format!("A credential is too large for the keychain (limit {limit}). Nothing was saved.")
+        }
+        _ => format!("The keychain refused to {action} Patchbay's entry. Try again; if it keeps failing, restart the computer."),
+    };
+    // The keyring error is kept for the log; it names the store, never a secret.
+    Error::new(ErrorKind::Keychain, message).with_source(std::io::Error::other(e.to_string()))
+}
+
+/// In-memory store for unit tests only: integration tests and CI use the real keychain.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    entries: std::sync::Mutex<BTreeMap<String, String>>,
+    pub fail_writes: std::sync::atomic::AtomicBool,
+}
+
+#[cfg(test)]
+impl SecretStore for MemoryStore {
+    fn get(&self, account: &str) -> Result<Option<Zeroizing<String>>> {
+        let map = self.entries.lock().map_err(|_| Error::keychain("poisoned"))?;
+        Ok(map.get(account).map(|v| Zeroizing::new(v.clone())))
+    }
+    fn set(&self, account: &str, value: &str) -> Result<()> {
+        check_size(value)?;
+        if self.fail_writes.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::keychain("The keychain is locked (test)."));
+        }
+        let mut map = self.entries.lock().map_err(|_| Error::keychain("poisoned"))?;
+        map.insert(account.to_string(), value.to_string());
+        Ok(())
+    }
+    fn delete(&self, account: &str) -> Result<()> {
+        let mut map = self.entries.lock().map_err(|_| Error::keychain("poisoned"))?;
+        map.remove(account);
+        Ok(())
+    }
+    fn location(&self) -> &'static str {
+        "memory (tests)"
+    }
+}
+
+/// A connection's credentials as held in memory. Secrets are `SecretString`: redacted in
+/// `Debug`, zeroized on drop.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub refresh_token: Option<SecretString>,
+    pub refresh_expires_at: Option<i64>,
+    /// Extra callback parameters kept for API calls (Intuit's `realmId`).
+    pub params: BTreeMap<String, String>,
+    pub access_token: Option<SecretString>,
+    /// Unix seconds; `None` when the vendor gives no lifetime.
+    pub expires_at: Option<i64>,
+    pub generation: u64,
+}
+
+impl Grant {
+    /// True when the access token exists and will still be valid `margin` seconds from `now`.
+    pub fn fresh(&self, now: i64, margin: u64) -> bool {
+        self.access_token.is_some()
+            && self.expires_at.is_none_or(|exp| exp - now > margin as i64)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct CredentialsEntry {
+    v: u8,
+    client_id: String,
+    client_secret: String,
+    #[serde(default)]
+    refresh_token: Option<String>,
+    #[serde(default)]
+    refresh_expires_at: Option<i64>,
+    #[serde(default)]
+    params: BTreeMap<String, String>,
+    generation: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AccessEntry {
+    v: u8,
+    access_token: String,
+    #[serde(default)]
+    expires_at: Option<i64>,
+    generation: u64,
+}
+
+/// Reads and writes grants in a [`SecretStore`] with the two-entry layout above.
+#[derive(Debug, Clone)]
+pub struct Vault {
+    store: Arc<dyn SecretStore>,
+}
+
+fn access_account(connection: &str) -> String {
+    format!("{connection}#access")
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<Zeroizing<String>> {
+    serde_json::to_string(value)
+        .map(Zeroizing::new)
+        .map_err(|e| Error::keychain("Could not prepare the keychain entry.").with_source(e))
+}
+
+impl Vault {
+    pub fn new(store: Arc<dyn SecretStore>) -> Vault {
+        Vault { store }
+    }
+
+    pub fn location(&self) -> &'static str {
+        self.store.location()
+    }
+
+    pub fn load(&self, connection: &str) -> Result<Option<Grant>> {
+        let Some(raw) = self.store.get(connection)? else { return Ok(None) };
+        let creds: CredentialsEntry = serde_json::from_str(&raw).map_err(|_| {
+            Error::keychain("Patchbay's keychain entry for this connection is damaged. Connect again.")
+        })?;
+        let access: Option<AccessEntry> = match self.store.get(&access_account(connection))? {
+            Some(raw) => serde_json::from_str(&raw).ok(),
+            None => None,
+        };
+        let access = access.filter(|a| a.generation == creds.generation);
+        let mut grant = Grant {
+            client_id: creds.client_id.clone(),
+            client_secret: SecretString::from(creds.client_secret.clone()),
+            refresh_token: creds.refresh_token.clone().map(SecretString::from),
+            refresh_expires_at: creds.refresh_expires_at,
+            params: creds.params.clone(),
+            access_token: None,
+            expires_at: None,
+            generation: creds.generation,
+        };
+        if let Some(a) = access {
+            grant.access_token = Some(SecretString::from(a.access_token.clone()));
+            grant.expires_at = a.expires_at;
+        }
+        zeroize_creds(creds);
+        Ok(Some(grant))
+    }
+
+    /// Store a grant: credentials (with the refresh token) first, then the access token. If the
+    /// first write fails, whatever was stored before is untouched.
+    pub fn save(&self, connection: &str, grant: &Grant) -> Result<()> {
+        let creds = CredentialsEntry {
+            v: 1,
+            client_id: grant.client_id.clone(),
+            client_secret: grant.client_secret.expose_secret().to_string(),
+            refresh_token: grant.refresh_token.as_ref().map(|t| t.expose_secret().to_string()),
+            refresh_expires_at: grant.refresh_expires_at,
+            params: grant.params.clone(),
+            generation: grant.generation,
+        };
+        let creds_json = to_json(&creds)?;
+        zeroize_creds(creds);
+        let access_json = match &grant.access_token {
+            Some(token) => {
+                let entry = AccessEntry {
+                    v: 1,
+                    access_token: token.expose_secret().to_string(),
+                    expires_at: grant.expires_at,
+                    generation: grant.generation,
+                };
+                let json = to_json(&entry)?;
+                let mut t = entry.access_token;
+                zeroize::Zeroize::zeroize(&mut t);
+                Some(json)
+            }
+            None => None,
+        };
+        // Check both sizes before writing either, so a too-large token changes nothing.
+        check_size(&creds_json)?;
+        if let Some(a) = &access_json {
+            check_size(a)?;
+        }
+        self.store.set(connection, &creds_json)?;
+        match access_json {
+            Some(a) => self.store.set(&access_account(connection), &a),
+            None => self.store.delete(&access_account(connection)),
+        }
+    }
+
+    pub fn delete(&self, connection: &str) -> Result<()> {
+        self.store.delete(&access_account(connection))?;
+        self.store.delete(connection)
+    }
+}
+
+fn zeroize_creds(mut c: CredentialsEntry) {
+    use zeroize::Zeroize;
+    c.client_secret.zeroize();
+    if let Some(t) = c.refresh_token.as_mut() {
+        t.zeroize();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(generation: u64, access: &str) -> Grant {
+        Grant {
+            client_id: "cid".into(),
+            client_secret: SecretString::from("sec-SENTINEL"),
+            refresh_token: Some(SecretString::from("rt-SENTINEL")),
+            refresh_expires_at: None,
+            params: BTreeMap::from([("realmId".to_string(), "123".to_string())]),
+            access_token: Some(SecretString::from(access.to_string())),
+            expires_at: Some(1000),
+            generation,
+        }
+    }
+
+    #[test]
+    fn save_then_load_round_trips() {
+        let vault = Vault::new(Arc::new(MemoryStore::default()));
+        vault.save("c1", &grant(1, "at-1")).unwrap();
+        let g = vault.load("c1").unwrap().unwrap();
+        assert_eq!(g.access_token.unwrap().expose_secret(), "at-1");
+        assert_eq!(g.refresh_token.unwrap().expose_secret(), "rt-SENTINEL");
+        assert_eq!(g.params["realmId"], "123");
+        assert_eq!(g.generation, 1);
+    }
+
+    #[test]
+    fn access_entry_from_another_generation_is_ignored() {
+        let store = Arc::new(MemoryStore::default());
+        let vault = Vault::new(store.clone());
+        vault.save("c1", &grant(1, "at-1")).unwrap();
+        // Simulate a crash after the credentials entry of generation 2 was written.
+        let mut g2 = grant(2, "at-2");
+        g2.access_token = None;
+        store.set("c1", &serde_json::to_string(&CredentialsEntry {
+            v: 1, client_id: "cid".into(), client_secret: "s".into(), refresh_token: Some("rt2".into()),
+            refresh_expires_at: None, params: BTreeMap::new(), generation: 2 }).unwrap()).unwrap();
+        let g = vault.load("c1").unwrap().unwrap();
+        assert!(g.access_token.is_none(), "a stale access token must not be used");
+        assert!(!g.fresh(0, 0));
+    }
+
+    #[test]
+    fn oversized_grant_is_refused_and_changes_nothing() {
+        let vault = Vault::new(Arc::new(MemoryStore::default()));
+        vault.save("c1", &grant(1, "at-1")).unwrap();
+        let huge = "x".repeat(MAX_ENTRY_BYTES + 1);
+        let err = vault.save("c1", &grant(2, &huge)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Keychain);
+        assert!(err.message().contains("too large"), "{}", err.message());
+        assert_eq!(vault.load("c1").unwrap().unwrap().generation, 1, "old grant kept");
+    }
+
+    #[test]
+    fn failed_write_keeps_the_old_grant() {
+        let store = Arc::new(MemoryStore::default());
+        let vault = Vault::new(store.clone());
+        vault.save("c1", &grant(1, "at-1")).unwrap();
+        store.fail_writes.store(true, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(vault.save("c1", &grant(2, "at-2")).unwrap_err().kind(), ErrorKind::Keychain);
+        store.fail_writes.store(false, std::sync::atomic::Ordering::SeqCst);
+        let g = vault.load("c1").unwrap().unwrap();
+        assert_eq!(g.refresh_token.unwrap().expose_secret(), "rt-SENTINEL");
+        assert_eq!(g.generation, 1);
+    }
+
+    #[test]
+    fn debug_of_a_grant_shows_no_secret() {
+        let d = format!("{:?}", grant(1, "at-SENTINEL"));
+        assert!(!d.contains("SENTINEL"), "{d}");
+    }
+
+    #[test]
+    fn freshness_respects_the_margin() {
+        let g = grant(1, "a");
+        assert!(g.fresh(0, 500));
+        assert!(!g.fresh(600, 500));
+    }
+}
