@@ -39,7 +39,10 @@ pub enum Verdict {
     /// The admin clicked Deny (`error=access_denied`).
     Denied,
     /// Another error from the vendor (`error=invalid_scope`, ...).
-    VendorError { code: String, description: Option<String> },
+    VendorError {
+        code: String,
+        description: Option<String>,
+    },
     /// A sign-in answer whose `state` is not ours: never completes a flow.
     ForeignState,
     /// Not a sign-in answer at all (favicon, wrong path or method, bad Host): ignored.
@@ -56,14 +59,22 @@ pub struct Expectation {
 }
 
 /// Judge one request. Pure, so every case is a table row in the tests.
-pub fn classify(method: &str, host: Option<&str>, path: &str, query: Option<&str>, exp: &Expectation) -> Verdict {
+pub fn classify(
+    method: &str,
+    host: Option<&str>,
+    path: &str,
+    query: Option<&str>,
+    exp: &Expectation,
+) -> Verdict {
     if method != "GET" {
         return Verdict::Stray(StatusCode::METHOD_NOT_ALLOWED);
     }
     let host_ok = host.is_some_and(|h| {
         let (name, port) = h.rsplit_once(':').map_or((h, None), |(n, p)| (n, Some(p)));
-        matches!(name.to_ascii_lowercase().as_str(), "localhost" | "127.0.0.1")
-            && port.is_none_or(|p| p == exp.port.to_string())
+        matches!(
+            name.to_ascii_lowercase().as_str(),
+            "localhost" | "127.0.0.1"
+        ) && port.is_none_or(|p| p == exp.port.to_string())
     });
     if !host_ok {
         return Verdict::Stray(StatusCode::MISDIRECTED_REQUEST);
@@ -88,7 +99,9 @@ pub fn classify(method: &str, host: Option<&str>, path: &str, query: Option<&str
             _ if error == "access_denied" => Verdict::Denied,
             _ => Verdict::VendorError {
                 code: error.chars().take(64).collect(),
-                description: pairs.get("error_description").map(|d| d.chars().take(300).collect()),
+                description: pairs
+                    .get("error_description")
+                    .map(|d| d.chars().take(300).collect()),
             },
         };
     }
@@ -103,11 +116,18 @@ pub fn classify(method: &str, host: Option<&str>, path: &str, query: Option<&str
         .iter()
         .filter_map(|k| pairs.get(k).map(|v| (k.clone(), v.clone())))
         .collect();
-    Verdict::Complete(CallbackParams { code: SecretString::from(code.clone()), params })
+    Verdict::Complete(CallbackParams {
+        code: SecretString::from(code.clone()),
+        params,
+    })
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// What a finished wait hands back: success, or the error the checklist shows.
@@ -116,15 +136,24 @@ fn verdict_result(system: &str, v: Verdict) -> Option<Result<CallbackParams>> {
         Verdict::Complete(p) => Some(Ok(p)),
         Verdict::Denied => Some(Err(Error::new(
             ErrorKind::Denied,
-            format!("Access was not allowed in {system} (Deny was clicked). Nothing was changed. To connect, click Connect again and choose Allow."),
+            format!(
+                "Access was not allowed in {system} (Deny was clicked). Nothing was changed. To connect, click Connect again and choose Allow."
+            ),
         ))),
         Verdict::VendorError { code, description } => {
             let kind = match code.as_str() {
                 "unauthorized_client" | "invalid_client" => ErrorKind::InvalidClient,
-                "invalid_request" | "invalid_scope" | "unsupported_response_type" => ErrorKind::InvalidInput,
+                "invalid_request" | "invalid_scope" | "unsupported_response_type" => {
+                    ErrorKind::InvalidInput
+                }
                 _ => ErrorKind::ProviderDown,
             };
-            let detail = format!("error={code}{}", description.map(|d| format!(" error_description={d}")).unwrap_or_default());
+            let detail = format!(
+                "error={code}{}",
+                description
+                    .map(|d| format!(" error_description={d}"))
+                    .unwrap_or_default()
+            );
             Some(Err(Error::new(kind, format!("{system} refused the sign-in request ({code}). Check the app's settings at {system}, then connect again."))
                 .with_provider_detail(detail)))
         }
@@ -133,7 +162,11 @@ fn verdict_result(system: &str, v: Verdict) -> Option<Result<CallbackParams>> {
 }
 
 /// Complete a flow from the address the admin's browser ended on (the manual fallback).
-pub fn parse_pasted_address(system: &str, pasted: &str, exp: &Expectation) -> Result<CallbackParams> {
+pub fn parse_pasted_address(
+    system: &str,
+    pasted: &str,
+    exp: &Expectation,
+) -> Result<CallbackParams> {
     let cleaned = crate::sanitize::clean(pasted).value;
     let url = Url::parse(&cleaned).map_err(|_| {
         Error::invalid_input(
@@ -153,7 +186,8 @@ pub fn parse_pasted_address(system: &str, pasted: &str, exp: &Expectation) -> Re
             "That address is not the one {system} sends you back to. It should start with http://localhost:{}{} and contain code=.",
             exp.port, exp.path
         ))),
-        v => verdict_result(system, v).unwrap_or_else(|| Err(Error::invalid_input("That address cannot be used."))),
+        v => verdict_result(system, v)
+            .unwrap_or_else(|| Err(Error::invalid_input("That address cannot be used."))),
     }
 }
 
@@ -268,8 +302,17 @@ async fn respond(
     exp: &Expectation,
     tx: &mpsc::Sender<Result<CallbackParams>>,
 ) -> Response<Full<Bytes>> {
-    let host = req.headers().get(hyper::header::HOST).and_then(|h| h.to_str().ok());
-    let verdict = classify(req.method().as_str(), host, req.uri().path(), req.uri().query(), exp);
+    let host = req
+        .headers()
+        .get(hyper::header::HOST)
+        .and_then(|h| h.to_str().ok());
+    let verdict = classify(
+        req.method().as_str(),
+        host,
+        req.uri().path(),
+        req.uri().query(),
+        exp,
+    );
     let (status, title, body) = match &verdict {
         Verdict::Complete(_) => (StatusCode::OK, "Connected", format!("{system} sent its answer to Patchbay. You can close this tab and return to Patchbay.")),
         Verdict::Denied => (StatusCode::OK, "Access not allowed", format!("You chose not to allow access in {system}. You can close this tab and return to Patchbay.")),
@@ -297,7 +340,10 @@ async fn respond(
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 #[cfg(test)]
@@ -306,29 +352,83 @@ mod tests {
     use secrecy::ExposeSecret;
 
     fn exp() -> Expectation {
-        Expectation { path: "/callback".into(), port: 8765, state: "S1".into(), keep: vec!["realmId".into()] }
+        Expectation {
+            path: "/callback".into(),
+            port: 8765,
+            state: "S1".into(),
+            keep: vec!["realmId".into()],
+        }
     }
 
     #[test]
     fn callback_table() {
         let e = exp();
         let h = Some("localhost:8765");
-        let cases: Vec<(&str, Option<&str>, &str, Option<&str>, &str)> = vec![
-            ("GET", h, "/callback", Some("code=abc&state=S1&realmId=9341"), "complete"),
-            ("GET", Some("127.0.0.1:8765"), "/callback", Some("code=abc&state=S1"), "complete"),
+        type Row<'a> = (&'a str, Option<&'a str>, &'a str, Option<&'a str>, &'a str);
+        let cases: Vec<Row> = vec![
+            (
+                "GET",
+                h,
+                "/callback",
+                Some("code=abc&state=S1&realmId=9341"),
+                "complete",
+            ),
+            (
+                "GET",
+                Some("127.0.0.1:8765"),
+                "/callback",
+                Some("code=abc&state=S1"),
+                "complete",
+            ),
             ("GET", h, "/callback", Some("code=abc&state=S2"), "foreign"),
             ("GET", h, "/callback", Some("code=abc"), "foreign"),
             ("GET", h, "/callback", Some("code=&state=S1"), "foreign"),
-            ("GET", h, "/callback", Some("code=a&code=b&state=S1"), "foreign"),
-            ("GET", h, "/callback", Some("error=access_denied&state=S1"), "denied"),
+            (
+                "GET",
+                h,
+                "/callback",
+                Some("code=a&code=b&state=S1"),
+                "foreign",
+            ),
+            (
+                "GET",
+                h,
+                "/callback",
+                Some("error=access_denied&state=S1"),
+                "denied",
+            ),
             ("GET", h, "/callback", Some("error=access_denied"), "denied"),
-            ("GET", h, "/callback", Some("error=access_denied&state=evil"), "foreign"),
-            ("GET", h, "/callback", Some("error=invalid_scope&state=S1"), "vendor"),
+            (
+                "GET",
+                h,
+                "/callback",
+                Some("error=access_denied&state=evil"),
+                "foreign",
+            ),
+            (
+                "GET",
+                h,
+                "/callback",
+                Some("error=invalid_scope&state=S1"),
+                "vendor",
+            ),
             ("GET", h, "/favicon.ico", None, "stray"),
             ("GET", h, "/callback", None, "stray"),
             ("POST", h, "/callback", Some("code=abc&state=S1"), "stray"),
-            ("GET", Some("evil.example:8765"), "/callback", Some("code=abc&state=S1"), "stray"),
-            ("GET", Some("localhost:9999"), "/callback", Some("code=abc&state=S1"), "stray"),
+            (
+                "GET",
+                Some("evil.example:8765"),
+                "/callback",
+                Some("code=abc&state=S1"),
+                "stray",
+            ),
+            (
+                "GET",
+                Some("localhost:9999"),
+                "/callback",
+                Some("code=abc&state=S1"),
+                "stray",
+            ),
             ("GET", None, "/callback", Some("code=abc&state=S1"), "stray"),
         ];
         for (m, host, path, q, want) in cases {
@@ -345,7 +445,13 @@ mod tests {
 
     #[test]
     fn kept_params_come_through() {
-        let Verdict::Complete(p) = classify("GET", Some("localhost:8765"), "/callback", Some("code=abc&state=S1&realmId=9341&other=x"), &exp()) else {
+        let Verdict::Complete(p) = classify(
+            "GET",
+            Some("localhost:8765"),
+            "/callback",
+            Some("code=abc&state=S1&realmId=9341&other=x"),
+            &exp(),
+        ) else {
             panic!("expected complete")
         };
         assert_eq!(p.code.expose_secret(), "abc");
@@ -355,11 +461,25 @@ mod tests {
 
     #[test]
     fn pasted_address_is_cleaned_and_checked() {
-        let ok = parse_pasted_address("X", " http://localhost:8765/callback?code=abc&state=S1\n", &exp()).unwrap();
+        let ok = parse_pasted_address(
+            "X",
+            " http://localhost:8765/callback?code=abc&state=S1\n",
+            &exp(),
+        )
+        .unwrap();
         assert_eq!(ok.code.expose_secret(), "abc");
-        let denied = parse_pasted_address("X", "http://localhost:8765/callback?error=access_denied&state=S1", &exp()).unwrap_err();
+        let denied = parse_pasted_address(
+            "X",
+            "http://localhost:8765/callback?error=access_denied&state=S1",
+            &exp(),
+        )
+        .unwrap_err();
         assert_eq!(denied.kind(), ErrorKind::Denied);
-        for bad in ["not a url", "http://localhost:8765/callback?code=abc&state=OLD", "https://example.com/other?code=1&state=S1"] {
+        for bad in [
+            "not a url",
+            "http://localhost:8765/callback?code=abc&state=OLD",
+            "https://example.com/other?code=1&state=S1",
+        ] {
             let err = parse_pasted_address("X", bad, &exp()).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad}");
         }

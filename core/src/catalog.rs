@@ -190,7 +190,9 @@ pub struct FieldSpec {
 impl FieldSpec {
     pub fn format(&self) -> Option<Format> {
         // Patterns are validated when the catalog loads, so this cannot fail afterwards.
-        self.pattern.as_deref().and_then(|p| Format::new(p, &self.format).ok())
+        self.pattern
+            .as_deref()
+            .and_then(|p| Format::new(p, &self.format).ok())
     }
 }
 
@@ -274,17 +276,29 @@ fn default_margin() -> u64 {
 
 impl ProviderSpec {
     pub fn environment(&self, id: &str) -> Result<&EnvironmentSpec> {
-        self.environments.iter().find(|e| e.id == id).ok_or_else(|| {
-            let known: Vec<&str> = self.environments.iter().map(|e| e.id.as_str()).collect();
-            Error::new(
-                ErrorKind::NotFound,
-                format!(
-                    "{} has no \"{id}\" environment. Choose one of: {}.",
-                    self.name,
-                    known.join(", ")
-                ),
-            )
-        })
+        self.environments
+            .iter()
+            .find(|e| e.id == id)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.environments.iter().map(|e| e.id.as_str()).collect();
+                Error::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "{} has no \"{id}\" environment. Choose one of: {}.",
+                        self.name,
+                        known.join(", ")
+                    ),
+                )
+            })
+    }
+
+    /// "Aspire (Sandbox)", or just "QuickBooks Time" when there is one environment.
+    pub fn display_name(&self, env: &EnvironmentSpec) -> String {
+        if self.environments.len() > 1 {
+            format!("{} ({})", self.name, env.label)
+        } else {
+            self.name.clone()
+        }
     }
 
     pub fn field(&self, id: &str) -> Option<&FieldSpec> {
@@ -294,14 +308,20 @@ impl ProviderSpec {
     /// The callback URL the admin registers at the vendor and the listener accepts.
     pub fn callback_url(&self) -> Option<String> {
         self.oauth.as_ref().map(|o| {
-            format!("http://{}:{}{}", o.callback_host, o.callback_port, o.callback_path)
+            format!(
+                "http://{}:{}{}",
+                o.callback_host, o.callback_port, o.callback_path
+            )
         })
     }
 
     fn validate(&self, common: &[ChecklistItemSpec]) -> Vec<String> {
         let mut problems = Vec::new();
         let mut p = |s: String| problems.push(format!("{}: {s}", self.id));
-        if !self.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        if !self
+            .id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             || self.id.is_empty()
         {
             p("id must be lower-case letters, digits and dashes".into());
@@ -322,20 +342,26 @@ impl ProviderSpec {
             urls.push(("token_url", env.token_url.as_ref()));
             urls.push(("revoke_url", env.revoke_url.as_ref()));
             for (name, url) in urls {
-                if let Some(u) = url {
-                    if let Err(e) = check_endpoint(u) {
-                        p(format!("environment {} {name}: {e}", env.id));
-                    }
+                if let Some(u) = url
+                    && let Err(e) = check_endpoint(u)
+                {
+                    p(format!("environment {} {name}: {e}", env.id));
                 }
             }
             if self.mechanism == Mechanism::AuthorizationCode
                 && (env.authorize_url.is_none() || env.token_url.is_none())
             {
-                p(format!("environment {} needs authorize_url and token_url", env.id));
+                p(format!(
+                    "environment {} needs authorize_url and token_url",
+                    env.id
+                ));
             }
         }
         if !env_ids.contains(self.default_environment.as_str()) {
-            p(format!("default_environment \"{}\" is not listed", self.default_environment));
+            p(format!(
+                "default_environment \"{}\" is not listed",
+                self.default_environment
+            ));
         }
         match (self.mechanism, &self.oauth, &self.exchange) {
             (Mechanism::AuthorizationCode, Some(o), None) => {
@@ -378,7 +404,10 @@ impl ProviderSpec {
                     p(format!("field {} pattern does not compile: {e}", f.id));
                 }
                 if f.format.trim().is_empty() {
-                    p(format!("field {} has a pattern but no format description", f.id));
+                    p(format!(
+                        "field {} has a pattern but no format description",
+                        f.id
+                    ));
                 }
             }
         }
@@ -406,8 +435,13 @@ impl ProviderSpec {
             if s.action == StepAction::Connect {
                 has_connect = true;
             }
-            if s.action == StepAction::CopyCallback && self.mechanism != Mechanism::AuthorizationCode {
-                p(format!("step {} copies a callback URL but {} has no browser step", s.id, self.id));
+            if s.action == StepAction::CopyCallback
+                && self.mechanism != Mechanism::AuthorizationCode
+            {
+                p(format!(
+                    "step {} copies a callback URL but {} has no browser step",
+                    s.id, self.id
+                ));
             }
             for f in &s.fields {
                 if self.field(f).is_none() {
@@ -432,7 +466,10 @@ impl ProviderSpec {
         }
         for item in self.checklist.iter().chain(common) {
             if item.fails_on.is_empty() || item.fix.trim().is_empty() {
-                p(format!("checklist item {} needs fails_on and a fix", item.id));
+                p(format!(
+                    "checklist item {} needs fails_on and a fix",
+                    item.id
+                ));
             }
         }
         problems
@@ -445,7 +482,9 @@ pub fn check_endpoint(raw: &str) -> std::result::Result<Url, String> {
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
-        "http" => Err(format!("\"{raw}\" must use https (http is allowed only for 127.0.0.1/localhost)")),
+        "http" => Err(format!(
+            "\"{raw}\" must use https (http is allowed only for 127.0.0.1/localhost)"
+        )),
         other => Err(format!("\"{raw}\" uses unsupported scheme {other}")),
     }
 }
@@ -475,36 +514,57 @@ impl Catalog {
 
     /// The built-in catalog plus systems from an admin's catalog file.
     pub fn with_file(path: &Path) -> Result<Catalog> {
+        Catalog::with_files(&[path.to_path_buf()])
+    }
+
+    /// The built-in catalog plus systems from admin catalog files (duplicates are ignored when
+    /// the same file is named twice).
+    pub fn with_files(paths: &[std::path::PathBuf]) -> Result<Catalog> {
         let mut catalog = Catalog::builtin()?;
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::new(ErrorKind::Catalog, format!("Could not read the catalog file {}.", path.display()))
-                .with_source(e)
-        })?;
-        let extra = Catalog::parse(&text, &path.display().to_string())?;
-        for p in extra.providers {
-            if catalog.providers.iter().any(|b| b.id == p.id) {
-                return Err(Error::new(
-                    ErrorKind::Catalog,
-                    format!(
-                        "The catalog file {} defines \"{}\", which is already built in. Give it another id.",
-                        path.display(),
-                        p.id
-                    ),
-                ));
+        let mut seen = HashSet::new();
+        for path in paths {
+            if !seen.insert(path.clone()) {
+                continue;
             }
-            catalog.providers.push(p);
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Error::new(
+                    ErrorKind::Catalog,
+                    format!("Could not read the catalog file {}.", path.display()),
+                )
+                .with_source(e)
+            })?;
+            let extra = Catalog::parse(&text, &path.display().to_string())?;
+            for p in extra.providers {
+                if catalog.providers.iter().any(|b| b.id == p.id) {
+                    return Err(Error::new(
+                        ErrorKind::Catalog,
+                        format!(
+                            "The catalog file {} defines \"{}\", which is already known. Give it another id.",
+                            path.display(),
+                            p.id
+                        ),
+                    ));
+                }
+                catalog.providers.push(p);
+            }
         }
         Ok(catalog)
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Catalog> {
         let file: CatalogFile = toml::from_str(text).map_err(|e| {
-            Error::new(ErrorKind::Catalog, format!("{origin} is not a valid catalog: {}", e.message()))
+            Error::new(
+                ErrorKind::Catalog,
+                format!("{origin} is not a valid catalog: {}", e.message()),
+            )
         })?;
         if file.version != 1 {
             return Err(Error::new(
                 ErrorKind::Catalog,
-                format!("{origin} has version {}, this Patchbay reads version 1.", file.version),
+                format!(
+                    "{origin} has version {}, this Patchbay reads version 1.",
+                    file.version
+                ),
             ));
         }
         let mut problems = Vec::new();
@@ -521,7 +581,20 @@ impl Catalog {
                 format!("{origin} has problems:\n  - {}", problems.join("\n  - ")),
             ));
         }
-        Ok(Catalog { providers: file.providers, common: file.common_checklist })
+        Ok(Catalog {
+            providers: file.providers,
+            common: file.common_checklist,
+        })
+    }
+
+    /// Use another fixed callback port for every browser-based system (when the default one is
+    /// taken for good on this computer; the admin then registers the URL with this port).
+    pub fn set_callback_port(&mut self, port: u16) {
+        for p in &mut self.providers {
+            if let Some(o) = &mut p.oauth {
+                o.callback_port = port;
+            }
+        }
     }
 
     pub fn providers(&self) -> &[ProviderSpec] {
@@ -533,7 +606,10 @@ impl Catalog {
             let known: Vec<&str> = self.providers.iter().map(|p| p.id.as_str()).collect();
             Error::new(
                 ErrorKind::NotFound,
-                format!("There is no system called \"{id}\". Known systems: {}.", known.join(", ")),
+                format!(
+                    "There is no system called \"{id}\". Known systems: {}.",
+                    known.join(", ")
+                ),
             )
         })
     }
@@ -560,13 +636,27 @@ mod tests {
         let ids: Vec<&str> = c.providers().iter().map(|p| p.id.as_str()).collect();
         assert_eq!(ids, ["quickbooks-time", "aspire", "quickbooks-online"]);
         for p in c.providers() {
-            assert!(!p.support.vendor_help.is_empty(), "{} needs the vendor's help line", p.id);
-            assert!(p.steps.len() >= 4, "{} should follow its guide's steps", p.id);
+            assert!(
+                !p.support.vendor_help.is_empty(),
+                "{} needs the vendor's help line",
+                p.id
+            );
+            assert!(
+                p.steps.len() >= 4,
+                "{} should follow its guide's steps",
+                p.id
+            );
             let checklist = c.checklist(p);
-            for kind in [ErrorKind::InvalidClient, ErrorKind::Keychain, ErrorKind::PortInUse,
-                ErrorKind::ProviderDown, ErrorKind::RateLimited, ErrorKind::WrongEnvironment,
-                ErrorKind::Network, ErrorKind::ApiNotEnabled]
-            {
+            for kind in [
+                ErrorKind::InvalidClient,
+                ErrorKind::Keychain,
+                ErrorKind::PortInUse,
+                ErrorKind::ProviderDown,
+                ErrorKind::RateLimited,
+                ErrorKind::WrongEnvironment,
+                ErrorKind::Network,
+                ErrorKind::ApiNotEnabled,
+            ] {
                 if kind == ErrorKind::ApiNotEnabled && p.id == "quickbooks-online" {
                     continue;
                 }
@@ -577,10 +667,18 @@ mod tests {
                 );
             }
             if p.mechanism == Mechanism::AuthorizationCode {
-                for kind in [ErrorKind::RedirectMismatch, ErrorKind::BrowserLaunch, ErrorKind::Denied,
-                    ErrorKind::Timeout, ErrorKind::Cancelled]
-                {
-                    assert!(checklist.iter().any(|i| i.fails_on.contains(&kind)), "{}: {kind}", p.id);
+                for kind in [
+                    ErrorKind::RedirectMismatch,
+                    ErrorKind::BrowserLaunch,
+                    ErrorKind::Denied,
+                    ErrorKind::Timeout,
+                    ErrorKind::Cancelled,
+                ] {
+                    assert!(
+                        checklist.iter().any(|i| i.fails_on.contains(&kind)),
+                        "{}: {kind}",
+                        p.id
+                    );
                 }
                 let url = p.callback_url().unwrap();
                 assert!(url.starts_with("http://localhost:"), "{url}");
@@ -611,7 +709,12 @@ mod tests {
         let c = Catalog::builtin().unwrap();
         for p in c.providers() {
             for e in &p.environments {
-                assert!(e.api_base.starts_with("https://"), "{} {}", p.id, e.api_base);
+                assert!(
+                    e.api_base.starts_with("https://"),
+                    "{} {}",
+                    p.id,
+                    e.api_base
+                );
             }
         }
     }
@@ -665,38 +768,91 @@ action = "connect"
         std::fs::write(&path, MINIMAL).unwrap();
         let c = Catalog::with_file(&path).unwrap();
         let acme = c.provider("acme").unwrap();
-        assert_eq!(acme.callback_url().unwrap(), "http://localhost:8777/callback");
+        assert_eq!(
+            acme.callback_url().unwrap(),
+            "http://localhost:8777/callback"
+        );
         assert_eq!(c.providers().len(), 4);
-        assert!(c.checklist(acme).iter().any(|i| i.id == "keychain"), "common items apply");
+        assert!(
+            c.checklist(acme).iter().any(|i| i.id == "keychain"),
+            "common items apply"
+        );
     }
 
     #[test]
     fn http_endpoints_are_refused_unless_loopback() {
-        let bad = MINIMAL.replace("https://auth.acme.example/token", "http://auth.acme.example/token");
+        let bad = MINIMAL.replace(
+            "https://auth.acme.example/token",
+            "http://auth.acme.example/token",
+        );
         let err = Catalog::parse(&bad, "test").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Catalog);
-        assert!(err.message().contains("must use https"), "{}", err.message());
-        let local = MINIMAL.replace("https://auth.acme.example/token", "http://127.0.0.1:9/token");
+        assert!(
+            err.message().contains("must use https"),
+            "{}",
+            err.message()
+        );
+        let local = MINIMAL.replace(
+            "https://auth.acme.example/token",
+            "http://127.0.0.1:9/token",
+        );
         assert!(Catalog::parse(&local, "test").is_ok());
     }
 
     #[test]
     fn invalid_entries_are_explained() {
         let cases = [
-            (MINIMAL.replace("id = \"acme\"", "id = \"Acme Co\""), "lower-case"),
-            (MINIMAL.replace("callback_port = 8777", "callback_port = 0"), "fixed port"),
-            (MINIMAL.replace("secret = true", "secret = false"), "marked secret"),
-            (MINIMAL.replace("action = \"connect\"", ""), "action = \"connect\""),
-            (MINIMAL.replace("default_environment = \"production\"", "default_environment = \"x\""), "not listed"),
+            (
+                MINIMAL.replace("id = \"acme\"", "id = \"Acme Co\""),
+                "lower-case",
+            ),
+            (
+                MINIMAL.replace("callback_port = 8777", "callback_port = 0"),
+                "fixed port",
+            ),
+            (
+                MINIMAL.replace("secret = true", "secret = false"),
+                "marked secret",
+            ),
+            (
+                MINIMAL.replace("action = \"connect\"", ""),
+                "action = \"connect\"",
+            ),
+            (
+                MINIMAL.replace(
+                    "default_environment = \"production\"",
+                    "default_environment = \"x\"",
+                ),
+                "not listed",
+            ),
             (MINIMAL.replace("version = 1", "version = 2"), "version 2"),
-            (MINIMAL.replace("[[provider.field]]\nid = \"client_id\"\nlabel = \"Client ID\"\n", ""), "client_id"),
-            (MINIMAL.replace("label = \"Client ID\"", "label = \"Client ID\"\npattern = \"([\"\nformat = \"x\""), "does not compile"),
-            (MINIMAL.replace("name = \"Acme\"", "name = \"Acme\"\ncolour = \"red\""), "unknown field"),
+            (
+                MINIMAL.replace(
+                    "[[provider.field]]\nid = \"client_id\"\nlabel = \"Client ID\"\n",
+                    "",
+                ),
+                "client_id",
+            ),
+            (
+                MINIMAL.replace(
+                    "label = \"Client ID\"",
+                    "label = \"Client ID\"\npattern = \"([\"\nformat = \"x\"",
+                ),
+                "does not compile",
+            ),
+            (
+                MINIMAL.replace("name = \"Acme\"", "name = \"Acme\"\ncolour = \"red\""),
+                "unknown field",
+            ),
         ];
         for (text, expect) in cases {
             let err = Catalog::parse(&text, "test").unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Catalog);
-            assert!(err.message().contains(expect), "expected {expect:?} in {}", err.message());
+            assert!(
+                err.message().contains(expect),
+                "expected {expect:?} in {}",
+                err.message()
+            );
         }
     }
 
@@ -706,6 +862,6 @@ action = "connect"
         let path = dir.path().join("dup.toml");
         std::fs::write(&path, MINIMAL.replace("\"acme\"", "\"aspire\"")).unwrap();
         let err = Catalog::with_file(&path).unwrap_err();
-        assert!(err.message().contains("already built in"));
+        assert!(err.message().contains("already known"));
     }
 }

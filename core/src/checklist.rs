@@ -14,14 +14,21 @@ pub enum Event {
     /// A step failed; the flow may go on (browser launch) or stop.
     Failed { kind: ErrorKind, message: String },
     /// The authorize page the admin must open (shown with "Copy the link").
-    Authorize { url: String, callback_url: String, deadline_secs: u64 },
+    Authorize {
+        url: String,
+        callback_url: String,
+        deadline_secs: u64,
+    },
     /// Patchbay waits for the vendor (rate limit) and will go on by itself.
     Waiting { message: String },
 }
 
 impl Event {
     pub fn failed(e: &Error) -> Event {
-        Event::Failed { kind: e.kind(), message: e.message().to_string() }
+        Event::Failed {
+            kind: e.kind(),
+            message: e.message().to_string(),
+        }
     }
 }
 
@@ -68,7 +75,11 @@ impl Checklist {
                 support: None,
             })
             .collect();
-        Checklist { specs, items, vendor_help: provider.support.vendor_help.clone() }
+        Checklist {
+            specs,
+            items,
+            vendor_help: provider.support.vendor_help.clone(),
+        }
     }
 
     /// Apply an event. Returns true when any item changed (worth announcing).
@@ -76,15 +87,25 @@ impl Checklist {
         let mut changed = false;
         for (spec, item) in self.specs.iter().zip(self.items.iter_mut()) {
             match event {
-                Event::Ok { signal } if spec.passes_on == *signal && item.state != ItemState::Ok => {
-                    *item = ChecklistItem { state: ItemState::Ok, message: None, fix: None, support: None, ..item.clone() };
+                Event::Ok { signal }
+                    if spec.passes_on == *signal && item.state != ItemState::Ok =>
+                {
+                    *item = ChecklistItem {
+                        state: ItemState::Ok,
+                        message: None,
+                        fix: None,
+                        support: None,
+                        ..item.clone()
+                    };
                     changed = true;
                 }
                 Event::Failed { kind, message } if spec.fails_on.contains(kind) => {
                     item.state = ItemState::Failed;
                     item.message = Some(message.clone());
                     item.fix = Some(spec.fix.clone());
-                    item.support = vendor_side(*kind).then(|| self.vendor_help.clone()).filter(|s| !s.is_empty());
+                    item.support = vendor_side(*kind)
+                        .then(|| self.vendor_help.clone())
+                        .filter(|s| !s.is_empty());
                     changed = true;
                 }
                 _ => {}
@@ -106,7 +127,11 @@ impl Checklist {
 fn vendor_side(kind: ErrorKind) -> bool {
     matches!(
         kind,
-        ErrorKind::ApiNotEnabled | ErrorKind::InvalidClient | ErrorKind::ProviderDown | ErrorKind::Reconnect | ErrorKind::RedirectMismatch
+        ErrorKind::ApiNotEnabled
+            | ErrorKind::InvalidClient
+            | ErrorKind::ProviderDown
+            | ErrorKind::Reconnect
+            | ErrorKind::RedirectMismatch
     )
 }
 
@@ -120,12 +145,20 @@ mod tests {
         let p = catalog.provider("quickbooks-time").unwrap();
         let mut c = Checklist::new(&catalog, p);
         assert!(c.items().iter().all(|i| i.state == ItemState::Pending));
-        assert!(c.observe(&Event::Failed { kind: ErrorKind::ApiNotEnabled, message: "402".into() }));
+        assert!(c.observe(&Event::Failed {
+            kind: ErrorKind::ApiNotEnabled,
+            message: "402".into()
+        }));
         let item = c.item("api-option").unwrap();
         assert_eq!(item.state, ItemState::Failed);
         assert!(item.fix.as_deref().unwrap().contains("Manage Add-ons"));
-        assert!(item.support.is_some(), "vendor help shown for a vendor-side failure");
-        c.observe(&Event::Ok { signal: Signal::Verified });
+        assert!(
+            item.support.is_some(),
+            "vendor help shown for a vendor-side failure"
+        );
+        c.observe(&Event::Ok {
+            signal: Signal::Verified,
+        });
         assert_eq!(c.item("api-option").unwrap().state, ItemState::Ok);
         assert!(c.item("api-option").unwrap().fix.is_none());
     }
@@ -138,15 +171,31 @@ mod tests {
                 if matches!(kind, ErrorKind::NotFound | ErrorKind::Catalog) {
                     continue; // not about a connection attempt
                 }
-                if p.oauth.is_none() && matches!(kind, ErrorKind::RedirectMismatch | ErrorKind::BrowserLaunch
-                    | ErrorKind::Denied | ErrorKind::Timeout | ErrorKind::Cancelled | ErrorKind::PortInUse) {
+                if p.oauth.is_none()
+                    && matches!(
+                        kind,
+                        ErrorKind::RedirectMismatch
+                            | ErrorKind::BrowserLaunch
+                            | ErrorKind::Denied
+                            | ErrorKind::Timeout
+                            | ErrorKind::Cancelled
+                            | ErrorKind::PortInUse
+                    )
+                {
                     continue; // no browser step
                 }
                 if p.id == "quickbooks-online" && kind == ErrorKind::ApiNotEnabled {
                     continue;
                 }
                 let mut c = Checklist::new(&catalog, p);
-                assert!(c.observe(&Event::Failed { kind, message: "m".into() }), "{}: {kind} fails no item", p.id);
+                assert!(
+                    c.observe(&Event::Failed {
+                        kind,
+                        message: "m".into()
+                    }),
+                    "{}: {kind} fails no item",
+                    p.id
+                );
             }
         }
     }

@@ -1,12 +1,12 @@
 //! Connections: connect (both mechanisms), keep fresh (single-flight refresh), verify,
 //! disconnect, and the state Home shows. Everything the app and the CLI do goes through here.
 
-use crate::callback::{parse_pasted_address, CallbackListener, CallbackParams, Expectation};
+use crate::callback::{CallbackListener, CallbackParams, Expectation, parse_pasted_address};
 use crate::catalog::{Catalog, EnvironmentSpec, Mechanism, ProviderSpec, Signal};
 use crate::checklist::Event;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::Route;
-use crate::oauth::{self, now, TokenSet};
+use crate::oauth::{self, TokenSet, now};
 use crate::sanitize;
 use crate::settings::{ConnectionRecord, LastError, Paths, Settings};
 use crate::store::{Grant, SecretStore, Vault};
@@ -38,6 +38,8 @@ pub struct ConnectRequest {
     pub practice: bool,
     /// Raw pasted values by field id ("client_id", "client_secret"); cleaned here.
     pub fields: BTreeMap<String, SecretString>,
+    /// The admin's catalog file the system comes from, if it is not built in.
+    pub catalog_file: Option<std::path::PathBuf>,
 }
 
 /// Everything the Allow step needs besides the request.
@@ -52,7 +54,9 @@ pub struct ConnectHooks<'a> {
 
 impl std::fmt::Debug for ConnectHooks<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ConnectHooks").field("deadline", &self.deadline).finish_non_exhaustive()
+        f.debug_struct("ConnectHooks")
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
     }
 }
 
@@ -104,7 +108,12 @@ pub struct Connections {
 
 impl Connections {
     /// `practice`: the bundled emulator's base URL when practice mode is available.
-    pub fn new(catalog: Catalog, store: Arc<dyn SecretStore>, paths: Paths, practice: Option<Url>) -> Result<Connections> {
+    pub fn new(
+        catalog: Catalog,
+        store: Arc<dyn SecretStore>,
+        paths: Paths,
+        practice: Option<Url>,
+    ) -> Result<Connections> {
         Ok(Connections {
             catalog,
             vault: Vault::new(store),
@@ -129,7 +138,10 @@ impl Connections {
 
     /// The id a connection is stored under: one per system, environment and mode.
     pub fn connection_id(provider: &str, environment: &str, practice: bool) -> String {
-        format!("{}{provider}:{environment}", if practice { "practice:" } else { "" })
+        format!(
+            "{}{provider}:{environment}",
+            if practice { "practice:" } else { "" }
+        )
     }
 
     fn route(&self, practice: bool) -> Result<Route> {
@@ -143,7 +155,11 @@ impl Connections {
         }
     }
 
-    fn resolve(&self, provider: &str, environment: Option<&str>) -> Result<(&ProviderSpec, &EnvironmentSpec)> {
+    fn resolve(
+        &self,
+        provider: &str,
+        environment: Option<&str>,
+    ) -> Result<(&ProviderSpec, &EnvironmentSpec)> {
         let p = self.catalog.provider(provider)?;
         let env = p.environment(environment.unwrap_or(&p.default_environment))?;
         Ok((p, env))
@@ -151,7 +167,11 @@ impl Connections {
 
     /// Connect a system: clean the fields, run its mechanism, verify, store. Emits every step
     /// as an [`Event`] for the checklist; the result is also returned.
-    pub async fn connect(&self, req: ConnectRequest, hooks: ConnectHooks<'_>) -> Result<ConnectionStatus> {
+    pub async fn connect(
+        &self,
+        req: ConnectRequest,
+        hooks: ConnectHooks<'_>,
+    ) -> Result<ConnectionStatus> {
         let events = hooks.events;
         let result = self.connect_inner(&req, hooks).await;
         if let Err(e) = &result {
@@ -165,35 +185,57 @@ impl Connections {
         result
     }
 
-    async fn connect_inner(&self, req: &ConnectRequest, hooks: ConnectHooks<'_>) -> Result<ConnectionStatus> {
+    async fn connect_inner(
+        &self,
+        req: &ConnectRequest,
+        hooks: ConnectHooks<'_>,
+    ) -> Result<ConnectionStatus> {
         let (p, env) = self.resolve(&req.provider, req.environment.as_deref())?;
         let route = self.route(req.practice)?;
         let events = hooks.events;
         let (client_id, secret) = clean_fields(p, &req.fields)?;
-        events(Event::Ok { signal: Signal::FieldsClean });
+        events(Event::Ok {
+            signal: Signal::FieldsClean,
+        });
         let (tokens, params, env) = match p.mechanism {
             Mechanism::AuthorizationCode => {
-                let (tokens, params) = self.authorize(p, env, &route, &client_id, &secret, hooks).await?;
+                let (tokens, params) = self
+                    .authorize(p, env, &route, &client_id, &secret, hooks)
+                    .await?;
                 (tokens, params, env)
             }
             Mechanism::TokenExchange => {
-                let tokens = match exchange::authenticate(&self.http, p, env, &route, &client_id, &secret).await {
-                    Err(e) if e.kind() == ErrorKind::InvalidClient => {
-                        return Err(self.other_environment_exchange(p, env, &route, &client_id, &secret).await.unwrap_or(e))
-                    }
-                    r => r?,
-                };
+                let tokens =
+                    match exchange::authenticate(&self.http, p, env, &route, &client_id, &secret)
+                        .await
+                    {
+                        Err(e) if e.kind() == ErrorKind::InvalidClient => {
+                            return Err(self
+                                .other_environment_exchange(p, env, &route, &client_id, &secret)
+                                .await
+                                .unwrap_or(e));
+                        }
+                        r => r?,
+                    };
                 (tokens, BTreeMap::new(), env)
             }
         };
-        events(Event::Ok { signal: Signal::TokenIssued });
-        let identity = match verify::verify(&self.http, p, env, &route, &tokens.access_token, &params).await {
-            Err(e) if e.kind() == ErrorKind::Reconnect => {
-                return Err(self.other_environment_verify(p, env, &route, &tokens.access_token, &params).await.unwrap_or(e))
-            }
-            r => r?,
-        };
-        events(Event::Ok { signal: Signal::Verified });
+        events(Event::Ok {
+            signal: Signal::TokenIssued,
+        });
+        let identity =
+            match verify::verify(&self.http, p, env, &route, &tokens.access_token, &params).await {
+                Err(e) if e.kind() == ErrorKind::Reconnect => {
+                    return Err(self
+                        .other_environment_verify(p, env, &route, &tokens.access_token, &params)
+                        .await
+                        .unwrap_or(e));
+                }
+                r => r?,
+            };
+        events(Event::Ok {
+            signal: Signal::Verified,
+        });
         let id = Self::connection_id(&p.id, &env.id, req.practice);
         let old = self.load_grant(&id).await.ok().flatten();
         let grant = Grant {
@@ -208,9 +250,11 @@ impl Connections {
         };
         // The new grant replaces the old one only now, once it has been proven to work.
         self.save_grant(&id, grant.clone()).await?;
-        events(Event::Ok { signal: Signal::Stored });
+        events(Event::Ok {
+            signal: Signal::Stored,
+        });
         let t = now();
-        let label = format!("{}{}", p.name, if p.environments.len() > 1 { format!(" ({})", env.label) } else { String::new() });
+        let label = p.display_name(env);
         self.settings.update(&id, |r| {
             let created_at = r.as_ref().map_or(t, |r| r.created_at);
             Some(ConnectionRecord {
@@ -226,16 +270,24 @@ impl Connections {
                 refreshed_at: Some(t),
                 needs_reconnect: None,
                 last_error: None,
-                catalog_file: r.and_then(|r| r.catalog_file),
+                catalog_file: req.catalog_file.clone().or(r.and_then(|r| r.catalog_file)),
             })
         })?;
         // A reconnect leaves the old grant unused: revoke it where the vendor allows (best effort).
-        if let Some(old) = old {
-            if let (Some(old_rt), Some(new_rt)) = (&old.refresh_token, &grant.refresh_token) {
-                if old_rt.expose_secret() != new_rt.expose_secret() {
-                    let _ = oauth::revoke(&self.http, p, env, &route, &old.client_id, &old.client_secret, old_rt).await;
-                }
-            }
+        if let Some(old) = old
+            && let (Some(old_rt), Some(new_rt)) = (&old.refresh_token, &grant.refresh_token)
+            && old_rt.expose_secret() != new_rt.expose_secret()
+        {
+            let _ = oauth::revoke(
+                &self.http,
+                p,
+                env,
+                &route,
+                &old.client_id,
+                &old.client_secret,
+                old_rt,
+            )
+            .await;
         }
         tracing::info!(system = %p.name, environment = %env.id, "connected");
         self.status(&id).await
@@ -253,7 +305,9 @@ impl Connections {
         let o = oauth::spec(p)?;
         let callback_url = p.callback_url().unwrap_or_default();
         let listener = CallbackListener::bind(o.callback_port).await?;
-        (hooks.events)(Event::Ok { signal: Signal::PortFree });
+        (hooks.events)(Event::Ok {
+            signal: Signal::PortFree,
+        });
         let request = oauth::authorization_request(p, env, route, client_id, &callback_url)?;
         oauth::probe_authorize(&self.http, p, &request.url).await?;
         let exp = Expectation {
@@ -268,12 +322,16 @@ impl Connections {
             deadline_secs: hooks.deadline.as_secs(),
         });
         match hooks.browser.open(request.url.as_str()) {
-            Ok(()) => (hooks.events)(Event::Ok { signal: Signal::BrowserOpened }),
+            Ok(()) => (hooks.events)(Event::Ok {
+                signal: Signal::BrowserOpened,
+            }),
             Err(why) => {
                 // Not the end: the admin can copy the link or paste the address.
                 let e = Error::new(
                     ErrorKind::BrowserLaunch,
-                    format!("Patchbay could not open your web browser ({why}). Use \"Copy the link\", open it in your browser, and click Allow."),
+                    format!(
+                        "Patchbay could not open your web browser ({why}). Use \"Copy the link\", open it in your browser, and click Allow."
+                    ),
                 );
                 tracing::warn!(error = %e.detailed(), "browser launch failed");
                 (hooks.events)(Event::failed(&e));
@@ -307,8 +365,21 @@ impl Connections {
             }
             None => wait.await?,
         };
-        (hooks.events)(Event::Ok { signal: Signal::Authorized });
-        let tokens = oauth::exchange_code(&self.http, p, env, route, client_id, secret, &callback_url, &params.code, request.pkce_verifier).await?;
+        (hooks.events)(Event::Ok {
+            signal: Signal::Authorized,
+        });
+        let tokens = oauth::exchange_code(
+            &self.http,
+            p,
+            env,
+            route,
+            client_id,
+            secret,
+            &callback_url,
+            &params.code,
+            request.pkce_verifier,
+        )
+        .await?;
         Ok((tokens, params.params))
     }
 
@@ -322,7 +393,10 @@ impl Connections {
         secret: &SecretString,
     ) -> Option<Error> {
         for env in p.environments.iter().filter(|e| e.id != chosen.id) {
-            if exchange::authenticate(&self.http, p, env, route, client_id, secret).await.is_ok() {
+            if exchange::authenticate(&self.http, p, env, route, client_id, secret)
+                .await
+                .is_ok()
+            {
                 return Some(wrong_environment(p, chosen, env));
             }
         }
@@ -338,7 +412,10 @@ impl Connections {
         params: &BTreeMap<String, String>,
     ) -> Option<Error> {
         for env in p.environments.iter().filter(|e| e.id != chosen.id) {
-            if verify::verify(&self.http, p, env, route, token, params).await.is_ok() {
+            if verify::verify(&self.http, p, env, route, token, params)
+                .await
+                .is_ok()
+            {
                 return Some(wrong_environment(p, chosen, env));
             }
         }
@@ -382,7 +459,10 @@ impl Connections {
 
     fn record(&self, id: &str) -> Result<ConnectionRecord> {
         self.settings.connection(id)?.ok_or_else(|| {
-            Error::new(ErrorKind::NotFound, format!("There is no connection \"{id}\". Run `patchbay status` to see them."))
+            Error::new(
+                ErrorKind::NotFound,
+                format!("There is no connection \"{id}\". Run `patchbay status` to see them."),
+            )
         })
     }
 
@@ -437,26 +517,35 @@ impl Connections {
         let record = self.record(id)?;
         let (p, env) = self.resolve(&record.provider, Some(&record.environment))?;
         let margin = refresh_margin(p);
-        let before = self.load_grant(id).await?.ok_or_else(|| {
-            Error::reconnect(&p.name)
-        })?;
-        if !force && before.fresh(now(), margin) {
-            if let Some(t) = before.access_token {
-                return Ok(t);
-            }
+        let before = self
+            .load_grant(id)
+            .await?
+            .ok_or_else(|| Error::reconnect(&p.name))?;
+        if !force
+            && before.fresh(now(), margin)
+            && let Some(t) = before.access_token
+        {
+            return Ok(t);
         }
         let flight = {
-            let mut map = self.flights.lock().map_err(|_| Error::keychain("internal lock poisoned"))?;
+            let mut map = self
+                .flights
+                .lock()
+                .map_err(|_| Error::keychain("internal lock poisoned"))?;
             map.entry(id.to_string()).or_default().clone()
         };
         let _in_process = flight.lock().await;
         let _cross_process = self.lock_file(id).await?;
-        let current = self.load_grant(id).await?.ok_or_else(|| Error::reconnect(&p.name))?;
+        let current = self
+            .load_grant(id)
+            .await?
+            .ok_or_else(|| Error::reconnect(&p.name))?;
         let someone_else_refreshed = current.generation != before.generation;
-        if (someone_else_refreshed || !force) && current.fresh(now(), margin) {
-            if let Some(t) = current.access_token {
-                return Ok(t);
-            }
+        if (someone_else_refreshed || !force)
+            && current.fresh(now(), margin)
+            && let Some(t) = current.access_token
+        {
+            return Ok(t);
         }
         let result = self.refresh_locked(id, p, env, &record, current).await;
         if let Err(e) = &result {
@@ -476,8 +565,20 @@ impl Connections {
         let route = self.route(record.practice)?;
         let tokens = match p.mechanism {
             Mechanism::AuthorizationCode => {
-                let rt = current.refresh_token.as_ref().ok_or_else(|| Error::reconnect(&p.name))?;
-                oauth::refresh(&self.http, p, env, &route, &current.client_id, &current.client_secret, rt).await?
+                let rt = current
+                    .refresh_token
+                    .as_ref()
+                    .ok_or_else(|| Error::reconnect(&p.name))?;
+                oauth::refresh(
+                    &self.http,
+                    p,
+                    env,
+                    &route,
+                    &current.client_id,
+                    &current.client_secret,
+                    rt,
+                )
+                .await?
             }
             Mechanism::TokenExchange => {
                 let refreshed = match &current.refresh_token {
@@ -486,18 +587,30 @@ impl Connections {
                 };
                 match refreshed {
                     // The client credentials are kept, so a dead refresh token is not the end.
-                    Err(e) if e.kind() == ErrorKind::Reconnect => {
-                        match exchange::authenticate(&self.http, p, env, &route, &current.client_id, &current.client_secret).await {
-                            Err(e) if e.kind() == ErrorKind::InvalidClient => return Err(Error::reconnect(&p.name)),
-                            r => r?,
+                    Err(e) if e.kind() == ErrorKind::Reconnect => match exchange::authenticate(
+                        &self.http,
+                        p,
+                        env,
+                        &route,
+                        &current.client_id,
+                        &current.client_secret,
+                    )
+                    .await
+                    {
+                        Err(e) if e.kind() == ErrorKind::InvalidClient => {
+                            return Err(Error::reconnect(&p.name));
                         }
-                    }
+                        r => r?,
+                    },
                     r => r?,
                 }
             }
         };
         let grant = Grant {
-            refresh_token: tokens.refresh_token.clone().or(current.refresh_token.clone()),
+            refresh_token: tokens
+                .refresh_token
+                .clone()
+                .or(current.refresh_token.clone()),
             refresh_expires_at: tokens.refresh_expires_at.or(current.refresh_expires_at),
             access_token: Some(tokens.access_token.clone()),
             expires_at: tokens.expires_at,
@@ -521,10 +634,23 @@ impl Connections {
 
     async fn lock_file(&self, id: &str) -> Result<std::fs::File> {
         let dir = self.settings.paths().lock_dir.clone();
-        let name: String = id.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+        let name: String = id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
         tokio::task::spawn_blocking(move || {
             std::fs::create_dir_all(&dir)?;
-            let f = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(dir.join(format!("{name}.lock")))?;
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(dir.join(format!("{name}.lock")))?;
             f.lock()?;
             Ok::<_, std::io::Error>(f)
         })
@@ -540,7 +666,10 @@ impl Connections {
         let route = self.route(record.practice)?;
         let result = async {
             let token = self.access_token(id, false).await?;
-            let grant = self.load_grant(id).await?.ok_or_else(|| Error::reconnect(&p.name))?;
+            let grant = self
+                .load_grant(id)
+                .await?
+                .ok_or_else(|| Error::reconnect(&p.name))?;
             verify::verify(&self.http, p, env, &route, &token, &grant.params).await
         }
         .await;
@@ -572,13 +701,25 @@ impl Connections {
         let grant = self.load_grant(id).await?;
         let revocation = match (&grant, env.revoke_url.is_some()) {
             (_, false) => Revocation::NotOffered,
-            (None, true) => Revocation::Failed("The saved credentials were already gone, so nothing could be revoked.".into()),
+            (None, true) => Revocation::Failed(
+                "The saved credentials were already gone, so nothing could be revoked.".into(),
+            ),
             (Some(g), true) => {
                 let route = self.route(record.practice)?;
                 let token = g.refresh_token.as_ref().or(g.access_token.as_ref());
                 match token {
                     None => Revocation::NotOffered,
-                    Some(t) => match oauth::revoke(&self.http, p, env, &route, &g.client_id, &g.client_secret, t).await {
+                    Some(t) => match oauth::revoke(
+                        &self.http,
+                        p,
+                        env,
+                        &route,
+                        &g.client_id,
+                        &g.client_secret,
+                        t,
+                    )
+                    .await
+                    {
                         Ok(_) => Revocation::Revoked,
                         Err(e) => Revocation::Failed(format!(
                             "{} You can also remove Patchbay from {}'s own list of connected apps.",
@@ -608,7 +749,11 @@ fn refresh_margin(p: &ProviderSpec) -> u64 {
         .unwrap_or(300)
 }
 
-fn wrong_environment(p: &ProviderSpec, chosen: &EnvironmentSpec, actual: &EnvironmentSpec) -> Error {
+fn wrong_environment(
+    p: &ProviderSpec,
+    chosen: &EnvironmentSpec,
+    actual: &EnvironmentSpec,
+) -> Error {
     Error::new(
         ErrorKind::WrongEnvironment,
         format!(
@@ -620,7 +765,10 @@ fn wrong_environment(p: &ProviderSpec, chosen: &EnvironmentSpec, actual: &Enviro
 
 /// Clean the pasted Client ID and secret; a value that is empty or in the wrong format stops
 /// here with the field's own words.
-fn clean_fields(p: &ProviderSpec, fields: &BTreeMap<String, SecretString>) -> Result<(String, SecretString)> {
+fn clean_fields(
+    p: &ProviderSpec,
+    fields: &BTreeMap<String, SecretString>,
+) -> Result<(String, SecretString)> {
     let mut out = BTreeMap::new();
     for f in &p.fields {
         let raw = fields.get(&f.id).map(|s| s.expose_secret()).unwrap_or("");

@@ -134,7 +134,12 @@ pub struct Error {
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), provider_detail: None, source: None }
+        Error {
+            kind,
+            message: message.into(),
+            provider_detail: None,
+            source: None,
+        }
     }
 
     pub fn with_source(mut self, source: impl Into<Cause>) -> Self {
@@ -227,7 +232,10 @@ impl Error {
     }
 
     pub fn cancelled() -> Self {
-        Error::new(ErrorKind::Cancelled, "Connecting was cancelled. Nothing was changed.")
+        Error::new(
+            ErrorKind::Cancelled,
+            "Connecting was cancelled. Nothing was changed.",
+        )
     }
 }
 
@@ -251,7 +259,11 @@ mod tests {
         for kind in ErrorKind::ALL {
             assert_eq!(ErrorKind::parse(kind.as_str()), Some(kind));
             let json = serde_json::to_string(&kind).unwrap();
-            assert_eq!(json, format!("\"{}\"", kind.as_str()), "serde and as_str must agree");
+            assert_eq!(
+                json,
+                format!("\"{}\"", kind.as_str()),
+                "serde and as_str must agree"
+            );
         }
     }
 

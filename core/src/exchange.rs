@@ -5,16 +5,18 @@
 
 use crate::catalog::{EnvironmentSpec, ExchangeSpec, ProviderSpec};
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{api_error, transport_error, Route};
+use crate::http::{Route, api_error, transport_error};
 use crate::oauth::TokenSet;
 use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 
 pub fn spec(provider: &ProviderSpec) -> Result<&ExchangeSpec> {
-    provider
-        .exchange
-        .as_ref()
-        .ok_or_else(|| Error::new(ErrorKind::Catalog, format!("{} has no token exchange settings.", provider.name)))
+    provider.exchange.as_ref().ok_or_else(|| {
+        Error::new(
+            ErrorKind::Catalog,
+            format!("{} has no token exchange settings.", provider.name),
+        )
+    })
 }
 
 /// The `exp` claim of a JWT, if the token is one and has it.
@@ -55,17 +57,28 @@ async fn post(
         .map_err(|e| transport_error(&provider.name, e))?;
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
-    let bytes = resp.bytes().await.map_err(|e| transport_error(&provider.name, e))?;
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| transport_error(&provider.name, e))?;
     if status != 200 {
         if let Some(e) = invalid(status) {
-            return Err(e.with_provider_detail(crate::http::provider_detail(status, &headers, &bytes)));
+            return Err(
+                e.with_provider_detail(crate::http::provider_detail(status, &headers, &bytes))
+            );
         }
         return Err(api_error(provider, status, &headers, &bytes));
     }
     let json: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|_| Error::provider_down(&provider.name, None))?;
-    let field = |k: &str| json.get(k).and_then(|v| v.as_str()).filter(|s| !s.is_empty()).map(str::to_string);
-    let token = field(&x.response_token_key).ok_or_else(|| Error::provider_down(&provider.name, None))?;
+    let field = |k: &str| {
+        json.get(k)
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let token =
+        field(&x.response_token_key).ok_or_else(|| Error::provider_down(&provider.name, None))?;
     let refresh = field(&x.response_refresh_key);
     Ok(TokenSet {
         expires_at: jwt_expiry(&token),
@@ -113,7 +126,10 @@ pub async fn refresh(
 ) -> Result<TokenSet> {
     let x = spec(provider)?;
     let mut body = serde_json::Map::new();
-    body.insert(x.refresh_token_key.clone(), refresh_token.expose_secret().into());
+    body.insert(
+        x.refresh_token_key.clone(),
+        refresh_token.expose_secret().into(),
+    );
     let target = url(env, route, &x.refresh_path)?;
     post(http, provider, target, body.into(), |status| {
         matches!(status, 400 | 401 | 403 | 404).then(|| Error::reconnect(&provider.name))
@@ -127,18 +143,37 @@ mod tests {
 
     fn jwt(payload: &str) -> String {
         let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        format!("{}.{}.sig", e.encode(r#"{"alg":"HS256"}"#), e.encode(payload))
+        format!(
+            "{}.{}.sig",
+            e.encode(r#"{"alg":"HS256"}"#),
+            e.encode(payload)
+        )
     }
 
     #[test]
     fn reads_exp_from_a_jwt() {
-        assert_eq!(jwt_expiry(&jwt(r#"{"exp":1893456000,"sub":"x"}"#)), Some(1893456000));
-        assert_eq!(jwt_expiry(&jwt(r#"{"exp":1893456000.5}"#)), Some(1893456000));
+        assert_eq!(
+            jwt_expiry(&jwt(r#"{"exp":1893456000,"sub":"x"}"#)),
+            Some(1893456000)
+        );
+        assert_eq!(
+            jwt_expiry(&jwt(r#"{"exp":1893456000.5}"#)),
+            Some(1893456000)
+        );
     }
 
     #[test]
     fn non_jwts_have_no_expiry() {
-        for t in ["", "abc", "a.b", "a.b.c.d", &jwt(r#"{"sub":"x"}"#), &jwt(r#"{"exp":"soon"}"#), &jwt("not json"), "a.!!!.c"] {
+        for t in [
+            "",
+            "abc",
+            "a.b",
+            "a.b.c.d",
+            &jwt(r#"{"sub":"x"}"#),
+            &jwt(r#"{"exp":"soon"}"#),
+            &jwt("not json"),
+            "a.!!!.c",
+        ] {
             assert_eq!(jwt_expiry(t), None, "{t}");
         }
     }

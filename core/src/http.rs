@@ -19,7 +19,13 @@ pub fn client() -> Result<reqwest::Client> {
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))
         .build()
-        .map_err(|e| Error::new(ErrorKind::Network, "Patchbay could not start its network client.").with_source(e))
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Network,
+                "Patchbay could not start its network client.",
+            )
+            .with_source(e)
+        })
 }
 
 /// Where vendor URLs really go: the vendor (default), or the bundled emulator in practice mode
@@ -32,14 +38,19 @@ pub enum Route {
 
 impl Route {
     pub fn url(&self, raw: &str) -> Result<Url> {
-        let url = Url::parse(raw)
-            .map_err(|e| Error::new(ErrorKind::Catalog, format!("\"{raw}\" is not a valid URL.")).with_source(e))?;
+        let url = Url::parse(raw).map_err(|e| {
+            Error::new(ErrorKind::Catalog, format!("\"{raw}\" is not a valid URL.")).with_source(e)
+        })?;
         match self {
             Route::Vendor => Ok(url),
             Route::Emulator(base) => {
                 let host = url.host_str().unwrap_or("");
                 let mut out = base.clone();
-                out.set_path(&format!("{}/{host}{}", base.path().trim_end_matches('/'), url.path()));
+                out.set_path(&format!(
+                    "{}/{host}{}",
+                    base.path().trim_end_matches('/'),
+                    url.path()
+                ));
                 out.set_query(url.query());
                 Ok(out)
             }
@@ -61,12 +72,24 @@ pub fn provider_detail(status: u16, headers: &HeaderMap, body: &[u8]) -> String 
         }
     }
     if let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) {
-        for ptr in ["/error", "/error/code", "/error/message", "/fault/error/0/code", "/Fault/Error/0/code",
-            "/fault/error/0/message", "/Fault/Error/0/Message", "/Message", "/error_description"]
-        {
+        for ptr in [
+            "/error",
+            "/error/code",
+            "/error/message",
+            "/fault/error/0/code",
+            "/Fault/Error/0/code",
+            "/fault/error/0/message",
+            "/Fault/Error/0/Message",
+            "/Message",
+            "/error_description",
+        ] {
             if let Some(v) = json.pointer(ptr) {
                 if let Some(s) = v.as_str() {
-                    parts.push(format!("{}={}", ptr.trim_start_matches('/'), truncate(s, 160)));
+                    parts.push(format!(
+                        "{}={}",
+                        ptr.trim_start_matches('/'),
+                        truncate(s, 160)
+                    ));
                 } else if v.is_number() {
                     parts.push(format!("{}={v}", ptr.trim_start_matches('/')));
                 }
@@ -77,16 +100,25 @@ pub fn provider_detail(status: u16, headers: &HeaderMap, body: &[u8]) -> String 
 }
 
 fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max { s.to_string() } else { s.chars().take(max).collect::<String>() + "…" }
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        s.chars().take(max).collect::<String>() + "…"
+    }
 }
 
 /// `Retry-After` in seconds (delta form; an HTTP date is read relative to now).
 pub fn retry_after(headers: &HeaderMap) -> Option<u64> {
-    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let v = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
     if let Ok(secs) = v.parse::<u64>() {
         return Some(secs);
     }
-    let when = time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok()?;
+    let when =
+        time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok()?;
     let delta = when - time::OffsetDateTime::now_utc();
     Some(delta.whole_seconds().max(0) as u64)
 }
@@ -98,17 +130,29 @@ pub fn api_error(spec: &ProviderSpec, status: u16, headers: &HeaderMap, body: &[
     let err = match (rule.map(|r| r.kind), status) {
         (Some(ErrorKind::ApiNotEnabled), _) => Error::new(
             ErrorKind::ApiNotEnabled,
-            format!("{} says its API is not available for this account (the API add-on is not installed, or billing is not current).", spec.name),
+            format!(
+                "{} says its API is not available for this account (the API add-on is not installed, or billing is not current).",
+                spec.name
+            ),
         ),
-        (Some(kind), _) => Error::new(kind, format!("{} refused the request ({status}).", spec.name)),
+        (Some(kind), _) => Error::new(
+            kind,
+            format!("{} refused the request ({status}).", spec.name),
+        ),
         (None, 401) => Error::reconnect(&spec.name),
         (None, 403) => Error::new(
             ErrorKind::Reconnect,
-            format!("{} refused access with this connection. Connect again with an administrator account, and check that the app has access to the data.", spec.name),
+            format!(
+                "{} refused access with this connection. Connect again with an administrator account, and check that the app has access to the data.",
+                spec.name
+            ),
         ),
         (None, 429) => Error::rate_limited(&spec.name, retry_after(headers)),
         (None, s) if s >= 500 => Error::provider_down(&spec.name, Some(s)),
-        (None, s) => Error::new(ErrorKind::ProviderDown, format!("{} answered with an unexpected status ({s}).", spec.name)),
+        (None, s) => Error::new(
+            ErrorKind::ProviderDown,
+            format!("{} answered with an unexpected status ({s}).", spec.name),
+        ),
     };
     err.with_provider_detail(detail)
 }
@@ -134,9 +178,17 @@ mod tests {
     #[test]
     fn emulator_route_keeps_host_path_and_query() {
         let r = Route::Emulator(Url::parse("http://127.0.0.1:9000").unwrap());
-        let u = r.url("https://rest.tsheets.com/api/v1/authorize?a=1&b=2").unwrap();
-        assert_eq!(u.as_str(), "http://127.0.0.1:9000/rest.tsheets.com/api/v1/authorize?a=1&b=2");
-        assert_eq!(Route::Vendor.url("https://x.example/p").unwrap().as_str(), "https://x.example/p");
+        let u = r
+            .url("https://rest.tsheets.com/api/v1/authorize?a=1&b=2")
+            .unwrap();
+        assert_eq!(
+            u.as_str(),
+            "http://127.0.0.1:9000/rest.tsheets.com/api/v1/authorize?a=1&b=2"
+        );
+        assert_eq!(
+            Route::Vendor.url("https://x.example/p").unwrap().as_str(),
+            "https://x.example/p"
+        );
     }
 
     #[test]
@@ -151,8 +203,12 @@ mod tests {
     fn provider_detail_keeps_codes_and_request_ids() {
         let mut h = HeaderMap::new();
         h.insert("intuit_tid", "1-abc".parse().unwrap());
-        let body = br#"{"fault":{"error":[{"message":"message=AuthenticationFailed","code":"3200"}]}}"#;
+        let body =
+            br#"{"fault":{"error":[{"message":"message=AuthenticationFailed","code":"3200"}]}}"#;
         let d = provider_detail(401, &h, body);
-        assert!(d.contains("HTTP 401") && d.contains("intuit_tid=1-abc") && d.contains("code=3200"), "{d}");
+        assert!(
+            d.contains("HTTP 401") && d.contains("intuit_tid=1-abc") && d.contains("code=3200"),
+            "{d}"
+        );
     }
 }

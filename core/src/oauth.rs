@@ -7,12 +7,16 @@
 
 use crate::catalog::{ClientAuth, EnvironmentSpec, OAuthSpec, ProviderSpec, RevokeBody};
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{provider_detail, retry_after, transport_error, Route};
-use oauth2::basic::{BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType};
+use crate::http::{Route, provider_detail, retry_after, transport_error};
+use oauth2::basic::{
+    BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse,
+    BasicTokenIntrospectionResponse, BasicTokenType,
+};
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
-    ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, Scope,
-    StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
+    EndpointSet, ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken,
+    RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse, TokenResponse,
+    TokenUrl,
 };
 use reqwest::header::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
@@ -67,10 +71,12 @@ pub struct AuthorizationRequest {
 /// The provider's OAuth settings, or a catalog error (validation makes this unreachable for
 /// a loaded catalog).
 pub fn spec(provider: &ProviderSpec) -> Result<&OAuthSpec> {
-    provider
-        .oauth
-        .as_ref()
-        .ok_or_else(|| Error::new(ErrorKind::Catalog, format!("{} has no OAuth settings.", provider.name)))
+    provider.oauth.as_ref().ok_or_else(|| {
+        Error::new(
+            ErrorKind::Catalog,
+            format!("{} has no OAuth settings.", provider.name),
+        )
+    })
 }
 
 fn client(
@@ -82,16 +88,28 @@ fn client(
     redirect_uri: &str,
 ) -> Result<OAuthClient> {
     let o = spec(provider)?;
-    let catalog_err = |what: &str| Error::new(ErrorKind::Catalog, format!("{} has no valid {what}.", provider.name));
-    let auth = route.url(env.authorize_url.as_deref().ok_or_else(|| catalog_err("authorize_url"))?)?;
-    let token = route.url(env.token_url.as_deref().ok_or_else(|| catalog_err("token_url"))?)?;
+    let catalog_err = |what: &str| {
+        Error::new(
+            ErrorKind::Catalog,
+            format!("{} has no valid {what}.", provider.name),
+        )
+    };
+    let auth = route.url(
+        env.authorize_url
+            .as_deref()
+            .ok_or_else(|| catalog_err("authorize_url"))?,
+    )?;
+    let token = route.url(
+        env.token_url
+            .as_deref()
+            .ok_or_else(|| catalog_err("token_url"))?,
+    )?;
     let mut c = oauth2::Client::new(ClientId::new(client_id.to_string()))
         .set_auth_uri(AuthUrl::from_url(auth))
         .set_token_uri(TokenUrl::from_url(token))
-        .set_redirect_uri(
-            RedirectUrl::new(redirect_uri.to_string())
-                .map_err(|_| Error::invalid_input(format!("\"{redirect_uri}\" is not a valid callback URL.")))?,
-        )
+        .set_redirect_uri(RedirectUrl::new(redirect_uri.to_string()).map_err(|_| {
+            Error::invalid_input(format!("\"{redirect_uri}\" is not a valid callback URL."))
+        })?)
         .set_auth_type(match o.client_auth {
             ClientAuth::Basic => AuthType::BasicAuth,
             ClientAuth::RequestBody => AuthType::RequestBody,
@@ -124,17 +142,30 @@ pub fn authorization_request(
         verifier = Some(v);
     }
     let (url, state) = req.url();
-    Ok(AuthorizationRequest { url, state, pkce_verifier: verifier, redirect_uri: redirect_uri.to_string() })
+    Ok(AuthorizationRequest {
+        url,
+        state,
+        pkce_verifier: verifier,
+        redirect_uri: redirect_uri.to_string(),
+    })
 }
 
 /// Look at the authorize page before sending the admin there, so a wrong Client ID or redirect
 /// URL is named precisely (vendors show an error page instead of redirecting in those cases).
-pub async fn probe_authorize(http: &reqwest::Client, provider: &ProviderSpec, url: &url::Url) -> Result<()> {
+pub async fn probe_authorize(
+    http: &reqwest::Client,
+    provider: &ProviderSpec,
+    url: &url::Url,
+) -> Result<()> {
     let o = spec(provider)?;
     if o.probe_redirect_mismatch.is_empty() && o.probe_invalid_client.is_empty() {
         return Ok(());
     }
-    let resp = http.get(url.clone()).send().await.map_err(|e| transport_error(&provider.name, e))?;
+    let resp = http
+        .get(url.clone())
+        .send()
+        .await
+        .map_err(|e| transport_error(&provider.name, e))?;
     let status = resp.status().as_u16();
     if status >= 500 {
         return Err(Error::provider_down(&provider.name, Some(status)));
@@ -144,17 +175,28 @@ pub async fn probe_authorize(http: &reqwest::Client, provider: &ProviderSpec, ur
     }
     let body = resp.text().await.unwrap_or_default();
     let body: String = body.chars().take(64 * 1024).collect();
-    if o.probe_redirect_mismatch.iter().any(|m| body.contains(m.as_str())) && status >= 400 {
+    if o.probe_redirect_mismatch
+        .iter()
+        .any(|m| body.contains(m.as_str()))
+        && status >= 400
+    {
         return Err(Error::new(
             ErrorKind::RedirectMismatch,
             format!("{} does not accept Patchbay's Callback URL for this app: the redirect URL saved at {} must exactly match the one Patchbay shows.", provider.name, provider.name),
         )
         .with_provider_detail(format!("HTTP {status} on the authorize page")));
     }
-    if o.probe_invalid_client.iter().any(|m| body.contains(m.as_str())) && status >= 400 {
+    if o.probe_invalid_client
+        .iter()
+        .any(|m| body.contains(m.as_str()))
+        && status >= 400
+    {
         return Err(Error::new(
             ErrorKind::InvalidClient,
-            format!("{} does not recognise this Client ID. Copy it again from the app you created.", provider.name),
+            format!(
+                "{} does not recognise this Client ID. Copy it again from the app you created.",
+                provider.name
+            ),
         )
         .with_provider_detail(format!("HTTP {status} on the authorize page")));
     }
@@ -186,13 +228,22 @@ async fn send(
     for (k, v) in parts.headers.iter() {
         rb = rb.header(k, v);
     }
-    let resp = rb.send().await.map_err(|e| HttpError::Transport(e.without_url()))?;
+    let resp = rb
+        .send()
+        .await
+        .map_err(|e| HttpError::Transport(e.without_url()))?;
     let status = resp.status();
     let headers = resp.headers().clone();
     if let Ok(mut s) = seen.lock() {
-        *s = LastResponse { status: status.as_u16(), headers: headers.clone() };
+        *s = LastResponse {
+            status: status.as_u16(),
+            headers: headers.clone(),
+        };
     }
-    let bytes = resp.bytes().await.map_err(|e| HttpError::Transport(e.without_url()))?;
+    let bytes = resp
+        .bytes()
+        .await
+        .map_err(|e| HttpError::Transport(e.without_url()))?;
     let mut b = oauth2::http::Response::builder().status(status);
     for (k, v) in headers.iter() {
         b = b.header(k, v);
@@ -212,7 +263,10 @@ fn token_error(
     seen: &Mutex<LastResponse>,
     err: RequestTokenError<HttpError, BasicErrorResponse>,
 ) -> Error {
-    let (status, headers) = seen.lock().map(|s| (s.status, s.headers.clone())).unwrap_or_default();
+    let (status, headers) = seen
+        .lock()
+        .map(|s| (s.status, s.headers.clone()))
+        .unwrap_or_default();
     let name = &provider.name;
     match err {
         RequestTokenError::Request(HttpError::Transport(e)) => transport_error(name, e),
@@ -262,9 +316,14 @@ fn token_set(resp: VendorTokenResponse) -> TokenSet {
     let now = now();
     TokenSet {
         access_token: SecretString::from(resp.access_token().secret().clone()),
-        refresh_token: resp.refresh_token().map(|r| SecretString::from(r.secret().clone())),
+        refresh_token: resp
+            .refresh_token()
+            .map(|r| SecretString::from(r.secret().clone())),
         expires_at: resp.expires_in().map(|d| now + d.as_secs() as i64),
-        refresh_expires_at: resp.extra_fields().x_refresh_token_expires_in.map(|s| now + s),
+        refresh_expires_at: resp
+            .extra_fields()
+            .x_refresh_token_expires_in
+            .map(|s| now + s),
     }
 }
 
@@ -288,7 +347,10 @@ pub async fn exchange_code(
     if let Some(v) = verifier {
         req = req.set_pkce_verifier(v);
     }
-    req.request_async(&hook).await.map(token_set).map_err(|e| token_error(provider, Step::Exchange, &seen, e))
+    req.request_async(&hook)
+        .await
+        .map(token_set)
+        .map_err(|e| token_error(provider, Step::Exchange, &seen, e))
 }
 
 /// Use the refresh token (RFC 6749 6). The answer may carry a new (rotated) refresh token.
@@ -323,7 +385,9 @@ pub async fn revoke(
     secret: &SecretString,
     token: &SecretString,
 ) -> Result<bool> {
-    let Some(raw) = env.revoke_url.as_deref() else { return Ok(false) };
+    let Some(raw) = env.revoke_url.as_deref() else {
+        return Ok(false);
+    };
     let o = spec(provider)?;
     let url = route.url(raw)?;
     let mut rb = http.post(url).header("accept", "application/json");
@@ -340,7 +404,10 @@ pub async fn revoke(
             ("client_secret", secret.expose_secret()),
         ]),
     };
-    let resp = rb.send().await.map_err(|e| transport_error(&provider.name, e))?;
+    let resp = rb
+        .send()
+        .await
+        .map_err(|e| transport_error(&provider.name, e))?;
     let status = resp.status().as_u16();
     if resp.status().is_success() {
         return Ok(true);

@@ -36,7 +36,11 @@ impl Report {
                         port: o.callback_port,
                         systems: vec![p.name.clone()],
                         free,
-                        holder: if free { None } else { crate::port::holder(o.callback_port) },
+                        holder: if free {
+                            None
+                        } else {
+                            crate::port::holder(o.callback_port)
+                        },
                     });
                 }
             }
@@ -53,13 +57,26 @@ impl Report {
     /// Plain text for pasting into an email to support.
     pub fn to_text(&self) -> String {
         let mut out = String::new();
-        out.push_str(&format!("Patchbay support report\nversion: {}\nos: {}\nkeychain: {}\n", self.app_version, self.os, self.keychain));
+        out.push_str(&format!(
+            "Patchbay support report\nversion: {}\nos: {}\nkeychain: {}\n",
+            self.app_version, self.os, self.keychain
+        ));
         for p in &self.ports {
             out.push_str(&format!(
                 "callback port {} ({}): {}\n",
                 p.port,
                 p.systems.join(", "),
-                if p.free { "free".to_string() } else { format!("in use{}", p.holder.as_ref().map(|h| format!(" by {h}")).unwrap_or_default()) }
+                if p.free {
+                    "free".to_string()
+                } else {
+                    format!(
+                        "in use{}",
+                        p.holder
+                            .as_ref()
+                            .map(|h| format!(" by {h}"))
+                            .unwrap_or_default()
+                    )
+                }
             ));
         }
         if self.connections.is_empty() {
@@ -67,12 +84,22 @@ impl Report {
         }
         for c in &self.connections {
             let r = &c.record;
-            out.push_str(&format!("\n[{}] {} ({}){}\n", r.id, c.system, c.environment_label, if r.practice { " practice" } else { "" }));
+            out.push_str(&format!(
+                "\n[{}] {} ({}){}\n",
+                r.id,
+                c.system,
+                c.environment_label,
+                if r.practice { " practice" } else { "" }
+            ));
             out.push_str(&format!("  state: {:?}\n", c.state));
             if let Some(i) = &r.identity {
                 out.push_str(&format!("  connected as: {i}\n"));
             }
-            for (k, v) in [("verified_at", r.verified_at), ("refreshed_at", r.refreshed_at), ("token_expires_at", r.expires_at)] {
+            for (k, v) in [
+                ("verified_at", r.verified_at),
+                ("refreshed_at", r.refreshed_at),
+                ("token_expires_at", r.expires_at),
+            ] {
                 if let Some(v) = v {
                     out.push_str(&format!("  {k}: {}\n", crate::report::timestamp(v)));
                 }
@@ -81,7 +108,12 @@ impl Report {
                 out.push_str(&format!("  needs reconnect: {n}\n"));
             }
             if let Some(e) = &r.last_error {
-                out.push_str(&format!("  last error ({}) at {}: {}\n", e.kind, timestamp(e.at), e.message));
+                out.push_str(&format!(
+                    "  last error ({}) at {}: {}\n",
+                    e.kind,
+                    timestamp(e.at),
+                    e.message
+                ));
                 if let Some(d) = &e.provider_detail {
                     out.push_str(&format!("    vendor said: {d}\n"));
                 }
@@ -95,6 +127,9 @@ impl Report {
 pub fn timestamp(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_else(|| unix.to_string())
 }

@@ -33,10 +33,17 @@ impl Removed {
             Removed::LineBreak => ("line break", "line breaks"),
             Removed::Tab => ("tab", "tabs"),
             Removed::NonBreakingSpace => ("non-breaking space", "non-breaking spaces"),
-            Removed::ZeroWidth => ("zero-width (invisible) character", "zero-width (invisible) characters"),
+            Removed::ZeroWidth => (
+                "zero-width (invisible) character",
+                "zero-width (invisible) characters",
+            ),
             Removed::Quotes => ("pair of surrounding quotes", "pairs of surrounding quotes"),
         };
-        if count == 1 { format!("a {one}") } else { format!("{count} {many}") }
+        if count == 1 {
+            format!("a {one}")
+        } else {
+            format!("{count} {many}")
+        }
     }
 }
 
@@ -57,7 +64,10 @@ impl Removals {
     }
 
     pub fn count(&self, what: Removed) -> usize {
-        self.0.iter().find(|(w, _)| *w == what).map_or(0, |(_, n)| *n)
+        self.0
+            .iter()
+            .find(|(w, _)| *w == what)
+            .map_or(0, |(_, n)| *n)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (Removed, usize)> + '_ {
@@ -88,14 +98,20 @@ impl fmt::Debug for Cleaned {
     // The value may be a secret: never print it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Cleaned")
-            .field("value", &format_args!("<{} chars>", self.value.chars().count()))
+            .field(
+                "value",
+                &format_args!("<{} chars>", self.value.chars().count()),
+            )
             .field("removed", &self.removed)
             .finish()
     }
 }
 
 fn is_zero_width(c: char) -> bool {
-    matches!(c, '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}')
+    matches!(
+        c,
+        '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+    )
 }
 
 fn is_nbsp(c: char) -> bool {
@@ -167,7 +183,10 @@ pub fn clean(input: &str) -> Cleaned {
         out = cs.as_str().to_string();
         removed.add(Removed::Quotes);
     }
-    Cleaned { value: out, removed }
+    Cleaned {
+        value: out,
+        removed,
+    }
 }
 
 fn is_strippable(c: char) -> bool {
@@ -184,7 +203,10 @@ pub struct Format {
 
 impl Format {
     pub fn new(pattern: &str, description: &str) -> Result<Self, regex::Error> {
-        Ok(Format { pattern: Regex::new(pattern)?, description: description.to_string() })
+        Ok(Format {
+            pattern: Regex::new(pattern)?,
+            description: description.to_string(),
+        })
     }
 
     pub fn matches(&self, value: &str) -> bool {
@@ -214,7 +236,9 @@ pub fn check(label: &str, input: &str, format: Option<&Format>) -> (Cleaned, Fie
     let cleaned = clean(input);
     let length = cleaned.value.chars().count();
     let problem = if cleaned.value.is_empty() {
-        Some(format!("{label} is empty. Copy it again from the vendor's page and paste it here."))
+        Some(format!(
+            "{label} is empty. Copy it again from the vendor's page and paste it here."
+        ))
     } else {
         format.filter(|f| !f.matches(&cleaned.value)).map(|f| {
             format!(
@@ -241,7 +265,10 @@ mod tests {
     fn trailing_space_and_line_break_are_removed_and_reported() {
         let c = clean("abc123 \n");
         assert_eq!(c.value, "abc123");
-        assert_eq!(c.removed.to_string(), "removed a trailing space and a line break");
+        assert_eq!(
+            c.removed.to_string(),
+            "removed a trailing space and a line break"
+        );
     }
 
     #[test]
@@ -298,7 +325,11 @@ mod tests {
             "a UUID like 3f2a91c6-1b2c-4d5e-8f90-6d5e8a2b7c34",
         )
         .unwrap();
-        let (_, ok) = check("Client ID", " 3f2a91c6-0000-4000-8000-6d5e8a2b7c34\n", Some(&uuid));
+        let (_, ok) = check(
+            "Client ID",
+            " 3f2a91c6-0000-4000-8000-6d5e8a2b7c34\n",
+            Some(&uuid),
+        );
         assert!(ok.ok, "{ok:?}");
         assert_eq!(ok.removed, "removed a leading space and a line break");
         let (_, bad) = check("Client ID", "3f2a91c6-0000", Some(&uuid));

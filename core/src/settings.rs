@@ -23,9 +23,13 @@ impl Paths {
         if let Some(home) = std::env::var_os("PATCHBAY_HOME") {
             return Ok(Paths::under(Path::new(&home)));
         }
-        let dirs = directories::ProjectDirs::from("dev", "Patchbay", "Patchbay").ok_or_else(|| {
-            Error::new(ErrorKind::NotFound, "Could not find your home folder to keep Patchbay's settings.")
-        })?;
+        let dirs =
+            directories::ProjectDirs::from("dev", "Patchbay", "Patchbay").ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotFound,
+                    "Could not find your home folder to keep Patchbay's settings.",
+                )
+            })?;
         let data = dirs.data_local_dir().to_path_buf();
         Ok(Paths {
             config_dir: dirs.config_dir().to_path_buf(),
@@ -152,7 +156,8 @@ impl Settings {
     }
 
     fn lock(&self) -> Result<fs::File> {
-        fs::create_dir_all(&self.paths.config_dir).map_err(|e| settings_error(&self.paths.config_dir, e))?;
+        fs::create_dir_all(&self.paths.config_dir)
+            .map_err(|e| settings_error(&self.paths.config_dir, e))?;
         let path = self.paths.config_dir.join(".connections.lock");
         let file = fs::OpenOptions::new()
             .create(true)
@@ -207,7 +212,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 fn settings_error(path: &Path, e: std::io::Error) -> Error {
     Error::new(
         ErrorKind::InvalidInput,
-        format!("Patchbay could not write its settings in {}. Check that the folder is writable.", path.display()),
+        format!(
+            "Patchbay could not write its settings in {}. Check that the folder is writable.",
+            path.display()
+        ),
     )
     .with_source(e)
 }
@@ -241,9 +249,19 @@ mod tests {
         assert!(s.connections().unwrap().is_empty());
         s.update("a", |_| Some(record("a"))).unwrap();
         s.update("b", |_| Some(record("b"))).unwrap();
-        s.update("a", |r| r.map(|mut r| { r.label = "changed".into(); r })).unwrap();
+        s.update("a", |r| {
+            r.map(|mut r| {
+                r.label = "changed".into();
+                r
+            })
+        })
+        .unwrap();
         let all = s.connections().unwrap();
-        assert_eq!(all.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["a", "b"], "order kept");
+        assert_eq!(
+            all.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            ["a", "b"],
+            "order kept"
+        );
         assert_eq!(all[0].label, "changed");
         s.update("a", |_| None).unwrap();
         assert_eq!(s.connections().unwrap().len(), 1);
@@ -261,8 +279,18 @@ mod tests {
 
     #[test]
     fn identity_reads_naturally() {
-        let i = Identity { who: "Mary Samsonite".into(), company: "Blake Moving".into() };
+        let i = Identity {
+            who: "Mary Samsonite".into(),
+            company: "Blake Moving".into(),
+        };
         assert_eq!(i.to_string(), "Mary Samsonite at Blake Moving");
-        assert_eq!(Identity { who: String::new(), company: "Larry's Bakery".into() }.to_string(), "Larry's Bakery");
+        assert_eq!(
+            Identity {
+                who: String::new(),
+                company: "Larry's Bakery".into()
+            }
+            .to_string(),
+            "Larry's Bakery"
+        );
     }
 }

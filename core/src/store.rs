@@ -45,7 +45,9 @@ impl Keychain {
         if let Err(e) = keyring::Entry::store_status() {
             return Err(keychain_error(e, "open"));
         }
-        let k = Keychain { service: service.to_string() };
+        let k = Keychain {
+            service: service.to_string(),
+        };
         let probe = "patchbay-health-check";
         k.set(probe, "ok")?;
         match k.get(probe)? {
@@ -54,7 +56,7 @@ impl Keychain {
                 return Err(Error::keychain(
                     "The keychain accepted a test entry but did not give it back. Patchbay cannot \
                      keep credentials safely on this computer until the keychain works.",
-                ))
+                ));
             }
         }
         k.delete(probe)?;
@@ -85,7 +87,9 @@ impl SecretStore for Keychain {
 
     fn set(&self, account: &str, value: &str) -> Result<()> {
         check_size(value)?;
-        self.entry(account)?.set_secret(value.as_bytes()).map_err(|e| keychain_error(&e, "save"))
+        self.entry(account)?
+            .set_secret(value.as_bytes())
+            .map_err(|e| keychain_error(&e, "save"))
     }
 
     fn delete(&self, account: &str) -> Result<()> {
@@ -131,9 +135,13 @@ fn keychain_error(e: &keyring::Error, action: &str) -> Error {
                 .to_string()
         }
         keyring::Error::TooLong(_, limit) => {
-            format!("A credential is too large for the keychain (limit {limit}). Nothing was saved.")
+            format!(
+                "A credential is too large for the keychain (limit {limit}). Nothing was saved."
+            )
         }
-        _ => format!("The keychain refused to {action} Patchbay's entry. Try again; if it keeps failing, restart the computer."),
+        _ => format!(
+            "The keychain refused to {action} Patchbay's entry. Try again; if it keeps failing, restart the computer."
+        ),
     };
     // The keyring error is kept for the log; it names the store, never a secret.
     Error::new(ErrorKind::Keychain, message).with_source(std::io::Error::other(e.to_string()))
@@ -150,7 +158,10 @@ pub struct MemoryStore {
 #[cfg(test)]
 impl SecretStore for MemoryStore {
     fn get(&self, account: &str) -> Result<Option<Zeroizing<String>>> {
-        let map = self.entries.lock().map_err(|_| Error::keychain("poisoned"))?;
+        let map = self
+            .entries
+            .lock()
+            .map_err(|_| Error::keychain("poisoned"))?;
         Ok(map.get(account).map(|v| Zeroizing::new(v.clone())))
     }
     fn set(&self, account: &str, value: &str) -> Result<()> {
@@ -158,12 +169,18 @@ impl SecretStore for MemoryStore {
         if self.fail_writes.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(Error::keychain("The keychain is locked (test)."));
         }
-        let mut map = self.entries.lock().map_err(|_| Error::keychain("poisoned"))?;
+        let mut map = self
+            .entries
+            .lock()
+            .map_err(|_| Error::keychain("poisoned"))?;
         map.insert(account.to_string(), value.to_string());
         Ok(())
     }
     fn delete(&self, account: &str) -> Result<()> {
-        let mut map = self.entries.lock().map_err(|_| Error::keychain("poisoned"))?;
+        let mut map = self
+            .entries
+            .lock()
+            .map_err(|_| Error::keychain("poisoned"))?;
         map.remove(account);
         Ok(())
     }
@@ -191,8 +208,7 @@ pub struct Grant {
 impl Grant {
     /// True when the access token exists and will still be valid `margin` seconds from `now`.
     pub fn fresh(&self, now: i64, margin: u64) -> bool {
-        self.access_token.is_some()
-            && self.expires_at.is_none_or(|exp| exp - now > margin as i64)
+        self.access_token.is_some() && self.expires_at.is_none_or(|exp| exp - now > margin as i64)
     }
 }
 
@@ -245,9 +261,13 @@ impl Vault {
     }
 
     pub fn load(&self, connection: &str) -> Result<Option<Grant>> {
-        let Some(raw) = self.store.get(connection)? else { return Ok(None) };
+        let Some(raw) = self.store.get(connection)? else {
+            return Ok(None);
+        };
         let creds: CredentialsEntry = serde_json::from_str(&raw).map_err(|_| {
-            Error::keychain("Patchbay's keychain entry for this connection is damaged. Connect again.")
+            Error::keychain(
+                "Patchbay's keychain entry for this connection is damaged. Connect again.",
+            )
         })?;
         let access: Option<AccessEntry> = match self.store.get(&access_account(connection))? {
             Some(raw) => serde_json::from_str(&raw).ok(),
@@ -279,7 +299,10 @@ impl Vault {
             v: 1,
             client_id: grant.client_id.clone(),
             client_secret: grant.client_secret.expose_secret().to_string(),
-            refresh_token: grant.refresh_token.as_ref().map(|t| t.expose_secret().to_string()),
+            refresh_token: grant
+                .refresh_token
+                .as_ref()
+                .map(|t| t.expose_secret().to_string()),
             refresh_expires_at: grant.refresh_expires_at,
             params: grant.params.clone(),
             generation: grant.generation,
@@ -363,11 +386,26 @@ mod tests {
         // Simulate a crash after the credentials entry of generation 2 was written.
         let mut g2 = grant(2, "at-2");
         g2.access_token = None;
-        store.set("c1", &serde_json::to_string(&CredentialsEntry {
-            v: 1, client_id: "cid".into(), client_secret: "s".into(), refresh_token: Some("rt2".into()),
-            refresh_expires_at: None, params: BTreeMap::new(), generation: 2 }).unwrap()).unwrap();
+        store
+            .set(
+                "c1",
+                &serde_json::to_string(&CredentialsEntry {
+                    v: 1,
+                    client_id: "cid".into(),
+                    client_secret: "s".into(),
+                    refresh_token: Some("rt2".into()),
+                    refresh_expires_at: None,
+                    params: BTreeMap::new(),
+                    generation: 2,
+                })
+                .unwrap(),
+            )
+            .unwrap();
         let g = vault.load("c1").unwrap().unwrap();
-        assert!(g.access_token.is_none(), "a stale access token must not be used");
+        assert!(
+            g.access_token.is_none(),
+            "a stale access token must not be used"
+        );
         assert!(!g.fresh(0, 0));
     }
 
@@ -379,7 +417,11 @@ mod tests {
         let err = vault.save("c1", &grant(2, &huge)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Keychain);
         assert!(err.message().contains("too large"), "{}", err.message());
-        assert_eq!(vault.load("c1").unwrap().unwrap().generation, 1, "old grant kept");
+        assert_eq!(
+            vault.load("c1").unwrap().unwrap().generation,
+            1,
+            "old grant kept"
+        );
     }
 
     #[test]
@@ -387,9 +429,16 @@ mod tests {
         let store = Arc::new(MemoryStore::default());
         let vault = Vault::new(store.clone());
         vault.save("c1", &grant(1, "at-1")).unwrap();
-        store.fail_writes.store(true, std::sync::atomic::Ordering::SeqCst);
-        assert_eq!(vault.save("c1", &grant(2, "at-2")).unwrap_err().kind(), ErrorKind::Keychain);
-        store.fail_writes.store(false, std::sync::atomic::Ordering::SeqCst);
+        store
+            .fail_writes
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(
+            vault.save("c1", &grant(2, "at-2")).unwrap_err().kind(),
+            ErrorKind::Keychain
+        );
+        store
+            .fail_writes
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         let g = vault.load("c1").unwrap().unwrap();
         assert_eq!(g.refresh_token.unwrap().expose_secret(), "rt-SENTINEL");
         assert_eq!(g.generation, 1);

@@ -3,7 +3,7 @@
 
 use crate::catalog::{EnvironmentSpec, ProviderSpec};
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{api_error, retry_after, transport_error, Route};
+use crate::http::{Route, api_error, retry_after, transport_error};
 use crate::settings::Identity;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::BTreeMap;
@@ -35,7 +35,9 @@ pub fn render(template: &str, json: &serde_json::Value) -> String {
     let mut rest = template;
     while let Some(start) = rest.find('{') {
         out.push_str(&rest[..start]);
-        let Some(end) = rest[start..].find('}') else { break };
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
         let path = &rest[start + 1..start + end];
         out.push_str(&lookup(json, path));
         rest = &rest[start + end + 1..];
@@ -77,16 +79,22 @@ pub async fn verify(
 ) -> Result<Identity> {
     let mut last_err = None;
     for path in &provider.verify.paths {
-        let url = route.url(&format!("{}{}", env.api_base.trim_end_matches('/'), fill_path(path, params)?))?;
+        let url = route.url(&format!(
+            "{}{}",
+            env.api_base.trim_end_matches('/'),
+            fill_path(path, params)?
+        ))?;
         match get_json(http, provider, url, access_token).await {
             Ok(json) => {
                 return Ok(Identity {
                     who: render(&provider.verify.who, &json),
                     company: render(&provider.verify.company, &json),
-                })
+                });
             }
             // Out of scope for this credential: try the next cheap endpoint.
-            Err(e) if e.kind() == ErrorKind::Reconnect && provider.verify.paths.len() > 1 => last_err = Some(e),
+            Err(e) if e.kind() == ErrorKind::Reconnect && provider.verify.paths.len() > 1 => {
+                last_err = Some(e)
+            }
             Err(e) => return Err(e),
         }
     }
@@ -111,9 +119,13 @@ pub async fn get_json(
             .map_err(|e| transport_error(&provider.name, e))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = resp.bytes().await.map_err(|e| transport_error(&provider.name, e))?;
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| transport_error(&provider.name, e))?;
         if status == 200 {
-            return serde_json::from_slice(&body).map_err(|_| Error::provider_down(&provider.name, None));
+            return serde_json::from_slice(&body)
+                .map_err(|_| Error::provider_down(&provider.name, None));
         }
         if status == 429 {
             let wait = Duration::from_secs(retry_after(&headers).unwrap_or(2).clamp(1, 10));
@@ -136,14 +148,26 @@ mod tests {
     #[test]
     fn renders_quickbooks_time_current_user() {
         let j = json!({"results":{"users":{"933849":{"first_name":"Mary","last_name":"Samsonite","company_name":"API Sample Output Company"}}},"more":false});
-        assert_eq!(render("{results.users.*.first_name} {results.users.*.last_name}", &j), "Mary Samsonite");
-        assert_eq!(render("{results.users.*.company_name}", &j), "API Sample Output Company");
+        assert_eq!(
+            render(
+                "{results.users.*.first_name} {results.users.*.last_name}",
+                &j
+            ),
+            "Mary Samsonite"
+        );
+        assert_eq!(
+            render("{results.users.*.company_name}", &j),
+            "API Sample Output Company"
+        );
     }
 
     #[test]
     fn renders_arrays_and_missing_values() {
         let j = json!([{"ContactFirstName":"Ann","ContactLastName":"Lee"}]);
-        assert_eq!(render("{0.ContactFirstName} {0.ContactLastName}", &j), "Ann Lee");
+        assert_eq!(
+            render("{0.ContactFirstName} {0.ContactLastName}", &j),
+            "Ann Lee"
+        );
         assert_eq!(render("{*.ContactFirstName}", &j), "Ann");
         assert_eq!(render("{0.Nope} {1.ContactFirstName}", &j), "");
         assert_eq!(render("", &j), "");
@@ -152,7 +176,15 @@ mod tests {
     #[test]
     fn fills_kept_parameters_into_paths() {
         let p = BTreeMap::from([("realmId".to_string(), "9341".to_string())]);
-        assert_eq!(fill_path("/v3/company/{realmId}/companyinfo/{realmId}", &p).unwrap(), "/v3/company/9341/companyinfo/9341");
-        assert_eq!(fill_path("/v3/company/{realmId}", &BTreeMap::new()).unwrap_err().kind(), ErrorKind::Reconnect);
+        assert_eq!(
+            fill_path("/v3/company/{realmId}/companyinfo/{realmId}", &p).unwrap(),
+            "/v3/company/9341/companyinfo/9341"
+        );
+        assert_eq!(
+            fill_path("/v3/company/{realmId}", &BTreeMap::new())
+                .unwrap_err()
+                .kind(),
+            ErrorKind::Reconnect
+        );
     }
 }

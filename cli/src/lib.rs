@@ -1,0 +1,696 @@
+//! The `patchbay` command line: everything the wizard does, for admins who script and for
+//! support people helping remotely. A thin layer over `patchbay-core`.
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use patchbay_core::catalog::{Catalog, Mechanism, ProviderSpec};
+use patchbay_core::checklist::{Checklist, Event, ItemState};
+use patchbay_core::connections::{ConnectionState, ConnectionStatus, DEFAULT_DEADLINE, Revocation};
+use patchbay_core::report::{Report, timestamp};
+use patchbay_core::settings::{Paths, Settings};
+use patchbay_core::store::Keychain;
+use patchbay_core::{Browser, ConnectHooks, ConnectRequest, Connections, Error, ErrorKind, Result};
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "patchbay",
+    version,
+    about = "Connect QuickBooks Time, Aspire and QuickBooks Online, and keep the connections healthy."
+)]
+pub struct Cli {
+    /// Use the bundled practice emulators instead of the real vendors (no account needed).
+    #[arg(long, global = true)]
+    practice: bool,
+    /// Use an already running emulator at this address (implies --practice).
+    #[arg(long, global = true, env = "PATCHBAY_EMULATOR_URL", value_name = "URL")]
+    emulator: Option<url::Url>,
+    /// Also read systems from this catalog file (see the README for the format).
+    #[arg(long, global = true, env = "PATCHBAY_CATALOG", value_name = "FILE")]
+    catalog: Option<PathBuf>,
+    /// Listen for the vendor's answer on this port instead of the catalog's (register the
+    /// Callback URL with this port at the vendor).
+    #[arg(
+        long,
+        global = true,
+        env = "PATCHBAY_CALLBACK_PORT",
+        value_name = "PORT"
+    )]
+    callback_port: Option<u16>,
+    /// The keychain service name entries are stored under.
+    #[arg(long, global = true, env = "PATCHBAY_KEYCHAIN_SERVICE", default_value = patchbay_core::KEYCHAIN_SERVICE, hide = true)]
+    keychain_service: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the systems Patchbay can connect.
+    Providers,
+    /// Connect a system (asks for the Client ID and secret, then opens your browser).
+    Connect {
+        /// The system, e.g. quickbooks-time, aspire, quickbooks-online.
+        system: String,
+        /// The environment (production, sandbox) where the system has more than one.
+        #[arg(long = "env", value_name = "ENV")]
+        environment: Option<String>,
+        /// Print the link instead of opening the browser.
+        #[arg(long)]
+        no_browser: bool,
+        /// Seconds to wait for the browser step.
+        #[arg(long, default_value_t = DEFAULT_DEADLINE.as_secs(), value_name = "SECS")]
+        timeout: u64,
+    },
+    /// Show every connection and its state.
+    Status {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a connection now: refresh if needed and make a real API call.
+    Verify {
+        system: String,
+        #[arg(long = "env", value_name = "ENV")]
+        environment: Option<String>,
+    },
+    /// Print a valid access token (refreshed if needed), for scripts.
+    Token {
+        system: String,
+        #[arg(long = "env", value_name = "ENV")]
+        environment: Option<String>,
+    },
+    /// Refresh the access token now.
+    Refresh {
+        system: String,
+        #[arg(long = "env", value_name = "ENV")]
+        environment: Option<String>,
+    },
+    /// Revoke the connection at the vendor (where offered) and delete it from the keychain.
+    Disconnect {
+        system: String,
+        #[arg(long = "env", value_name = "ENV")]
+        environment: Option<String>,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Print a diagnostics report for support (no secrets).
+    Report,
+}
+
+/// The system browser, honouring `BROWSER` as Linux tools do (through the `webbrowser` crate).
+#[derive(Debug, Default)]
+pub struct SystemBrowser;
+
+impl Browser for SystemBrowser {
+    fn open(&self, url: &str) -> std::result::Result<(), String> {
+        webbrowser::open(url).map_err(|e| e.to_string())
+    }
+}
+
+#[derive(Debug)]
+struct PrintLink;
+
+impl Browser for PrintLink {
+    fn open(&self, _url: &str) -> std::result::Result<(), String> {
+        Ok(()) // the Authorize event already printed the link
+    }
+}
+
+/// Run the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PATCHBAY_LOG")
+        .unwrap_or_else(|_| "warn".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("patchbay: could not start: {e}");
+            return 1;
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    // Do not wait for a stdin reader still blocked on the terminal.
+    runtime.shutdown_background();
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("\n{}", e.message());
+            if let Some(d) = e.provider_detail() {
+                eprintln!("(vendor said: {d})");
+            }
+            tracing::debug!(error = %e.detailed());
+            e.kind().exit_code()
+        }
+    }
+}
+
+struct Practice {
+    base: Option<url::Url>,
+    // Kept alive for the command's duration when started here.
+    _emulator: Option<patchbay_emulator::Emulator>,
+    apps: Vec<patchbay_emulator::AppInfo>,
+}
+
+async fn practice(cli: &Cli, paths: &Paths) -> Result<Practice> {
+    if let Some(url) = &cli.emulator {
+        return Ok(Practice {
+            base: Some(url.clone()),
+            _emulator: None,
+            apps: Vec::new(),
+        });
+    }
+    if !cli.practice {
+        return Ok(Practice {
+            base: None,
+            _emulator: None,
+            apps: Vec::new(),
+        });
+    }
+    let _ = std::fs::create_dir_all(&paths.data_dir);
+    let config = patchbay_emulator::EmulatorConfig {
+        state_file: Some(paths.data_dir.join("practice-emulator.json")),
+        ..Default::default()
+    };
+    let emulator = patchbay_emulator::Emulator::start(config)
+        .await
+        .map_err(|e| {
+            Error::new(ErrorKind::Network, "Could not start the practice emulator.").with_source(e)
+        })?;
+    let base = url::Url::parse(&emulator.base_url()).map_err(|e| {
+        Error::new(
+            ErrorKind::Network,
+            "The practice emulator has no valid address.",
+        )
+        .with_source(e)
+    })?;
+    Ok(Practice {
+        base: Some(base),
+        apps: emulator.practice_apps(),
+        _emulator: Some(emulator),
+    })
+}
+
+fn catalog_for(cli: &Cli, settings: &Settings) -> Result<Catalog> {
+    let mut files: Vec<PathBuf> = settings
+        .connections()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|r| r.catalog_file)
+        .collect();
+    files.extend(cli.catalog.clone());
+    Catalog::with_files(&files)
+}
+
+async fn run(cli: Cli) -> Result<i32> {
+    let paths = Paths::from_env()?;
+    let settings = Settings::new(paths.clone());
+    let mut catalog = catalog_for(&cli, &settings)?;
+    if let Some(port) = cli.callback_port {
+        catalog.set_callback_port(port);
+    }
+    if let Command::Providers = cli.command {
+        print_providers(&catalog);
+        return Ok(0);
+    }
+    let service = cli.keychain_service.clone();
+    let keychain = tokio::task::spawn_blocking(move || Keychain::open(&service))
+        .await
+        .map_err(|e| Error::keychain("The keychain did not answer.").with_source(e))??;
+    let practice_mode = cli.practice || cli.emulator.is_some();
+    let practice = practice(&cli, &paths).await?;
+    let connections = Connections::new(catalog, Arc::new(keychain), paths, practice.base.clone())?;
+    let id_for = |system: &str, env: &Option<String>| -> Result<String> {
+        let p = connections.catalog().provider(system)?;
+        let env = p.environment(env.as_deref().unwrap_or(&p.default_environment))?;
+        Ok(Connections::connection_id(&p.id, &env.id, practice_mode))
+    };
+    match &cli.command {
+        Command::Providers => Ok(0),
+        Command::Connect {
+            system,
+            environment,
+            no_browser,
+            timeout,
+        } => {
+            let p = connections.catalog().provider(system)?.clone();
+            connect(
+                &connections,
+                &p,
+                environment.clone(),
+                practice_mode,
+                &practice.apps,
+                *no_browser,
+                Duration::from_secs(*timeout),
+                cli.catalog.clone(),
+            )
+            .await
+        }
+        Command::Status { json } => {
+            let list = connections.list().await?;
+            if *json {
+                let text = serde_json::to_string_pretty(&list).map_err(|e| {
+                    Error::invalid_input("Could not format the status.").with_source(e)
+                })?;
+                println!("{text}");
+            } else {
+                print_status(&list);
+            }
+            Ok(0)
+        }
+        Command::Verify {
+            system,
+            environment,
+        } => {
+            let s = connections.check(&id_for(system, environment)?).await?;
+            println!(
+                "{} works: connected as {}.",
+                s.system,
+                s.record.identity.map(|i| i.to_string()).unwrap_or_default()
+            );
+            Ok(0)
+        }
+        Command::Token {
+            system,
+            environment,
+        } => {
+            let token = connections
+                .access_token(&id_for(system, environment)?, false)
+                .await?;
+            // The one place a secret is printed, on purpose, for scripts: stdout only.
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", token.expose_secret());
+            Ok(0)
+        }
+        Command::Refresh {
+            system,
+            environment,
+        } => {
+            let id = id_for(system, environment)?;
+            connections.access_token(&id, true).await?;
+            let s = connections.status(&id).await?;
+            println!(
+                "{} refreshed; the access token is valid until {}.",
+                s.system,
+                s.record
+                    .expires_at
+                    .map(timestamp)
+                    .unwrap_or_else(|| "further notice".into())
+            );
+            Ok(0)
+        }
+        Command::Disconnect {
+            system,
+            environment,
+            yes,
+        } => {
+            let id = id_for(system, environment)?;
+            let s = connections.status(&id).await?;
+            if !yes
+                && !confirm(&format!(
+                    "Disconnect {} ({})? Patchbay will revoke its access at {} where possible and delete the saved credentials from {}. You can connect again later. [y/N] ",
+                    s.system, s.environment_label, s.system, s.stored_in
+                ))
+            {
+                println!("Nothing was changed.");
+                return Ok(0);
+            }
+            match connections.disconnect(&id).await? {
+                Revocation::Revoked => println!(
+                    "Disconnected {}: access revoked at {} and credentials deleted.",
+                    s.system, s.system
+                ),
+                Revocation::NotOffered => println!(
+                    "Disconnected {}: credentials deleted ({} offers no revocation; you can also remove the app inside {}).",
+                    s.system, s.system, s.system
+                ),
+                Revocation::Failed(why) => println!(
+                    "Disconnected {} locally: credentials deleted. Revoking at the vendor failed: {why}",
+                    s.system
+                ),
+            }
+            Ok(0)
+        }
+        Command::Report => {
+            let health = format!("ok ({})", connections.stored_in());
+            print!("{}", Report::gather(&connections, health).await.to_text());
+            Ok(0)
+        }
+    }
+}
+
+fn print_providers(catalog: &Catalog) {
+    for p in catalog.providers() {
+        let envs: Vec<&str> = p.environments.iter().map(|e| e.id.as_str()).collect();
+        let how = match p.mechanism {
+            Mechanism::AuthorizationCode => "browser sign-in (OAuth 2)",
+            Mechanism::TokenExchange => "API key (Client ID + secret)",
+        };
+        println!(
+            "{:<20} {:<20} {:<30} environments: {}",
+            p.id,
+            p.name,
+            how,
+            envs.join(", ")
+        );
+    }
+}
+
+fn print_status(list: &[ConnectionStatus]) {
+    if list.is_empty() {
+        println!("No connections yet. Run `patchbay connect <system>` (see `patchbay providers`).");
+        return;
+    }
+    let rows: Vec<[String; 6]> = list
+        .iter()
+        .map(|s| {
+            let r = &s.record;
+            [
+                format!(
+                    "{}{}",
+                    s.system,
+                    if r.practice { " (practice)" } else { "" }
+                ),
+                s.environment_label.clone(),
+                match s.state {
+                    ConnectionState::Connected => "connected".into(),
+                    ConnectionState::NeedsRefresh => "refresh due".into(),
+                    ConnectionState::NeedsReconnect => "needs reconnect".into(),
+                },
+                r.identity
+                    .as_ref()
+                    .map(|i| i.to_string())
+                    .unwrap_or_default(),
+                r.expires_at.map(timestamp).unwrap_or_else(|| "-".into()),
+                r.verified_at.map(timestamp).unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    let header = [
+        "SYSTEM",
+        "ENVIRONMENT",
+        "STATE",
+        "CONNECTED AS",
+        "TOKEN VALID UNTIL",
+        "LAST VERIFIED",
+    ];
+    let widths: Vec<usize> = (0..6)
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: [&str; 6]| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    println!("{}", line(header));
+    for r in &rows {
+        println!("{}", line([&r[0], &r[1], &r[2], &r[3], &r[4], &r[5]]));
+    }
+    for s in list {
+        if let Some(why) = &s.record.needs_reconnect {
+            println!("\n{}: {why}", s.system);
+        }
+    }
+}
+
+/// Lines from stdin, shared by the prompts and the "paste the address" fallback.
+struct Input {
+    interactive: bool,
+}
+
+impl Input {
+    fn new() -> Input {
+        Input {
+            interactive: std::io::stdin().is_terminal(),
+        }
+    }
+
+    fn line(&self) -> Option<String> {
+        let mut s = String::new();
+        // Stdin is buffered and locked internally, so prompts and the paste reader share it.
+        match std::io::stdin().read_line(&mut s) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(s),
+        }
+    }
+
+    fn ask(&self, label: &str, secret: bool) -> Option<String> {
+        if self.interactive && secret {
+            return rpassword::prompt_password(format!("{label} (hidden as you type or paste): "))
+                .ok();
+        }
+        if self.interactive {
+            eprint!("{label}: ");
+            let _ = std::io::stderr().flush();
+        }
+        self.line()
+    }
+}
+
+/// Print above the spinner; when stderr is not a terminal the spinner is hidden, so print plainly.
+fn say(spinner: &ProgressBar, message: String) {
+    if spinner.is_hidden() {
+        eprintln!("{message}");
+    } else {
+        spinner.println(message);
+    }
+}
+
+fn confirm(question: &str) -> bool {
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).is_ok()
+        && matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn connect(
+    connections: &Connections,
+    p: &ProviderSpec,
+    environment: Option<String>,
+    practice: bool,
+    practice_apps: &[patchbay_emulator::AppInfo],
+    no_browser: bool,
+    deadline: Duration,
+    catalog_file: Option<PathBuf>,
+) -> Result<i32> {
+    let env = p
+        .environment(environment.as_deref().unwrap_or(&p.default_environment))?
+        .clone();
+    eprintln!(
+        "Connecting {}{}.",
+        p.display_name(&env),
+        if practice { " in practice mode" } else { "" }
+    );
+    if let Some(cb) = p.callback_url() {
+        eprintln!(
+            "\nCallback URL to register at {} (copy it exactly):\n  {cb}\n",
+            p.name
+        );
+    }
+    if let Some(app) = practice_apps
+        .iter()
+        .find(|a| a.provider == p.id && a.environment == env.id)
+    {
+        eprintln!(
+            "Practice mode: use Client ID {} and secret {}\n",
+            app.client_id, app.client_secret
+        );
+    }
+    let input = Arc::new(Input::new());
+    let mut fields = BTreeMap::new();
+    for f in &p.fields {
+        let format = f.format();
+        let mut tries = 0;
+        let value = loop {
+            tries += 1;
+            let Some(raw) = input.ask(&f.label, f.secret) else {
+                return Err(Error::invalid_input(format!("No {} was given.", f.label)));
+            };
+            let (cleaned, check) = patchbay_core::sanitize::check(&f.label, &raw, format.as_ref());
+            if !check.removed.is_empty()
+                && (input.interactive || !check.removed.ends_with("a line break"))
+            {
+                eprintln!("  {}: {}", f.label, check.removed);
+            }
+            match check.problem {
+                None => break cleaned.value,
+                Some(problem) if input.interactive && tries < 3 => eprintln!("  {problem}"),
+                Some(problem) => return Err(Error::invalid_input(problem)),
+            }
+        };
+        fields.insert(f.id.clone(), SecretString::from(value));
+    }
+    let catalog = connections.catalog().clone();
+    let checklist = Arc::new(Mutex::new(Checklist::new(&catalog, p)));
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_style(
+        ProgressStyle::with_template("{spinner} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    let started: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
+    let (paste_tx, paste_rx) = mpsc::channel::<String>(4);
+    let events = {
+        let checklist = checklist.clone();
+        let spinner = spinner.clone();
+        let started = started.clone();
+        let input = input.clone();
+        move |e: Event| {
+            if let Ok(mut c) = checklist.lock() {
+                c.observe(&e);
+            }
+            match &e {
+                Event::Authorize { url, .. } => {
+                    say(
+                        &spinner,
+                        format!(
+                            "{}Open this link in your browser if it does not open by itself:\n  {url}\n\nIn the browser, click Allow. If the browser ends on an address starting with {} but Patchbay does not go on, paste that address here and press Enter.",
+                            if no_browser {
+                                ""
+                            } else {
+                                "Opening your browser…\n"
+                            },
+                            p.callback_url().unwrap_or_default()
+                        ),
+                    );
+                    if let Ok(mut s) = started.lock() {
+                        *s = Some(Instant::now());
+                    }
+                    // Read pasted addresses while waiting (a plain thread: stdin is blocking).
+                    let input = input.clone();
+                    let tx = paste_tx.clone();
+                    std::thread::spawn(move || {
+                        while let Some(line) = input.line() {
+                            if line.trim().is_empty() {
+                                continue;
+                            }
+                            if tx.blocking_send(line).is_err() {
+                                break;
+                            }
+                        }
+                    });
+                    spinner.enable_steady_tick(Duration::from_millis(120));
+                }
+                Event::Failed {
+                    kind: ErrorKind::BrowserLaunch,
+                    message,
+                } => say(&spinner, format!("! {message}")),
+                Event::Failed {
+                    kind: ErrorKind::InvalidInput,
+                    message,
+                } => say(&spinner, format!("! {message}")),
+                Event::Ok { signal } => tracing::debug!(?signal, "step ok"),
+                _ => {}
+            }
+        }
+    };
+    let ticker = {
+        let spinner = spinner.clone();
+        let started = started.clone();
+        let name = p.name.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let Some(t0) = started.lock().ok().and_then(|s| *s) else {
+                    continue;
+                };
+                let left = deadline.saturating_sub(t0.elapsed()).as_secs();
+                spinner.set_message(format!(
+                    "Waiting for you to click Allow in {name}… {}:{:02} left (Ctrl-C to cancel)",
+                    left / 60,
+                    left % 60
+                ));
+            }
+        })
+    };
+    let cancel = CancellationToken::new();
+    {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        });
+    }
+    let browser: &dyn Browser = if no_browser {
+        &PrintLink
+    } else {
+        &SystemBrowser
+    };
+    let request = ConnectRequest {
+        provider: p.id.clone(),
+        environment: Some(env.id.clone()),
+        practice,
+        fields,
+        catalog_file,
+    };
+    let hooks = ConnectHooks {
+        browser,
+        events: &events,
+        cancel,
+        pasted: (p.mechanism == Mechanism::AuthorizationCode).then_some(paste_rx),
+        deadline,
+    };
+    let result = connections.connect(request, hooks).await;
+    ticker.abort();
+    spinner.finish_and_clear();
+    match result {
+        Ok(s) => {
+            println!(
+                "Connected {} as {}.\nThe credentials are kept in {}. To reconnect later, run `patchbay connect {}` again; `patchbay status` shows every connection.",
+                s.record.label,
+                s.record.identity.map(|i| i.to_string()).unwrap_or_default(),
+                s.stored_in,
+                p.id
+            );
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("\n{}", e.message());
+            if let Ok(c) = checklist.lock() {
+                for item in c.items().iter().filter(|i| i.state == ItemState::Failed) {
+                    eprintln!(
+                        "\n✗ {}\n  {}",
+                        item.title,
+                        item.fix.as_deref().unwrap_or("")
+                    );
+                    if let Some(s) = &item.support {
+                        eprintln!("  {s}");
+                    }
+                }
+            }
+            if let Some(d) = e.provider_detail() {
+                eprintln!("(vendor said: {d})");
+            }
+            Ok(e.kind().exit_code())
+        }
+    }
+}

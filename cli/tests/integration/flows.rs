@@ -1,0 +1,206 @@
+//! The full path per system: connect (real browser launch via BROWSER, callback listener) →
+//! verify → refresh (rotation) → disconnect (revoke where offered), with the real keychain.
+
+use crate::harness::{Lab, status_json};
+use patchbay_core::store::SecretStore;
+use serde_json::json;
+
+/// Connect, check status, token, refresh, token again, disconnect; returns the lab for
+/// system-specific checks of the emulator's counters.
+async fn full_path(lab: &Lab, system: &str, env: &str, client_id: &str, secret: &str) {
+    let connect = lab
+        .run_async(
+            &["connect", system, "--env", env],
+            &format!("{client_id}\n {secret} \n"),
+        )
+        .await;
+    assert_eq!(connect.code, 0, "{connect:?}");
+    assert!(connect.stdout.contains("Connected"), "{connect:?}");
+    assert!(
+        connect.stdout.contains("kept in the system keyring"),
+        "{connect:?}"
+    );
+
+    let status = status_json(&lab.run_async(&["status", "--json"], "").await);
+    assert_eq!(status.len(), 1);
+    assert_eq!(status[0]["state"], "connected");
+    assert_eq!(status[0]["environment"], env);
+    let identity = &status[0]["identity"];
+    let who = [
+        identity["who"].as_str().unwrap_or(""),
+        identity["company"].as_str().unwrap_or(""),
+    ]
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect::<Vec<_>>()
+    .join(" at ");
+    assert!(
+        !who.is_empty(),
+        "the verify call named the account: {status:?}"
+    );
+    assert!(
+        connect.stdout.contains(&format!("as {who}.")),
+        "identity {who:?} shown: {connect:?}"
+    );
+    let id = status[0]["id"].as_str().unwrap().to_string();
+
+    // The secret was cleaned of the spaces around it before it reached the vendor, and it is
+    // in the keychain, not in the settings file.
+    let settings =
+        std::fs::read_to_string(lab.home.path().join("config/connections.json")).unwrap();
+    assert!(!settings.contains(secret), "no secret in the settings file");
+    let entry = lab
+        .keychain()
+        .get(&id)
+        .unwrap()
+        .expect("grant in the keychain");
+    assert!(
+        entry.contains(secret) && !entry.contains(&format!(" {secret}")),
+        "cleaned secret stored"
+    );
+
+    let t1 = lab.run_async(&["token", system, "--env", env], "").await;
+    assert_eq!(t1.code, 0, "{t1:?}");
+    let token1 = t1.stdout.trim().to_string();
+    assert!(token1.len() >= 20, "{t1:?}");
+
+    let refresh = lab.run_async(&["refresh", system, "--env", env], "").await;
+    assert_eq!(refresh.code, 0, "{refresh:?}");
+    let t2 = lab.run_async(&["token", system, "--env", env], "").await;
+    let token2 = t2.stdout.trim().to_string();
+    assert_ne!(token1, token2, "refresh issued a new access token");
+
+    // The refreshed token works: verify makes a real API call with it.
+    let verify = lab.run_async(&["verify", system, "--env", env], "").await;
+    assert_eq!(verify.code, 0, "{verify:?}");
+    assert!(verify.stdout.contains(&who), "{verify:?}");
+
+    let disconnect = lab
+        .run_async(&["disconnect", system, "--env", env, "--yes"], "")
+        .await;
+    assert_eq!(disconnect.code, 0, "{disconnect:?}");
+    assert!(disconnect.stdout.contains("Disconnected"), "{disconnect:?}");
+    assert!(
+        lab.keychain().get(&id).unwrap().is_none(),
+        "keychain entry deleted"
+    );
+    assert!(
+        lab.keychain()
+            .get(&format!("{id}#access"))
+            .unwrap()
+            .is_none(),
+        "access entry deleted"
+    );
+    assert!(status_json(&lab.run_async(&["status", "--json"], "").await).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quickbooks_time_connect_verify_refresh_disconnect() {
+    let lab = Lab::new().await;
+    let (id, secret) = lab
+        .app("quickbooks-time", "production", &lab.callback())
+        .await;
+    full_path(&lab, "quickbooks-time", "production", &id, &secret).await;
+    let stats = lab.stats().await;
+    assert_eq!(
+        stats["quickbooks-time"]["token"], 1,
+        "one code exchange: {stats}"
+    );
+    assert_eq!(
+        stats["quickbooks-time"]["refresh"], 1,
+        "one refresh: {stats}"
+    );
+    assert_eq!(
+        stats["quickbooks-time"]["revoke"], 0,
+        "no revocation offered"
+    );
+    let log = std::fs::read_to_string(&lab.browser_log)
+        .expect("the browser was launched through BROWSER");
+    assert!(log.contains("/rest.tsheets.com/api/v1/authorize"), "{log}");
+    assert!(!log.contains(&secret), "the browser never sees the secret");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aspire_connect_verify_refresh_disconnect() {
+    let lab = Lab::new().await;
+    let (id, secret) = lab.app("aspire", "sandbox", "").await;
+    full_path(&lab, "aspire", "sandbox", &id, &secret).await;
+    let stats = lab.stats().await;
+    assert_eq!(stats["aspire"]["refresh"], 1, "{stats}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quickbooks_online_connect_verify_refresh_disconnect_revokes() {
+    let lab = Lab::new().await;
+    lab.settings(json!({"provider": "quickbooks-online", "rotate_refresh": "always"}))
+        .await;
+    let (id, secret) = lab
+        .app("quickbooks-online", "sandbox", &lab.callback())
+        .await;
+    full_path(&lab, "quickbooks-online", "sandbox", &id, &secret).await;
+    let stats = lab.stats().await;
+    assert_eq!(stats["quickbooks-online"]["refresh"], 1, "{stats}");
+    assert_eq!(
+        stats["quickbooks-online"]["revoke"], 1,
+        "disconnect revoked at Intuit: {stats}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pasted_address_completes_the_flow_when_the_browser_cannot_reach_us() {
+    let lab = Lab::new().await;
+    let (id, secret) = lab
+        .app("quickbooks-time", "production", &lab.callback())
+        .await;
+    let mut cmd = lab.command(&["connect", "quickbooks-time", "--no-browser"]);
+    cmd.env_remove("BROWSER");
+    let mut run = crate::harness::Running::start(cmd);
+    use std::io::Write;
+    writeln!(run.stdin, "{id}\n{secret}").unwrap();
+    let link = run.expect_line("/rest.tsheets.com/api/v1/authorize");
+    let url = link.trim().to_string();
+    // Be the admin's browser, but stop at the final address instead of loading it.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = http.get(&url).send().await.unwrap().text().await.unwrap();
+    let txn = page
+        .split("name=\"txn\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("consent form")
+        .to_string();
+    let action = page
+        .split("<form method=\"post\" action=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("form action")
+        .to_string();
+    let action_url = reqwest::Url::parse(&url).unwrap().join(&action).unwrap();
+    let resp = http
+        .post(action_url)
+        .form(&[("txn", txn.as_str()), ("decision", "allow")])
+        .send()
+        .await
+        .unwrap();
+    let location = resp.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.contains("code="), "{location}");
+    // A wrong address first: explained, and the flow keeps waiting.
+    writeln!(
+        run.stdin,
+        "http://localhost:{}/callback?code=x&state=not-ours",
+        lab.port
+    )
+    .unwrap();
+    run.expect_line("earlier or different attempt");
+    writeln!(run.stdin, "  {location}  ").unwrap();
+    let out = tokio::task::spawn_blocking(move || run.finish())
+        .await
+        .unwrap();
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout.contains("Connected QuickBooks Time as "),
+        "{out:?}"
+    );
+}

@@ -1,0 +1,285 @@
+//! Test harness: a private emulator per test, a private Patchbay home and keychain service, and
+//! the real `patchbay` binary with the real browser-launch path intercepted by `BROWSER`.
+
+use patchbay_emulator::{Emulator, EmulatorConfig};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+pub const CLI: &str = env!("CARGO_BIN_EXE_patchbay");
+
+/// A binary of the workspace built next to this test (the emulator crate's fake browser).
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe path");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is not built: run `cargo build --workspace --bins` first",
+        path.display()
+    );
+    path
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct Lab {
+    pub emulator: Emulator,
+    pub home: tempfile::TempDir,
+    pub port: u16,
+    pub service: String,
+    pub http: reqwest::Client,
+    pub browser_log: PathBuf,
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl Lab {
+    pub async fn new() -> Lab {
+        let emulator = Emulator::start(EmulatorConfig {
+            seed_practice_apps: false,
+            ..Default::default()
+        })
+        .await
+        .expect("emulator starts");
+        let home = tempfile::tempdir().unwrap();
+        let browser_log = home.path().join("browser.log");
+        Lab {
+            emulator,
+            port: free_port(),
+            service: format!("Patchbay-test-{}", uuid_like()),
+            http: reqwest::Client::new(),
+            browser_log,
+            home,
+        }
+    }
+
+    pub fn base(&self) -> String {
+        self.emulator.base_url()
+    }
+
+    pub fn callback(&self) -> String {
+        format!("http://localhost:{}/callback", self.port)
+    }
+
+    pub async fn admin(&self, path: &str, body: Value) -> Value {
+        let r = self
+            .http
+            .post(format!("{}/_emulator/{path}", self.base()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "admin {path}: {}", r.status());
+        r.json().await.unwrap_or(Value::Null)
+    }
+
+    /// Register an app at the emulator; returns (client_id, client_secret).
+    pub async fn app(&self, provider: &str, environment: &str, redirect: &str) -> (String, String) {
+        let a = self.admin("apps", json!({"provider": provider, "environment": environment, "redirect_uris": [redirect]})).await;
+        (
+            a["client_id"].as_str().unwrap().to_string(),
+            a["client_secret"].as_str().unwrap().to_string(),
+        )
+    }
+
+    pub async fn fault(&self, provider: &str, endpoint: &str, fault: &str, extra: Value) {
+        let mut body = json!({"provider": provider, "endpoint": endpoint, "fault": fault});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        self.admin("faults", body).await;
+    }
+
+    pub async fn settings(&self, body: Value) {
+        self.admin("settings", body).await;
+    }
+
+    pub async fn stats(&self) -> Value {
+        self.http
+            .get(format!("{}/_emulator/stats", self.base()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// The CLI with this lab's environment: private home and keychain service, the emulator,
+    /// the callback port, and the fake browser as `BROWSER`.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(CLI);
+        c.args(args)
+            .env("PATCHBAY_HOME", self.home.path())
+            .env("PATCHBAY_KEYCHAIN_SERVICE", &self.service)
+            .env("PATCHBAY_EMULATOR_URL", self.base())
+            .env("PATCHBAY_CALLBACK_PORT", self.port.to_string())
+            .env("BROWSER", workspace_bin("fake-browser"))
+            .env("FAKE_BROWSER_LOG", &self.browser_log)
+            .env_remove("PATCHBAY_CATALOG")
+            .env_remove("PATCHBAY_LOG");
+        c
+    }
+
+    /// Run the CLI to completion with `stdin`, bounded in time.
+    pub fn run_with(&self, mut cmd: Command, stdin: &str) -> Output {
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("patchbay runs");
+        let mut sin = child.stdin.take().unwrap();
+        sin.write_all(stdin.as_bytes()).unwrap();
+        drop(sin);
+        wait_bounded(child, Duration::from_secs(60))
+    }
+
+    /// Run a CLI command from async tests without blocking the runtime.
+    pub async fn run_async(&self, args: &[&str], stdin: &str) -> Output {
+        let cmd = self.command(args);
+        let stdin = stdin.to_string();
+        tokio::task::spawn_blocking(move || {
+            let mut cmd = cmd;
+            cmd.stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            let mut child = cmd.spawn().expect("patchbay runs");
+            let mut sin = child.stdin.take().unwrap();
+            sin.write_all(stdin.as_bytes()).unwrap();
+            drop(sin);
+            wait_bounded(child, Duration::from_secs(60))
+        })
+        .await
+        .unwrap()
+    }
+
+    pub fn keychain(&self) -> patchbay_core::store::Keychain {
+        patchbay_core::store::Keychain::open(&self.service).expect("keychain available in tests")
+    }
+}
+
+/// Spawn the CLI and hand back its stderr line by line while it runs.
+pub struct Running {
+    pub child: Child,
+    pub lines: mpsc::Receiver<String>,
+    pub stdin: std::process::ChildStdin,
+}
+
+impl Running {
+    pub fn start(mut cmd: Command) -> Running {
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("patchbay runs");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stdin = child.stdin.take().unwrap();
+        Running {
+            child,
+            lines: rx,
+            stdin,
+        }
+    }
+
+    /// Wait for a stderr line containing `needle`; returns it.
+    pub fn expect_line(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mut seen = Vec::new();
+        while std::time::Instant::now() < deadline {
+            if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                if line.contains(needle) {
+                    return line;
+                }
+                seen.push(line);
+            }
+        }
+        panic!(
+            "no line with {needle:?} within 30 s; saw:\n{}",
+            seen.join("\n")
+        );
+    }
+
+    pub fn finish(mut self) -> Output {
+        drop(self.stdin);
+        let mut rest = Vec::new();
+        let mut stdout = String::new();
+        if let Some(mut o) = self.child.stdout.take() {
+            let _ = o.read_to_string(&mut stdout);
+        }
+        let status = self.child.wait().unwrap();
+        while let Ok(l) = self.lines.recv_timeout(Duration::from_millis(200)) {
+            rest.push(l);
+        }
+        Output {
+            code: status.code().unwrap_or(-1),
+            stdout,
+            stderr: rest.join("\n"),
+        }
+    }
+}
+
+fn wait_bounded(mut child: Child, limit: Duration) -> Output {
+    let start = std::time::Instant::now();
+    loop {
+        match child.try_wait().unwrap() {
+            Some(_) => break,
+            None if start.elapsed() > limit => {
+                let _ = child.kill();
+                panic!("patchbay did not finish within {limit:?}");
+            }
+            None => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+pub fn uuid_like() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{:x}-{}", n, std::process::id())
+}
+
+/// The JSON `patchbay status --json` prints.
+pub fn status_json(out: &Output) -> Vec<Value> {
+    assert_eq!(out.code, 0, "{out:?}");
+    serde_json::from_str::<Vec<Value>>(&out.stdout)
+        .unwrap_or_else(|e| panic!("status --json: {e}: {out:?}"))
+}

@@ -1,0 +1,11 @@
+//! Patchbay's integration tests: one binary (a 2-core machine links it once). They need a
+//! Secret Service (the README's test command starts gnome-keyring in a private D-Bus session)
+//! and the workspace's binaries (`cargo build --workspace --bins`).
+
+// Tests state their expectations by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod errors;
+mod flows;
+mod harness;
+mod refresh;

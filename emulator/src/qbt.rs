@@ -1,0 +1,556 @@
+//! QuickBooks Time (TSheets): `/rest.tsheets.com/api/v1/...` (reference section 1).
+
+// Helpers return finished error responses as `Err`; their size does not matter here.
+#![allow(clippy::result_large_err)]
+
+use crate::Shared;
+use crate::http::{Req, Resp, form_get, json};
+use crate::oauth::{self, Issue, RefreshError};
+use crate::runtime::Endpoint;
+use crate::state::QBT;
+use crate::util::now;
+use hyper::Method;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+pub(crate) const HOST: &str = "rest.tsheets.com";
+
+pub(crate) fn classify(req: &Req) -> Option<Endpoint> {
+    match req.seg_refs().as_slice() {
+        ["api", "v1", "authorize"] => Some(Endpoint::Authorize),
+        ["api", "v1", "authorize", "decision"] => Some(Endpoint::Decision),
+        ["api", "v1", "grant"] => Some(
+            if form_get(&req.form(), "grant_type") == Some("refresh_token") {
+                Endpoint::Refresh
+            } else {
+                Endpoint::Token
+            },
+        ),
+        ["api", "v1", _, ..] => Some(Endpoint::Api),
+        _ => None,
+    }
+}
+
+/// API error body, format 1 of reference 1.9: `{"error":{"code":N,"message":"..."}}`.
+pub(crate) fn api_error(status: u16, message: &str) -> Resp {
+    json(
+        status,
+        &json!({"error": {"code": status, "message": message}}),
+    )
+}
+
+/// OAuth error body, format 2 of reference 1.9.
+pub(crate) fn oauth_error(status: u16, error: &str, description: &str) -> Resp {
+    json(
+        status,
+        &json!({"error": error, "error_description": description}),
+    )
+}
+
+pub(crate) fn handle(sh: &Shared, req: &Req, deny_fault: bool) -> Resp {
+    let segs = req.seg_refs();
+    match segs.as_slice() {
+        ["api", "v1", "authorize"] if req.method == Method::GET => oauth::authorize(sh, req, QBT),
+        ["api", "v1", "authorize", "decision"] if req.method == Method::POST => {
+            oauth::decision(sh, req, QBT, deny_fault)
+        }
+        ["api", "v1", "grant"] if req.method == Method::POST => grant(sh, req),
+        ["api", "v1", "authorize"]
+        | ["api", "v1", "authorize", "decision"]
+        | ["api", "v1", "grant"] => api_error(405, "Method Not Allowed"),
+        ["api", "v1", rest @ ..] => api(sh, req, rest),
+        _ => api_error(404, "Not Found"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// POST /grant
+
+/// Field order as in the official example (reference 1.3).
+#[derive(Serialize)]
+struct TokenResponse<'a> {
+    access_token: &'a str,
+    expires_in: u64,
+    token_type: &'a str,
+    scope: &'a str,
+    refresh_token: &'a str,
+    user_id: String,
+    company_id: &'a str,
+    client_url: &'a str,
+}
+
+fn token_response(sh: &Shared, issue: &Issue) -> Resp {
+    let body = TokenResponse {
+        access_token: &issue.access,
+        expires_in: issue.access_expires_at.saturating_sub(now()),
+        token_type: "bearer",
+        scope: "",
+        refresh_token: &issue.grant.refresh,
+        user_id: sh.data.qbt.admin_user_id.to_string(),
+        company_id: &sh.data.qbt.company_id,
+        client_url: &sh.data.qbt.client_url,
+    };
+    json(200, &serde_json::to_value(&body).unwrap_or(Value::Null))
+}
+
+fn grant(sh: &Shared, req: &Req) -> Resp {
+    let form = req.form();
+    let grant_type = form_get(&form, "grant_type");
+    match grant_type {
+        None => {
+            return oauth_error(
+                400,
+                "invalid_request",
+                "The grant_type parameter is required",
+            );
+        }
+        Some("authorization_code" | "refresh_token") => {}
+        Some(_) => {
+            return oauth_error(
+                400,
+                "unsupported_grant_type",
+                "grant_type must be authorization_code or refresh_token",
+            );
+        }
+    }
+    // Client credentials travel in the body (1.3); HTTP Basic is UNCONFIRMED, so not accepted.
+    // Assumption (UNCONFIRMED body): a bad client answers 400 invalid_client in OAuth format.
+    let client_id = form_get(&form, "client_id").unwrap_or("");
+    let secret = form_get(&form, "client_secret").unwrap_or("");
+    let client_ok = sh.store.read(|s| {
+        s.app_of(QBT, client_id)
+            .is_some_and(|a| a.info.client_secret == secret)
+    });
+    if !client_ok {
+        return oauth_error(
+            400,
+            "invalid_client",
+            "Client authentication failed: unknown client_id or wrong client_secret",
+        );
+    }
+    let mint = |_: &crate::state::Grant, _: u64| oauth::new_access_token(QBT);
+    if grant_type == Some("authorization_code") {
+        let Some(code) = form_get(&form, "code") else {
+            return oauth_error(400, "invalid_request", "The code parameter is required");
+        };
+        let redirect_uri = form_get(&form, "redirect_uri");
+        let verifier = form_get(&form, "code_verifier");
+        match sh
+            .store
+            .write(|s| oauth::exchange_code(s, QBT, client_id, code, redirect_uri, verifier, &mint))
+        {
+            Ok(issue) => token_response(sh, &issue),
+            Err(desc) => oauth_error(400, "invalid_grant", desc),
+        }
+    } else {
+        let Some(token) = form_get(&form, "refresh_token") else {
+            return oauth_error(
+                400,
+                "invalid_request",
+                "The refresh_token parameter is required",
+            );
+        };
+        // Assumption (1.4 UNCONFIRMED): refresh also works after the access token expired.
+        match sh
+            .store
+            .write(|s| oauth::refresh(s, QBT, Some(client_id), None, token, &mint))
+        {
+            Ok(issue) => token_response(sh, &issue),
+            Err(e) => oauth_error(
+                400,
+                "invalid_grant",
+                match e {
+                    RefreshError::Unknown => "The refresh token is invalid",
+                    RefreshError::WrongClient => "The refresh token was issued to another client",
+                    RefreshError::Expired => "The refresh token has expired",
+                    RefreshError::Revoked => "The refresh token has been revoked",
+                },
+            ),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// API
+
+fn api(sh: &Shared, req: &Req, rest: &[&str]) -> Resp {
+    let token = req.bearer();
+    if let Err(e) = oauth::check_access(sh, QBT, token.as_deref()) {
+        return api_error(
+            401,
+            match e {
+                oauth::TokenCheck::Expired => "Unauthorized. The access token has expired.",
+                _ => "Unauthorized",
+            },
+        );
+    }
+    let settings = sh.store.read(|s| s.settings(QBT));
+    let key = format!("qbt:{}", token.unwrap_or_default());
+    if !sh.rt.allow(
+        &key,
+        settings.rate_limit(QBT, "production"),
+        settings.rate_window_secs,
+    ) {
+        let mut r = api_error(429, "Too Many Requests");
+        if let Some(secs) = settings.retry_after_secs {
+            crate::http::set_header(&mut r, "retry-after", &secs.to_string());
+        }
+        return r;
+    }
+    let known = matches!(
+        rest,
+        ["current_user"] | ["users"] | ["jobcodes"] | ["timesheets"]
+    );
+    if known && req.method != Method::GET {
+        return api_error(501, "Method not implemented by the emulator");
+    }
+    let result = match rest {
+        ["current_user"] => Ok(current_user(sh)),
+        ["users"] => users(sh, req),
+        ["jobcodes"] => jobcodes(sh, req),
+        ["timesheets"] => timesheets(sh, req),
+        _ => Ok(api_error(404, "Not Found")),
+    };
+    result.unwrap_or_else(|r| r)
+}
+
+type ApiResult = Result<Resp, Resp>;
+
+fn expectation_failed(message: &str) -> Resp {
+    api_error(417, &format!("Expectation Failed: {message}"))
+}
+
+/// `page` (1-based) and `limit` (1..=200, default 200) (reference 1.11).
+fn page_params(req: &Req) -> Result<(usize, usize), Resp> {
+    let limit = match req.q("limit") {
+        None => 200,
+        Some(v) => match v.trim().parse::<i64>() {
+            Ok(n) if (1..=200).contains(&n) => n as usize,
+            _ => {
+                return Err(expectation_failed(
+                    "limit must be an integer, greater than zero, and not greater than 200",
+                ));
+            }
+        },
+    };
+    let page = match req.q("page") {
+        None => 1,
+        Some(v) => match v.trim().parse::<i64>() {
+            Ok(n) if n >= 1 => n as usize,
+            _ => {
+                return Err(expectation_failed(
+                    "page must be an integer greater than zero",
+                ));
+            }
+        },
+    };
+    Ok((page, limit))
+}
+
+fn paginate(items: Vec<&Value>, page: usize, limit: usize) -> (Vec<&Value>, bool) {
+    let start = (page - 1).saturating_mul(limit);
+    let more = items.len() > start.saturating_add(limit);
+    (items.into_iter().skip(start).take(limit).collect(), more)
+}
+
+fn id_list(req: &Req, key: &str) -> Result<Option<Vec<u64>>, Resp> {
+    let Some(v) = req.q(key).filter(|v| !v.trim().is_empty()) else {
+        return Ok(None);
+    };
+    v.split(',')
+        .map(|s| s.trim().parse::<u64>())
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+        .map_err(|_| expectation_failed(&format!("{key} must be a comma-separated list of ids")))
+}
+
+fn yes_no_both(req: &Req, key: &str, default: &str) -> Result<String, Resp> {
+    let v = req.q(key).unwrap_or(default).to_ascii_lowercase();
+    match v.as_str() {
+        "yes" | "no" | "both" | "true" | "false" => Ok(v),
+        _ => Err(expectation_failed(&format!(
+            "{key} must be yes, no or both"
+        ))),
+    }
+}
+
+fn flag_matches(value: &Value, want: &str) -> bool {
+    match want {
+        "both" => true,
+        "yes" | "true" => value == &Value::Bool(true),
+        _ => value == &Value::Bool(false),
+    }
+}
+
+fn glob(pattern: &str, text: &str) -> bool {
+    let p = pattern.to_lowercase();
+    let t = text.to_lowercase();
+    let parts: Vec<&str> = p.split('*').collect();
+    if parts.len() == 1 {
+        return p == t;
+    }
+    let mut pos = 0;
+    for (i, part) in parts.iter().enumerate() {
+        if part.is_empty() {
+            continue;
+        }
+        if i == 0 {
+            if !t.starts_with(part) {
+                return false;
+            }
+            pos = part.len();
+        } else if i == parts.len() - 1 {
+            return t.len() >= pos + part.len() && t.ends_with(part);
+        } else if let Some(found) = t[pos..].find(part) {
+            pos += found + part.len();
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+/// `modified_since` / `modified_before`. Assumption: ISO 8601 values are compared as strings,
+/// which is exact for the `+00:00` timestamps the emulator generates.
+fn modified_ok(item: &Value, req: &Req) -> bool {
+    let lm = item["last_modified"].as_str().unwrap_or("");
+    req.q("modified_since").is_none_or(|s| lm >= s)
+        && req.q("modified_before").is_none_or(|b| lm < b)
+}
+
+fn keyed(items: &[&Value]) -> Map<String, Value> {
+    items
+        .iter()
+        .map(|v| (v["id"].to_string(), (*v).clone()))
+        .collect()
+}
+
+fn envelope(
+    name: &str,
+    items: &[&Value],
+    more: bool,
+    supplemental: Option<Map<String, Value>>,
+) -> Resp {
+    let mut body = json!({"results": {name: keyed(items)}, "more": more});
+    if let (Some(sup), Some(obj)) = (supplemental, body.as_object_mut()) {
+        obj.insert("supplemental_data".into(), Value::Object(sup));
+    }
+    json(200, &body)
+}
+
+fn want_supplemental(req: &Req) -> bool {
+    !matches!(
+        req.q("supplemental_data")
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("no" | "false")
+    )
+}
+
+fn pto_supplemental(sh: &Shared) -> Map<String, Value> {
+    let pto: Vec<&Value> = sh
+        .data
+        .qbt
+        .jobcodes
+        .iter()
+        .filter(|j| j["type"] == "pto")
+        .collect();
+    let mut m = Map::new();
+    m.insert("jobcodes".into(), Value::Object(keyed(&pto)));
+    m
+}
+
+/// `GET /current_user` (reference 1.7).
+fn current_user(sh: &Shared) -> Resp {
+    let me: Vec<&Value> = sh
+        .data
+        .qbt
+        .users
+        .iter()
+        .filter(|u| u["id"].as_u64() == Some(sh.data.qbt.admin_user_id))
+        .collect();
+    envelope("users", &me, false, Some(pto_supplemental(sh)))
+}
+
+fn users(sh: &Shared, req: &Req) -> ApiResult {
+    let (page, limit) = page_params(req)?;
+    let ids = id_list(req, "ids")?;
+    let not_ids = id_list(req, "not_ids")?;
+    let active = yes_no_both(req, "active", "yes")?;
+    let usernames: Option<Vec<String>> = req
+        .q("usernames")
+        .map(|v| v.split(',').map(|s| s.trim().to_lowercase()).collect());
+    let items: Vec<&Value> = sh
+        .data
+        .qbt
+        .users
+        .iter()
+        .filter(|u| {
+            ids.as_ref()
+                .is_none_or(|ids| u["id"].as_u64().is_some_and(|id| ids.contains(&id)))
+        })
+        .filter(|u| {
+            not_ids
+                .as_ref()
+                .is_none_or(|ids| !u["id"].as_u64().is_some_and(|id| ids.contains(&id)))
+        })
+        .filter(|u| flag_matches(&u["active"], &active))
+        .filter(|u| {
+            usernames.as_ref().is_none_or(|names| {
+                names.contains(&u["username"].as_str().unwrap_or("").to_lowercase())
+            })
+        })
+        .filter(|u| {
+            req.q("first_name")
+                .is_none_or(|p| glob(p, u["first_name"].as_str().unwrap_or("")))
+        })
+        .filter(|u| {
+            req.q("last_name")
+                .is_none_or(|p| glob(p, u["last_name"].as_str().unwrap_or("")))
+        })
+        .filter(|u| modified_ok(u, req))
+        .collect();
+    let (page_items, more) = paginate(items, page, limit);
+    let sup = want_supplemental(req).then(|| pto_supplemental(sh));
+    Ok(envelope("users", &page_items, more, sup))
+}
+
+fn jobcodes(sh: &Shared, req: &Req) -> ApiResult {
+    let (page, limit) = page_params(req)?;
+    let ids = id_list(req, "ids")?;
+    // parent_ids defaults to -1 ("all"); anything that is not a list of ids means all.
+    let parent_ids = id_list(req, "parent_ids").ok().flatten();
+    let active = yes_no_both(req, "active", "yes")?;
+    let ty = req.q("type").unwrap_or("regular").to_ascii_lowercase();
+    let items: Vec<&Value> = sh
+        .data
+        .qbt
+        .jobcodes
+        .iter()
+        .filter(|j| {
+            ids.as_ref()
+                .is_none_or(|ids| j["id"].as_u64().is_some_and(|id| ids.contains(&id)))
+        })
+        .filter(|j| {
+            parent_ids
+                .as_ref()
+                .is_none_or(|p| j["parent_id"].as_u64().is_some_and(|id| p.contains(&id)))
+        })
+        .filter(|j| flag_matches(&j["active"], &active))
+        .filter(|j| ty == "all" || j["type"].as_str() == Some(ty.as_str()))
+        .filter(|j| {
+            req.q("name")
+                .is_none_or(|p| glob(p, j["name"].as_str().unwrap_or("")))
+        })
+        .filter(|j| modified_ok(j, req))
+        .collect();
+    let (page_items, more) = paginate(items, page, limit);
+    Ok(envelope("jobcodes", &page_items, more, None))
+}
+
+fn valid_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+/// `GET /timesheets` (reference 1.12).
+fn timesheets(sh: &Shared, req: &Req) -> ApiResult {
+    let ids = id_list(req, "ids")?;
+    let start_date = req.q("start_date").filter(|s| !s.is_empty());
+    let end_date = req.q("end_date").filter(|s| !s.is_empty());
+    if ids.is_none()
+        && start_date.is_none()
+        && req.q("modified_before").is_none()
+        && req.q("modified_since").is_none()
+    {
+        return Err(expectation_failed(
+            "One of the following parameters must be set: ids, start_date, modified_before, modified_since",
+        ));
+    }
+    for (k, v) in [("start_date", start_date), ("end_date", end_date)] {
+        if let Some(v) = v
+            && !valid_date(v)
+        {
+            return Err(expectation_failed(&format!(
+                "{k} must be a date in YYYY-MM-DD format"
+            )));
+        }
+    }
+    let (page, limit) = page_params(req)?;
+    let user_ids = id_list(req, "user_ids")?;
+    let jobcode_ids = id_list(req, "jobcode_ids")?;
+    let on_the_clock = yes_no_both(req, "on_the_clock", "no")?;
+    let jobcode_type = req.q("jobcode_type").unwrap_or("all").to_ascii_lowercase();
+    let jobcode_of = |id: &Value| sh.data.qbt.jobcodes.iter().find(|j| &j["id"] == id);
+    let items: Vec<&Value> = sh
+        .data
+        .qbt
+        .timesheets
+        .iter()
+        .filter(|t| {
+            ids.as_ref()
+                .is_none_or(|ids| t["id"].as_u64().is_some_and(|id| ids.contains(&id)))
+        })
+        .filter(|t| start_date.is_none_or(|d| t["date"].as_str().unwrap_or("") >= d))
+        .filter(|t| end_date.is_none_or(|d| t["date"].as_str().unwrap_or("") <= d))
+        .filter(|t| {
+            user_ids
+                .as_ref()
+                .is_none_or(|u| t["user_id"].as_u64().is_some_and(|id| u.contains(&id)))
+        })
+        .filter(|t| {
+            jobcode_ids
+                .as_ref()
+                .is_none_or(|j| t["jobcode_id"].as_u64().is_some_and(|id| j.contains(&id)))
+        })
+        .filter(|t| flag_matches(&t["on_the_clock"], &on_the_clock))
+        .filter(|t| {
+            jobcode_type == "all"
+                || jobcode_of(&t["jobcode_id"])
+                    .is_some_and(|j| j["type"].as_str() == Some(jobcode_type.as_str()))
+        })
+        .filter(|t| modified_ok(t, req))
+        .collect();
+    let (page_items, more) = paginate(items, page, limit);
+    let sup = want_supplemental(req).then(|| {
+        let mut users: Vec<&Value> = Vec::new();
+        let mut jobcodes: Vec<&Value> = Vec::new();
+        for t in &page_items {
+            if let Some(u) = sh.data.qbt.users.iter().find(|u| u["id"] == t["user_id"])
+                && !users.iter().any(|x| x["id"] == u["id"])
+            {
+                users.push(u);
+            }
+            if let Some(j) = jobcode_of(&t["jobcode_id"])
+                && !jobcodes.iter().any(|x| x["id"] == j["id"])
+            {
+                jobcodes.push(j);
+            }
+        }
+        let mut m = Map::new();
+        m.insert("users".into(), Value::Object(keyed(&users)));
+        m.insert("jobcodes".into(), Value::Object(keyed(&jobcodes)));
+        m
+    });
+    Ok(envelope("timesheets", &page_items, more, sup))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn wildcard() {
+        assert!(glob("Ma*", "Mary"));
+        assert!(glob("*ry", "Mary"));
+        assert!(glob("m*r*", "Mary"));
+        assert!(!glob("Jo*", "Mary"));
+        assert!(glob("mary", "Mary"));
+    }
+}

@@ -1,0 +1,243 @@
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use patchbay_emulator::{Emulator, EmulatorConfig};
+use reqwest::{Client, Response};
+use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
+use std::collections::HashMap;
+
+pub const QBT_ID: &str = "practice-qbt-client";
+pub const QBT_SECRET: &str = "practice-qbt-secret-0000000000000";
+pub const QBO_DEV_ID: &str = "practice-qbo-dev-client";
+pub const QBO_DEV_SECRET: &str = "practice-qbo-dev-secret";
+pub const QBO_PROD_ID: &str = "practice-qbo-prod-client";
+pub const QBO_PROD_SECRET: &str = "practice-qbo-prod-secret";
+pub const ASPIRE_PROD_ID: &str = "3f2a91c6-0000-4000-8000-6d5e8a2b7c34";
+pub const ASPIRE_PROD_SECRET: &str = "7hLpQ2x9Vb4Nc8Rt1Yw5Kz3Md6Fj0nHa";
+pub const ASPIRE_SANDBOX_ID: &str = "9b1d2e3f-0000-4000-8000-1a2b3c4d5e6f";
+pub const ASPIRE_SANDBOX_SECRET: &str = "S4ndb0xS3cretAAAAbbbbCCCCdddd1234";
+pub const CALLBACK: &str = "http://localhost:8765/callback";
+
+pub async fn start() -> Emulator {
+    Emulator::start(EmulatorConfig::default()).await.unwrap()
+}
+
+pub fn client() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub async fn admin(c: &Client, base: &str, path: &str, body: Value) -> Response {
+    c.post(format!("{base}/_emulator/{path}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+pub async fn settings(c: &Client, base: &str, body: Value) {
+    let r = admin(c, base, "settings", body).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+}
+
+pub async fn fault(c: &Client, base: &str, body: Value) {
+    let r = admin(c, base, "faults", body).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+}
+
+pub async fn stats(c: &Client, base: &str) -> Value {
+    c.get(format!("{base}/_emulator/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+pub fn challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+pub fn location(r: &Response) -> String {
+    r.headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default()
+}
+
+pub fn query_of(url: &str) -> HashMap<String, String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+fn attr_after(html: &str, marker: &str, attr: &str) -> String {
+    let rest = &html[html.find(marker).unwrap()..];
+    let tag = &rest[..rest.find('>').unwrap()];
+    let key = format!("{attr}=\"");
+    let v = &tag[tag.find(&key).unwrap() + key.len()..];
+    v[..v.find('"').unwrap()].to_string()
+}
+
+/// Submits the consent page's form; returns the redirect Location.
+pub async fn decide(c: &Client, base: &str, page: &str, decision: &str) -> String {
+    assert!(page.contains("data-testid=\"consent-allow\""), "{page}");
+    assert!(page.contains("data-testid=\"consent-deny\""));
+    let action = attr_after(page, "<form", "action");
+    let txn = attr_after(page, "name=\"txn\"", "value");
+    let r = c
+        .post(format!("{base}{action}"))
+        .form(&[("txn", txn.as_str()), ("decision", decision)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    location(&r)
+}
+
+pub fn qbt_authorize_url(base: &str, extra: &[(&str, &str)]) -> String {
+    let mut u = url::Url::parse(&format!("{base}/rest.tsheets.com/api/v1/authorize")).unwrap();
+    {
+        let mut q = u.query_pairs_mut();
+        q.append_pair("response_type", "code")
+            .append_pair("client_id", QBT_ID)
+            .append_pair("redirect_uri", CALLBACK);
+        for (k, v) in extra {
+            q.append_pair(k, v);
+        }
+    }
+    u.to_string()
+}
+
+pub fn qbo_authorize_url(base: &str, client_id: &str, extra: &[(&str, &str)]) -> String {
+    let mut u = url::Url::parse(&format!("{base}/appcenter.intuit.com/connect/oauth2")).unwrap();
+    {
+        let mut q = u.query_pairs_mut();
+        q.append_pair("client_id", client_id)
+            .append_pair("response_type", "code")
+            .append_pair("redirect_uri", CALLBACK);
+        for (k, v) in extra {
+            q.append_pair(k, v);
+        }
+    }
+    u.to_string()
+}
+
+/// Authorize + Allow at QuickBooks Time; returns the callback query.
+pub async fn qbt_code(c: &Client, base: &str, extra: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut params = vec![("state", "st-1")];
+    params.extend_from_slice(extra);
+    let r = c
+        .get(qbt_authorize_url(base, &params))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let loc = decide(c, base, &r.text().await.unwrap(), "allow").await;
+    assert!(loc.starts_with(CALLBACK), "{loc}");
+    query_of(&loc)
+}
+
+pub async fn qbt_grant(c: &Client, base: &str, form: &[(&str, &str)]) -> Response {
+    c.post(format!("{base}/rest.tsheets.com/api/v1/grant"))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A full QuickBooks Time connection: returns the token response.
+pub async fn qbt_tokens(c: &Client, base: &str) -> Value {
+    let q = qbt_code(c, base, &[]).await;
+    let r = qbt_grant(
+        c,
+        base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", QBT_ID),
+            ("client_secret", QBT_SECRET),
+            ("code", &q["code"]),
+            ("redirect_uri", CALLBACK),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+pub async fn qbo_code(
+    c: &Client,
+    base: &str,
+    client_id: &str,
+    scope: &str,
+) -> HashMap<String, String> {
+    let r = c
+        .get(qbo_authorize_url(
+            base,
+            client_id,
+            &[("scope", scope), ("state", "qs")],
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let loc = decide(c, base, &r.text().await.unwrap(), "allow").await;
+    query_of(&loc)
+}
+
+pub async fn qbo_token(
+    c: &Client,
+    base: &str,
+    id: &str,
+    secret: &str,
+    form: &[(&str, &str)],
+) -> Response {
+    c.post(format!(
+        "{base}/oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
+    ))
+    .basic_auth(id, Some(secret))
+    .header("accept", "application/json")
+    .form(form)
+    .send()
+    .await
+    .unwrap()
+}
+
+/// A full QuickBooks Online sandbox connection: (realmId, token response).
+pub async fn qbo_tokens(c: &Client, base: &str) -> (String, Value) {
+    let q = qbo_code(c, base, QBO_DEV_ID, "com.intuit.quickbooks.accounting").await;
+    let r = qbo_token(
+        c,
+        base,
+        QBO_DEV_ID,
+        QBO_DEV_SECRET,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &q["code"]),
+            ("redirect_uri", CALLBACK),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    (q["realmId"].clone(), r.json().await.unwrap())
+}
+
+pub async fn aspire_auth(c: &Client, base: &str, host: &str, id: &str, secret: &str) -> Response {
+    c.post(format!("{base}/{host}/Authorization"))
+        .json(&json!({"ClientId": id, "Secret": secret}))
+        .send()
+        .await
+        .unwrap()
+}
+
+pub fn jwt_claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}

@@ -1,0 +1,967 @@
+//! Wire-level tests of the three vendor emulators over real HTTP on 127.0.0.1.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+// ---------------------------------------------------------------------------------------------
+// QuickBooks Time
+
+#[tokio::test]
+async fn qbt_authorize_allow_token_refresh_rotation() {
+    let em = start().await;
+    let (c, base) = (client(), em.base_url());
+    let verifier = "a-verifier-that-is-long-enough-0123456789abcdef";
+    let q = qbt_code(
+        &c,
+        &base,
+        &[
+            ("code_challenge", &challenge(verifier)),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
+    assert_eq!(q["state"], "st-1");
+    let r = qbt_grant(
+        &c,
+        &base,
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", QBT_ID),
+            ("client_secret", QBT_SECRET),
+            ("code", &q["code"]),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let t: Value = r.json().await.unwrap();
+    let access = t["access_token"].as_str().unwrap().to_string();
+    let refresh = t["refresh_token"].as_str().unwrap().to_string();
+    assert_eq!(access.len(), 40);
+    assert!(access.chars().all(|ch| ch.is_ascii_hexdigit()));
+    assert_eq!(t["expires_in"], 864000);
+    assert_eq!(t["token_type"], "bearer");
+    assert_eq!(t["scope"], "");
+    assert!(t["user_id"].is_string() && t["company_id"].is_string() && t["client_url"].is_string());
+    assert_eq!(t.as_object().unwrap().len(), 8);
+
+    let me: Value = c
+        .get(format!("{base}/rest.tsheets.com/api/v1/current_user"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let users = me["results"]["users"].as_object().unwrap();
+    assert_eq!(users.len(), 1);
+    let (id, user) = users.iter().next().unwrap();
+    assert_eq!(id, t["user_id"].as_str().unwrap());
+    assert_eq!(user["permissions"]["admin"], true);
+    assert_eq!(me["more"], false);
+    assert!(me["supplemental_data"]["jobcodes"].is_object());
+
+    let refreshed = |token: String| {
+        let c = c.clone();
+        let base = base.clone();
+        async move {
+            qbt_grant(
+                &c,
+                &base,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("client_id", QBT_ID),
+                    ("client_secret", QBT_SECRET),
+                    ("refresh_token", &token),
+                ],
+            )
+            .await
+        }
+    };
+    let r = refreshed(refresh.clone()).await;
+    assert_eq!(r.status(), 200);
+    let t2: Value = r.json().await.unwrap();
+    assert_ne!(t2["refresh_token"], refresh.as_str());
+    assert_ne!(t2["access_token"], access.as_str());
+    // The replaced refresh token is dead.
+    let r = refreshed(refresh).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    // The new one works.
+    assert_eq!(
+        refreshed(t2["refresh_token"].as_str().unwrap().to_string())
+            .await
+            .status(),
+        200
+    );
+
+    let s = stats(&c, &base).await;
+    assert_eq!(s["quickbooks-time"]["authorize"], 1);
+    assert_eq!(s["quickbooks-time"]["token"], 1);
+    assert_eq!(s["quickbooks-time"]["refresh"], 3);
+    assert_eq!(s["quickbooks-time"]["api"], 1);
+    em.shutdown().await;
+}
+
+#[tokio::test]
+async fn qbt_authorize_errors_and_denial() {
+    let em = start().await;
+    let (c, base) = (client(), em.base_url());
+    // Unknown client: an error page, no redirect.
+    let u = qbt_authorize_url(&base, &[("state", "s")]).replace(QBT_ID, "nope");
+    let r = c.get(u).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.headers().get("location").is_none());
+    assert!(r.text().await.unwrap().contains("invalid_client"));
+    // Unregistered redirect URI: an error page, no redirect.
+    let u = qbt_authorize_url(&base, &[("state", "s")]).replace("8765", "9999");
+    let r = c.get(u).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.headers().get("location").is_none());
+    let page = r.text().await.unwrap();
+    assert!(page.contains("redirect_uri") && page.contains("does not match"));
+    // Missing state: redirect with invalid_request.
+    let r = c.get(qbt_authorize_url(&base, &[])).send().await.unwrap();
+    assert_eq!(r.status(), 302);
+    assert_eq!(query_of(&location(&r))["error"], "invalid_request");
+    // PKCE with plain is refused.
+    let r = c
+        .get(qbt_authorize_url(
+            &base,
+            &[
+                ("state", "s"),
+                ("code_challenge", "abc"),
+                ("code_challenge_method", "plain"),
+            ],
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(query_of(&location(&r))["error"], "invalid_request");
+    // Deny.
+    let r = c
+        .get(qbt_authorize_url(&base, &[("state", "s2")]))
+        .send()
+        .await
+        .unwrap();
+    let loc = decide(&c, &base, &r.text().await.unwrap(), "deny").await;
+    let q = query_of(&loc);
+    assert_eq!(q["error"], "access_denied");
+    assert_eq!(q["state"], "s2");
+    assert!(q.contains_key("error_description"));
+}
+
+#[tokio::test]
+async fn qbt_code_rules() {
+    let em = start().await;
+    let (c, base) = (client(), em.base_url());
+    let exchange = |code: String,
+                    redirect: &'static str,
+                    verifier: Option<&'static str>,
+                    secret: &'static str| {
+        let (c, base) = (c.clone(), base.clone());
+        async move {
+            let mut form = vec![
+                ("grant_type", "authorization_code".to_string()),
+                ("client_id", QBT_ID.to_string()),
+                ("client_secret", secret.to_string()),
+                ("code", code),
+                ("redirect_uri", redirect.to_string()),
+            ];
+            if let Some(v) = verifier {
+                form.push(("code_verifier", v.to_string()));
+            }
+            let r = c
+                .post(format!("{base}/rest.tsheets.com/api/v1/grant"))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    // PKCE mismatch.
+    let q = qbt_code(
+        &c,
+        &base,
+        &[
+            ("code_challenge", &challenge("right-verifier")),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
+    let (st, body) = exchange(
+        q["code"].clone(),
+        CALLBACK,
+        Some("wrong-verifier"),
+        QBT_SECRET,
+    )
+    .await;
+    assert_eq!((st, body["error"].as_str()), (400, Some("invalid_grant")));
+    // Code reuse.
+    let q = qbt_code(&c, &base, &[]).await;
+    assert_eq!(
+        exchange(q["code"].clone(), CALLBACK, None, QBT_SECRET)
+            .await
+            .0,
+        200
+    );
+    let (st, body) = exchange(q["code"].clone(), CALLBACK, None, QBT_SECRET).await;
+    assert_eq!((st, body["error"].as_str()), (400, Some("invalid_grant")));
+    // Different redirect_uri at the exchange.
+    let q = qbt_code(&c, &base, &[]).await;
+    let (st, body) = exchange(
+        q["code"].clone(),
+        "http://127.0.0.1:8765/callback",
+        None,
+        QBT_SECRET,
+    )
+    .await;
+    assert_eq!((st, body["error"].as_str()), (400, Some("invalid_grant")));
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("redirect_uri")
+    );
+    // Wrong secret.
+    let q = qbt_code(&c, &base, &[]).await;
+    let (st, body) = exchange(q["code"].clone(), CALLBACK, None, "wrong").await;
+    assert_eq!((st, body["error"].as_str()), (400, Some("invalid_client")));
+    // Expired code.
+    settings(
+        &c,
+        &base,
+        json!({"provider": "quickbooks-time", "code_ttl_secs": 0}),
+    )
+    .await;
+    let q = qbt_code(&c, &base, &[]).await;
+    let (st, body) = exchange(q["code"].clone(), CALLBACK, None, QBT_SECRET).await;
+    assert_eq!(st, 400);
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("expired")
+    );
+}
+
+#[tokio::test]
+async fn qbt_lists_pagination_limits_and_rate_limit() {
+    let em = start().await;
+    let (c, base) = (client(), em.base_url());
+    let t = qbt_tokens(&c, &base).await;
+    let access = t["access_token"].as_str().unwrap().to_string();
+    let get = |path: String| {
+        let (c, base, access) = (c.clone(), base.clone(), access.clone());
+        async move {
+            let r = c
+                .get(format!("{base}/rest.tsheets.com/api/v1/{path}"))
+                .bearer_auth(access)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    // 24 users: pages of 10.
+    let (st, p1) = get("users?limit=10&page=1".into()).await;
+    assert_eq!(st, 200);
+    assert_eq!(p1["results"]["users"].as_object().unwrap().len(), 10);
+    assert_eq!(p1["more"], true);
+    let (_, p3) = get("users?limit=10&page=3".into()).await;
+    assert_eq!(p3["results"]["users"].as_object().unwrap().len(), 4);
+    assert_eq!(p3["more"], false);
+    let (_, all) = get("users".into()).await;
+    assert_eq!(all["results"]["users"].as_object().unwrap().len(), 24);
+    for bad in [
+        "users?limit=201",
+        "users?limit=0",
+        "users?page=0",
+        "jobcodes?limit=abc",
+    ] {
+        let (st, body) = get(bad.into()).await;
+        assert_eq!(st, 417, "{bad}");
+        assert_eq!(body["error"]["code"], 417);
+    }
+    let (st, _) = get("timesheets".into()).await;
+    assert_eq!(st, 417);
+    let (st, ts) = get("timesheets?start_date=2025-01-06&end_date=2025-01-06&limit=5".into()).await;
+    assert_eq!(st, 200);
+    let sheets = ts["results"]["timesheets"].as_object().unwrap();
+    assert_eq!(sheets.len(), 5);
+    assert_eq!(ts["more"], true);
+    let first = sheets.values().next().unwrap();
+    for f in [
+        "id",
+        "user_id",
+        "jobcode_id",
+        "start",
+        "end",
+        "duration",
+        "date",
+        "tz",
+        "type",
+        "on_the_clock",
+        "last_modified",
+    ] {
+        assert!(first.get(f).is_some(), "{f}");
+    }
+    assert!(ts["supplemental_data"]["users"].is_object());
+    let (_, jc) = get("jobcodes?limit=200".into()).await;
+    assert_eq!(jc["results"]["jobcodes"].as_object().unwrap().len(), 30);
+    // Bad token.
+    let r = c
+        .get(format!("{base}/rest.tsheets.com/api/v1/users"))
+        .bearer_auth("nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], 401);
+    // Rate limit per access token.
+    settings(
+        &c,
+        &base,
+        json!({"provider": "quickbooks-time", "rate_limit_per_window": 2, "rate_window_secs": 300}),
+    )
+    .await;
+    assert_eq!(get("current_user".into()).await.0, 200);
+    assert_eq!(get("current_user".into()).await.0, 200);
+    let (st, body) = get("current_user".into()).await;
+    assert_eq!(st, 429);
+    assert_eq!(
+        body,
+        json!({"error": {"code": 429, "message": "Too Many Requests"}})
+    );
+    assert_eq!(stats(&c, &base).await["quickbooks-time"]["rate_limited"], 1);
+    // Another token has its own window.
+    let t2 = qbt_tokens(&c, &base).await;
+    let r = c
+        .get(format!("{base}/rest.tsheets.com/api/v1/current_user"))
+        .bearer_auth(t2["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn qbt_expired_access_token_is_401() {
+    let em = start().await;
+    let (c, base) = (client(), em.base_url());
+    settings(
+        &c,
+        &base,
+        json!({"provider": "quickbooks-time", "access_token_ttl_secs": 0}),
+    )
+    .await;
+    let t = qbt_tokens(&c, &base).await;
+    assert_eq!(t["expires_in"], 0);
+    let r = c
+        .get(format!("{base}/rest.tsheets.com/api/v1/current_user"))
+        .bearer_auth(t["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Aspire
+
+#[tokio::test]
+async fn aspire_auth_jwt_refresh_and_environments() {
+    let em = start().await;
+    let (c, base) = (client(), em.base_url());
+    let prod = "cloud-api.youraspire.com";
+    let sandbox = "cloudsandbox-api.youraspire.com";
+    let r = aspire_auth(&c, &base, prod, ASPIRE_PROD_ID, ASPIRE_PROD_SECRET).await;
+    assert_eq!(r.status(), 200);
+    let t: Value = r.json().await.unwrap();
+    assert_eq!(t.as_object().unwrap().len(), 2);
+    let token = t["Token"].as_str().unwrap().to_string();
+    let claims = jwt_claims(&token);
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        86400
+    );
+    assert_eq!(claims["environment"], "production");
+    assert_eq!(claims["sub"], ASPIRE_PROD_ID);
+
+    // Unknown keys and missing keys are 400; bad and other-environment credentials 404.
+    let r = c
+        .post(format!("{base}/{prod}/Authorization"))
+        .json(&json!({"ClientId": ASPIRE_PROD_ID, "Secret": ASPIRE_PROD_SECRET, "Extra": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = c
+        .post(format!("{base}/{prod}/Authorization"))
+        .json(&json!({"clientId": ASPIRE_PROD_ID}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        aspire_auth(&c, &base, prod, ASPIRE_PROD_ID, "wrong")
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        aspire_auth(&c, &base, prod, ASPIRE_SANDBOX_ID, ASPIRE_SANDBOX_SECRET)
+            .await
+            .status(),
+        404
+    );
+
+    // The token works on its own environment only.
+    let users = c
+        .get(format!("{base}/{prod}/Users?$top=1"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(users.status(), 200);
+    let users: Value = users.json().await.unwrap();
+    let u = &users.as_array().unwrap()[0];
+    for f in [
+        "UserID",
+        "ContactFirstName",
+        "ContactLastName",
+        "Active",
+        "AllBranchAccess",
+        "BranchAccess",
+        "UserRoles",
+        "ExternalContactReference",
+    ] {
+        assert!(u.get(f).is_some(), "{f}");
+    }
+    let r = c
+        .get(format!("{base}/{sandbox}/Users"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(
+        c.get(format!("{base}/{prod}/Users"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        c.get(format!("{base}/{prod}/Version/GetApiVersion"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // Refresh rotates; the old refresh token is refused.
+    let old = t["RefreshToken"].as_str().unwrap().to_string();
+    let r = c
+        .post(format!("{base}/{prod}/Authorization/RefreshToken"))
+        .json(&json!({"RefreshToken": old}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let t2: Value = r.json().await.unwrap();
+    assert_ne!(t2["RefreshToken"], old.as_str());
+    assert_ne!(t2["Token"], token.as_str());
+    let r = c
+        .post(format!("{base}/{prod}/Authorization/RefreshToken"))
+        .json(&json!({"RefreshToken": old}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // A production refresh token is unknown on the sandbox host.
+    let r = c
+        .post(format!("{base}/{sandbox}/Authorization/RefreshToken"))
+        .json(&json!({"RefreshToken": t2["RefreshToken"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    // Settings change the JWT lifetime; a 0-second token is refused at once.
+    settings(
+        &c,
+        &base,
+        json!({"provider": "aspire", "access_token_ttl_secs": 0}),
+    )
+    .await;
+    let t3: Value = aspire_auth(&c, &base, sandbox, ASPIRE_SANDBOX_ID, ASPIRE_SANDBOX_SECRET)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let claims = jwt_claims(t3["Token"].as_str().unwrap());
+    assert_eq!(claims["exp"], claims["iat"]);
+    assert_eq!(claims["environment"], "sandbox");
+    let r = c
+        .get(format!("{base}/{sandbox}/Users"))
+        .bearer_auth(t3["Token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+}
+
+#[tokio::test]
+async fn aspire_lists_odata_and_rate_limit() {
+    let em = start().await;
+    let (c, base) = (client(), em.base_url());
+    let prod = "cloud-api.youraspire.com";
+    let t: Value = aspire_auth(&c, &base, prod, ASPIRE_PROD_ID, ASPIRE_PROD_SECRET)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = t["Token"].as_str().unwrap().to_string();
+    let get = |path: &str| {
+        let (c, url, token) = (c.clone(), format!("{base}/{prod}/{path}"), token.clone());
+        async move {
+            let r = c.get(url).bearer_auth(token).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (st, all) = get("Contacts").await;
+    assert_eq!(st, 200);
+    assert_eq!(all.as_array().unwrap().len(), 40);
+    for f in [
+        "ContactID",
+        "CompanyName",
+        "FirstName",
+        "LastName",
+        "Email",
+        "Active",
+        "OfficeAddress",
+        "ModifiedDate",
+        "ContactTags",
+    ] {
+        assert!(all[0].get(f).is_some(), "{f}");
+    }
+    let (_, page) = get("Contacts?$top=15&$skip=30").await;
+    let page = page.as_array().unwrap().clone();
+    assert_eq!(page.len(), 10);
+    assert_eq!(page[0]["ContactID"], all[30]["ContactID"]);
+    let (_, paged) = get("Contacts?$pageNumber=2&$limit=15").await;
+    assert_eq!(paged[0]["ContactID"], all[15]["ContactID"]);
+    let (_, one) = get(&format!(
+        "Contacts?$filter=ContactID eq {}",
+        all[3]["ContactID"]
+    ))
+    .await;
+    assert_eq!(one.as_array().unwrap().len(), 1);
+    let (_, sorted) =
+        get("Properties?$orderby=PropertyID desc&$top=2&$select=PropertyID,PropertyName").await;
+    assert!(sorted[0]["PropertyID"].as_u64() > sorted[1]["PropertyID"].as_u64());
+    assert_eq!(sorted[0].as_object().unwrap().len(), 2);
+    let (st, wt) = get("WorkTickets").await;
+    assert_eq!(st, 200);
+    assert_eq!(wt.as_array().unwrap().len(), 50);
+    assert!(wt[0].get("WorkTicketStatusName").is_some());
+    assert_eq!(get("Divisions?$top=1").await.1.as_array().unwrap().len(), 1);
+    assert_eq!(get("Branches").await.0, 200);
+    assert_eq!(get("Contacts?$top=x").await.0, 400);
+
+    settings(
+        &c,
+        &base,
+        json!({"provider": "aspire", "rate_limit_per_window": 2}),
+    )
+    .await;
+    assert_eq!(get("Branches").await.0, 200);
+    assert_eq!(get("Branches").await.0, 200);
+    let (st, body) = get("Branches").await;
+    assert_eq!(st, 429);
+    assert!(body["Message"].as_str().unwrap().contains("rate limit"));
+    assert_eq!(stats(&c, &base).await["aspire"]["rate_limited"], 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// QuickBooks Online
+
+const REFERENCE_401_PREFIX: &str = r#"{"warnings":null,"intuitObject":null,"fault":{"error":[{"message":"message=AuthenticationFailed; errorCode=003200; statusCode=401","detail":"Malformed bearer token: too short or too long","code":"3200","element":null}],"type":"AUTHENTICATION"},"report":null,"queryResponse":null,"batchItemResponse":[],"attachableResponse":[],"syncErrorResponse":null,"requestId":null,"time":"#;
+
+#[tokio::test]
+async fn qbo_authorize_token_api_refresh_revoke() {
+    let em = start().await;
+    let (c, base) = (client(), em.base_url());
+    // Scope without accounting: redirect with invalid_scope.
+    let r = c
+        .get(qbo_authorize_url(
+            &base,
+            QBO_DEV_ID,
+            &[("scope", "openid"), ("state", "x")],
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 302);
+    assert_eq!(query_of(&location(&r))["error"], "invalid_scope");
+    // Unregistered redirect URI: Intuit's page, no redirect.
+    let u = qbo_authorize_url(
+        &base,
+        QBO_DEV_ID,
+        &[
+            ("scope", "com.intuit.quickbooks.accounting"),
+            ("state", "x"),
+        ],
+    )
+    .replace("8765", "1234");
+    let r = c.get(u).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.headers().get("location").is_none());
+    assert!(r.text().await.unwrap().contains(
+        "The redirect_uri query parameter value is invalid. Make sure it is listed in the Redirect URIs section on your app's keys tab and matches it exactly."
+    ));
+
+    let q = qbo_code(&c, &base, QBO_DEV_ID, "com.intuit.quickbooks.accounting").await;
+    assert_eq!(q["state"], "qs");
+    let realm = q["realmId"].clone();
+    assert_eq!(realm.len(), 16);
+    assert!(realm.chars().all(|ch| ch.is_ascii_digit()));
+    // Wrong secret: 401 invalid_client.
+    let r = qbo_token(
+        &c,
+        &base,
+        QBO_DEV_ID,
+        "bad",
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &q["code"]),
+            ("redirect_uri", CALLBACK),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 401);
+    assert!(r.headers().contains_key("intuit_tid"));
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"error": "invalid_client"})
+    );
+    let r = qbo_token(
+        &c,
+        &base,
+        QBO_DEV_ID,
+        QBO_DEV_SECRET,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &q["code"]),
+            ("redirect_uri", CALLBACK),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().contains_key("intuit_tid"));
+    let t: Value = r.json().await.unwrap();
+    assert_eq!(t["token_type"], "bearer");
+    assert_eq!(t["expires_in"], 3600);
+    assert_eq!(t["x_refresh_token_expires_in"], 8726400);
+    assert!(t.get("id_token").is_none());
+    let access = t["access_token"].as_str().unwrap().to_string();
+    let refresh = t["refresh_token"].as_str().unwrap().to_string();
+
+    let api = format!("{base}/sandbox-quickbooks.api.intuit.com/v3/company/{realm}");
+    let r = c
+        .get(format!("{api}/companyinfo/{realm}?minorversion=75"))
+        .bearer_auth(&access)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().contains_key("intuit_tid"));
+    let ci: Value = r.json().await.unwrap();
+    assert_eq!(ci["CompanyInfo"]["CompanyName"], "Sandbox Company_US_1");
+    assert!(ci["time"].is_string());
+
+    // Query paging.
+    let query = |q: &str| {
+        let (c, url, access) = (c.clone(), format!("{api}/query"), access.clone());
+        let q = q.to_string();
+        async move {
+            let url = url::Url::parse_with_params(&url, &[("query", q)]).unwrap();
+            let r = c
+                .get(url)
+                .bearer_auth(access)
+                .header("accept", "application/json")
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (st, p1) = query("SELECT * FROM Customer STARTPOSITION 1 MAXRESULTS 15").await;
+    assert_eq!(st, 200);
+    assert_eq!(
+        p1["QueryResponse"]["Customer"].as_array().unwrap().len(),
+        15
+    );
+    assert_eq!(p1["QueryResponse"]["startPosition"], 1);
+    assert_eq!(p1["QueryResponse"]["maxResults"], 15);
+    let (_, p3) = query("select * from customer startposition 31 maxresults 15").await;
+    assert_eq!(
+        p3["QueryResponse"]["Customer"].as_array().unwrap().len(),
+        10
+    );
+    assert_eq!(p3["QueryResponse"]["startPosition"], 31);
+    let (_, none) = query("SELECT * FROM Customer STARTPOSITION 41").await;
+    assert_eq!(none["QueryResponse"], json!({}));
+    let (_, n) = query("select count(*) from Vendor").await;
+    assert_eq!(n["QueryResponse"]["totalCount"], 20);
+    let (_, def) = query("SELECT * FROM Account").await;
+    assert_eq!(
+        def["QueryResponse"]["Account"].as_array().unwrap().len(),
+        30
+    );
+    let (_, items) = query("SELECT * FROM Item WHERE Name LIKE 'Mow%'").await;
+    assert!(
+        !items["QueryResponse"]["Item"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(query("SELECT * FROM Customer MAXRESULTS 1001").await.0, 400);
+    assert_eq!(query("SELECT * FROM Nothing").await.0, 400);
+
+    // Gateway 401 exactly as the reference; XML without Accept: application/json.
+    let r = c
+        .get(format!("{api}/companyinfo/{realm}"))
+        .bearer_auth("bad")
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.headers().contains_key("intuit_tid"));
+    let body = r.text().await.unwrap();
+    assert!(body.starts_with(REFERENCE_401_PREFIX), "{body}");
+    assert!(body.ends_with(r#","status":null,"cdcresponse":[]}"#));
+    let r = c
+        .get(format!("{api}/companyinfo/{realm}"))
+        .bearer_auth("bad")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let xml = r.text().await.unwrap();
+    assert!(xml.contains("<IntuitResponse") && xml.contains("AuthenticationErrorGeneral"));
+    // Other environment's host and another realm: 403 / 3100.
+    let prod_api =
+        format!("{base}/quickbooks.api.intuit.com/v3/company/{realm}/companyinfo/{realm}");
+    let r = c
+        .get(prod_api)
+        .bearer_auth(&access)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["fault"]["error"][0]["code"],
+        "3100"
+    );
+    let r = c
+        .get(format!(
+            "{base}/sandbox-quickbooks.api.intuit.com/v3/company/123/companyinfo/123"
+        ))
+        .bearer_auth(&access)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+
+    // Refresh: by default the value only changes after 24 h.
+    let refresh_with = |token: String| {
+        let (c, base) = (c.clone(), base.clone());
+        async move {
+            qbo_token(
+                &c,
+                &base,
+                QBO_DEV_ID,
+                QBO_DEV_SECRET,
+                &[("grant_type", "refresh_token"), ("refresh_token", &token)],
+            )
+            .await
+        }
+    };
+    let t2: Value = refresh_with(refresh.clone()).await.json().await.unwrap();
+    assert_eq!(t2["refresh_token"], refresh.as_str());
+    assert_ne!(t2["access_token"], access.as_str());
+    settings(
+        &c,
+        &base,
+        json!({"provider": "quickbooks-online", "rotate_after_secs": 0}),
+    )
+    .await;
+    let t3: Value = refresh_with(refresh.clone()).await.json().await.unwrap();
+    let new_refresh = t3["refresh_token"].as_str().unwrap().to_string();
+    assert_ne!(new_refresh, refresh);
+    let r = refresh_with(refresh.clone()).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_grant");
+
+    // Revoke the access token: the whole grant dies.
+    let r = c
+        .post(format!(
+            "{base}/developer.api.intuit.com/v2/oauth2/tokens/revoke"
+        ))
+        .basic_auth(QBO_DEV_ID, Some(QBO_DEV_SECRET))
+        .json(&json!({"token": t3["access_token"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().contains_key("intuit_tid"));
+    assert_eq!(refresh_with(new_refresh).await.status(), 400);
+    let r = c
+        .get(format!("{api}/companyinfo/{realm}"))
+        .bearer_auth(t3["access_token"].as_str().unwrap())
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    let s = stats(&c, &base).await;
+    assert_eq!(s["quickbooks-online"]["revoke"], 1);
+    assert_eq!(s["quickbooks-online"]["refresh"], 4);
+    assert_eq!(s["quickbooks-online"]["token"], 2);
+}
+
+#[tokio::test]
+async fn qbo_production_openid_and_pkce() {
+    let em = start().await;
+    let (c, base) = (client(), em.base_url());
+    let verifier = "qbo-verifier-0123456789-0123456789-0123456789";
+    let r = c
+        .get(qbo_authorize_url(
+            &base,
+            QBO_PROD_ID,
+            &[
+                ("scope", "com.intuit.quickbooks.accounting openid email"),
+                ("state", "p"),
+                ("code_challenge", &challenge(verifier)),
+                ("code_challenge_method", "S256"),
+            ],
+        ))
+        .send()
+        .await
+        .unwrap();
+    let q = query_of(&decide(&c, &base, &r.text().await.unwrap(), "allow").await);
+    let (_, sandbox_tokens) = qbo_tokens(&c, &base).await;
+    assert!(sandbox_tokens.get("id_token").is_none());
+    assert_ne!(
+        q["realmId"],
+        qbo_code(&c, &base, QBO_DEV_ID, "com.intuit.quickbooks.accounting").await["realmId"]
+    );
+    // client_secret_post is accepted too; the verifier must match.
+    let r = c
+        .post(format!(
+            "{base}/oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
+        ))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &q["code"]),
+            ("redirect_uri", CALLBACK),
+            ("client_id", QBO_PROD_ID),
+            ("client_secret", QBO_PROD_SECRET),
+            ("code_verifier", verifier),
+        ])
+        .header("x-include-refresh-token-hard-expires-in", "true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let t: Value = r.json().await.unwrap();
+    assert!(t["id_token"].is_string());
+    assert_eq!(
+        jwt_claims(t["id_token"].as_str().unwrap())["realmid"],
+        q["realmId"].as_str()
+    );
+    assert!(t["x_refresh_token_hard_expires_in"].as_u64().unwrap() > 100_000_000);
+    let api = format!(
+        "{base}/quickbooks.api.intuit.com/v3/company/{0}/companyinfo/{0}",
+        q["realmId"]
+    );
+    let r = c
+        .get(api)
+        .bearer_auth(t["access_token"].as_str().unwrap())
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn qbo_throttle_per_realm_and_concurrency() {
+    let em = start().await;
+    let (c, base) = (client(), em.base_url());
+    let (realm, t) = qbo_tokens(&c, &base).await;
+    let access = t["access_token"].as_str().unwrap().to_string();
+    let url =
+        format!("{base}/sandbox-quickbooks.api.intuit.com/v3/company/{realm}/companyinfo/{realm}");
+    let call = || {
+        let (c, url, access) = (c.clone(), url.clone(), access.clone());
+        async move {
+            c.get(url)
+                .bearer_auth(access)
+                .header("accept", "application/json")
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    settings(
+        &c,
+        &base,
+        json!({"provider": "quickbooks-online", "max_concurrent": 2}),
+    )
+    .await;
+    fault(&c, &base, json!({"provider": "quickbooks-online", "endpoint": "api", "fault": "slow", "delay_ms": 400, "count": 3})).await;
+    let (a, b, d) = tokio::join!(call(), call(), call());
+    let mut codes = vec![
+        a.status().as_u16(),
+        b.status().as_u16(),
+        d.status().as_u16(),
+    ];
+    codes.sort();
+    assert_eq!(codes, vec![200, 200, 429]);
+
+    settings(&c, &base, json!({"provider": "quickbooks-online", "rate_limit_per_window": 2, "rate_window_secs": 60})).await;
+    c.delete(format!("{base}/_emulator/faults"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(call().await.status(), 200);
+    assert_eq!(call().await.status(), 200);
+    let r = call().await;
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().get("retry-after").is_none());
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["fault"]["error"][0]["message"],
+        "message=ThrottleExceeded; errorCode=003001; statusCode=429"
+    );
+    assert_eq!(
+        stats(&c, &base).await["quickbooks-online"]["rate_limited"],
+        2
+    );
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Sets up and runs Patchbay's whole test suite: formatting, lints, the core-has-no-tauri check,
+# then every test (unit, integration against the emulators with the real keychain) with
+# cargo-nextest inside a private D-Bus session running gnome-keyring.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+
+command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+if cargo tree -p patchbay-core -e normal --prefix none | grep -qi '^tauri'; then
+  echo "test: patchbay-core must not depend on tauri" >&2; exit 1
+fi
+cargo build --workspace --bins --quiet
+cargo nextest run --workspace --no-run --cargo-quiet
+
+# A private home for the keyring and WebKit data; cargo and rustup stay where they are.
+export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
+TEST_HOME="$(mktemp -d)"
+trap 'rm -rf "$TEST_HOME"' EXIT
+HOME="$TEST_HOME" dbus-run-session -- bash -c '
+  echo -n patchbay-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  exec cargo nextest run --workspace --cargo-quiet --no-fail-fast --failure-output final "$@"
+' bash "$@"
