@@ -204,3 +204,81 @@ async fn the_pasted_address_completes_the_flow_when_the_browser_cannot_reach_us(
         "{out:?}"
     );
 }
+
+/// A system that exists only in an admin's catalog file, pointing at a standard OAuth 2 server
+/// (the emulator's Intuit endpoints, with client credentials in the body this time), connects
+/// with no code change.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_system_from_a_catalog_file_connects_with_no_code_change() {
+    let lab = Lab::new().await;
+    let (id, secret) = lab
+        .app("quickbooks-online", "sandbox", &lab.callback())
+        .await;
+    let catalog = lab.home.path().join("mine.toml");
+    std::fs::write(
+        &catalog,
+        r#"version = 1
+[[provider]]
+id = "books-custom"
+name = "Books Custom"
+mechanism = "authorization_code"
+default_environment = "test"
+[provider.support]
+vendor_help = "Ask the vendor."
+[[provider.environment]]
+id = "test"
+label = "Test"
+authorize_url = "https://appcenter.intuit.com/connect/oauth2"
+token_url = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
+api_base = "https://sandbox-quickbooks.api.intuit.com"
+[provider.oauth]
+client_auth = "request_body"
+scopes = ["com.intuit.quickbooks.accounting"]
+keep_callback_params = ["realmId"]
+callback_port = 8765
+[[provider.field]]
+id = "client_id"
+label = "Client ID"
+[[provider.field]]
+id = "client_secret"
+label = "Client secret"
+secret = true
+[provider.verify]
+paths = ["/v3/company/{realmId}/companyinfo/{realmId}"]
+company = "{CompanyInfo.CompanyName}"
+[[provider.step]]
+id = "keys"
+title = "Paste your keys"
+instructions = ["Paste them."]
+action = "fields"
+fields = ["client_id", "client_secret"]
+[[provider.step]]
+id = "connect"
+title = "Connect"
+instructions = ["Click Connect."]
+action = "connect"
+"#,
+    )
+    .unwrap();
+    let path = catalog.to_str().unwrap();
+    let out = lab
+        .run_async(
+            &["--catalog", path, "connect", "books-custom"],
+            &format!("{id}\n{secret}\n"),
+        )
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("Connected Books Custom as "), "{out:?}");
+    // Later commands find the system through the connection record, without --catalog.
+    let status = status_json(&lab.run_async(&["status", "--json"], "").await);
+    assert_eq!(status[0]["provider"], "books-custom");
+    assert!(
+        !status[0]["identity"]["company"]
+            .as_str()
+            .unwrap()
+            .is_empty(),
+        "{status:?}"
+    );
+    let refresh = lab.run_async(&["refresh", "books-custom"], "").await;
+    assert_eq!(refresh.code, 0, "{refresh:?}");
+}
