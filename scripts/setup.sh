@@ -8,7 +8,7 @@ PACKAGES=(
   libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev pkg-config
   # headless display, screenshots, WebDriver for the end-to-end tests
-  xvfb xauth imagemagick webkit2gtk-driver x11-utils xdotool at-spi2-core
+  xvfb xauth imagemagick webkit2gtk-driver x11-utils xdotool xclip at-spi2-core
   # the real keychain in tests: Secret Service from gnome-keyring in a private D-Bus session
   gnome-keyring dbus dbus-x11 libsecret-1-dev
   # the system browser launcher that honours BROWSER

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 
 command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
+# WebDriver bridge to WebKitWebDriver for the end-to-end tests (the 2.x line, never 3.0 alphas).
+command -v tauri-driver >/dev/null || cargo install tauri-driver --version "^2" --locked
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
@@ -16,11 +18,13 @@ fi
 cargo build --workspace --bins --quiet
 cargo nextest run --workspace --no-run --cargo-quiet
 
-# A private home for the keyring and WebKit data; cargo and rustup stay where they are.
+# A private home for the keyring and WebKit data; cargo and rustup stay where they are. The app
+# runs on a virtual display (Xvfb) big enough for the large-window screenshots.
 export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
 TEST_HOME="$(mktemp -d)"
 trap 'rm -rf "$TEST_HOME"' EXIT
 HOME="$TEST_HOME" dbus-run-session -- bash -c '
   echo -n patchbay-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
-  exec cargo nextest run --workspace --cargo-quiet --no-fail-fast --failure-output final "$@"
+  exec xvfb-run -a -s "-screen 0 1920x1080x24" \
+    cargo nextest run --workspace --cargo-quiet --no-fail-fast --failure-output final "$@"
 ' bash "$@"

@@ -618,6 +618,11 @@ impl Catalog {
     pub fn checklist(&self, provider: &ProviderSpec) -> Vec<ChecklistItemSpec> {
         let mut items = provider.checklist.clone();
         for c in &self.common {
+            // Without a browser step nothing listens for an answer, so the port is not a concern.
+            let about_callback = c.passes_on == Signal::PortFree;
+            if provider.oauth.is_none() && about_callback {
+                continue;
+            }
             if !items.iter().any(|i| i.id == c.id) {
                 items.push(c.clone());
             }
@@ -650,7 +655,6 @@ mod tests {
             for kind in [
                 ErrorKind::InvalidClient,
                 ErrorKind::Keychain,
-                ErrorKind::PortInUse,
                 ErrorKind::ProviderDown,
                 ErrorKind::RateLimited,
                 ErrorKind::WrongEnvironment,
@@ -668,6 +672,7 @@ mod tests {
             }
             if p.mechanism == Mechanism::AuthorizationCode {
                 for kind in [
+                    ErrorKind::PortInUse,
                     ErrorKind::RedirectMismatch,
                     ErrorKind::BrowserLaunch,
                     ErrorKind::Denied,

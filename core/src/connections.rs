@@ -194,6 +194,9 @@ impl Connections {
         let route = self.route(req.practice)?;
         let events = hooks.events;
         let (client_id, secret) = clean_fields(p, &req.fields)?;
+        let id = Self::connection_id(&p.id, &env.id, req.practice);
+        // Read the keychain first: if it cannot be used, say so before anything is asked of the vendor.
+        let old = self.load_grant(&id).await?;
         events(Event::Ok {
             signal: Signal::FieldsClean,
         });
@@ -236,8 +239,6 @@ impl Connections {
         events(Event::Ok {
             signal: Signal::Verified,
         });
-        let id = Self::connection_id(&p.id, &env.id, req.practice);
-        let old = self.load_grant(&id).await.ok().flatten();
         let grant = Grant {
             client_id,
             client_secret: secret,

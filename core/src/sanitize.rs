@@ -92,6 +92,9 @@ impl fmt::Display for Removals {
 pub struct Cleaned {
     pub value: String,
     pub removed: Removals,
+    /// UTF-16 offsets (as a web page counts) of every removed character in the input, so a
+    /// page can clean its own copy of a secret without the secret being sent back to it.
+    pub removed_at: Vec<usize>,
 }
 
 impl fmt::Debug for Cleaned {
@@ -127,65 +130,78 @@ fn is_line_break(c: char) -> bool {
 /// whole value is removed too. A CR LF pair counts as one line break.
 pub fn clean(input: &str) -> Cleaned {
     let mut removed = Removals::default();
-    let chars: Vec<char> = input.chars().collect();
-    let first_keep = chars.iter().position(|c| !is_strippable(*c));
-    let last_keep = chars.iter().rposition(|c| !is_strippable(*c));
-    let mut out = String::with_capacity(input.len());
+    // Each character with its UTF-16 offset in the input.
+    let mut offset = 0;
+    let chars: Vec<(usize, char)> = input
+        .chars()
+        .map(|c| {
+            let at = offset;
+            offset += c.len_utf16();
+            (at, c)
+        })
+        .collect();
+    let first_keep = chars.iter().position(|(_, c)| !is_strippable(*c));
+    let last_keep = chars.iter().rposition(|(_, c)| !is_strippable(*c));
+    let mut kept: Vec<(usize, char)> = Vec::with_capacity(chars.len());
+    let mut removed_at = Vec::new();
     let mut i = 0;
     while i < chars.len() {
-        let c = chars[i];
+        let (at, c) = chars[i];
         let outside = match (first_keep, last_keep) {
-            (Some(f), Some(l)) => {
-                if i < f {
-                    Some(true)
-                } else if i > l {
-                    Some(false)
-                } else {
-                    None
-                }
-            }
+            (Some(f), _) if i < f => Some(true),
+            (_, Some(l)) if i > l => Some(false),
+            (Some(_), Some(_)) => None,
             _ => Some(false),
         };
-        if c == '\r' && chars.get(i + 1) == Some(&'\n') {
+        if c == '\r' && chars.get(i + 1).map(|(_, n)| *n) == Some('\n') {
             removed.add(Removed::LineBreak);
+            removed_at.extend([at, at + 1]);
             i += 2;
             continue;
         }
-        match c {
-            ' ' => removed.add(match outside {
+        let what = match c {
+            ' ' => Some(match outside {
                 Some(true) => Removed::LeadingSpace,
                 Some(false) => Removed::TrailingSpace,
                 None => Removed::InnerSpace,
             }),
-            '\t' => removed.add(Removed::Tab),
-            c if is_line_break(c) => removed.add(Removed::LineBreak),
-            c if is_nbsp(c) => removed.add(Removed::NonBreakingSpace),
-            c if is_zero_width(c) => removed.add(Removed::ZeroWidth),
-            c if c.is_whitespace() => removed.add(Removed::InnerSpace),
-            c => out.push(c),
+            '\t' => Some(Removed::Tab),
+            c if is_line_break(c) => Some(Removed::LineBreak),
+            c if is_nbsp(c) => Some(Removed::NonBreakingSpace),
+            c if is_zero_width(c) => Some(Removed::ZeroWidth),
+            c if c.is_whitespace() => Some(Removed::InnerSpace),
+            _ => None,
+        };
+        match what {
+            Some(w) => {
+                removed.add(w);
+                removed_at.push(at);
+            }
+            None => kept.push((at, c)),
         }
         i += 1;
     }
     // Quotes only when they wrap the whole value (a JSON or chat snippet), repeatedly.
-    loop {
-        let wrapped = ["\"\"", "''", "“”", "‘’", "``"].iter().any(|pair| {
-            let mut p = pair.chars();
-            let (open, close) = (p.next(), p.next());
-            matches!((open, close), (Some(o), Some(c)) if out.chars().count() >= 2
-                && out.starts_with(o) && out.ends_with(c))
-        });
-        if !wrapped {
+    while kept.len() >= 2 {
+        let (open, close) = (kept[0].1, kept[kept.len() - 1].1);
+        let pair = matches!(
+            (open, close),
+            ('"', '"') | ('\'', '\'') | ('“', '”') | ('‘', '’') | ('`', '`')
+        );
+        if !pair {
             break;
         }
-        let mut cs = out.chars();
-        cs.next();
-        cs.next_back();
-        out = cs.as_str().to_string();
+        if let Some((at, _)) = kept.pop() {
+            removed_at.push(at);
+        }
+        removed_at.push(kept.remove(0).0);
         removed.add(Removed::Quotes);
     }
+    removed_at.sort_unstable();
     Cleaned {
-        value: out,
+        value: kept.into_iter().map(|(_, c)| c).collect(),
         removed,
+        removed_at,
     }
 }
 
@@ -335,6 +351,27 @@ mod tests {
         let (_, bad) = check("Client ID", "3f2a91c6-0000", Some(&uuid));
         assert!(!bad.ok);
         assert!(bad.problem.unwrap().contains("a UUID like"));
+    }
+
+    #[test]
+    fn removed_offsets_rebuild_the_cleaned_value_in_utf16() {
+        for input in [
+            " ab\r\n",
+            "\"x\u{200B}y\"",
+            "😀 a😀\t",
+            "'q'",
+            "\u{00A0}\u{FEFF}z ",
+        ] {
+            let c = clean(input);
+            let utf16: Vec<u16> = input.encode_utf16().collect();
+            let rebuilt: Vec<u16> = utf16
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !c.removed_at.contains(i))
+                .map(|(_, u)| *u)
+                .collect();
+            assert_eq!(String::from_utf16(&rebuilt).unwrap(), c.value, "{input:?}");
+        }
     }
 
     #[test]

@@ -48,7 +48,13 @@ impl Keychain {
         let k = Keychain {
             service: service.to_string(),
         };
-        let probe = "patchbay-health-check";
+        // Our own probe entry: processes starting together must not delete each other's.
+        let probe = format!(
+            "patchbay-health-check-{}-{}",
+            std::process::id(),
+            crate::oauth::now()
+        );
+        let probe = probe.as_str();
         k.set(probe, "ok")?;
         match k.get(probe)? {
             Some(v) if v.as_str() == "ok" => {}
@@ -145,6 +151,36 @@ fn keychain_error(e: &keyring::Error, action: &str) -> Error {
     };
     // The keyring error is kept for the log; it names the store, never a secret.
     Error::new(ErrorKind::Keychain, message).with_source(std::io::Error::other(e.to_string()))
+}
+
+/// Stands in when the keychain failed its start-up check: every use gives that same clear
+/// "keychain" error, so nothing is ever stored anywhere else.
+#[derive(Debug)]
+pub struct Unavailable {
+    message: String,
+}
+
+impl Unavailable {
+    pub fn new(error: &Error) -> Unavailable {
+        Unavailable {
+            message: error.message().to_string(),
+        }
+    }
+}
+
+impl SecretStore for Unavailable {
+    fn get(&self, _account: &str) -> Result<Option<Zeroizing<String>>> {
+        Err(Error::keychain(self.message.clone()))
+    }
+    fn set(&self, _account: &str, _value: &str) -> Result<()> {
+        Err(Error::keychain(self.message.clone()))
+    }
+    fn delete(&self, _account: &str) -> Result<()> {
+        Err(Error::keychain(self.message.clone()))
+    }
+    fn location(&self) -> &'static str {
+        "the system keychain (unavailable)"
+    }
 }
 
 /// In-memory store for unit tests only: integration tests and CI use the real keychain.

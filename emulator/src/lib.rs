@@ -174,7 +174,7 @@ pub fn practice_apps() -> Vec<AppInfo> {
             ASPIRE,
             "sandbox",
             "9b1d2e3f-0000-4000-8000-1a2b3c4d5e6f",
-            "S4ndb0xS3cretAAAAbbbbCCCCdddd1234",
+            "S4ndb0xS3cretAAAAbbbbCCCCdddd123",
             &[],
         ),
         practice_app(

@@ -17,7 +17,7 @@ pub const QBO_PROD_SECRET: &str = "practice-qbo-prod-secret";
 pub const ASPIRE_PROD_ID: &str = "3f2a91c6-0000-4000-8000-6d5e8a2b7c34";
 pub const ASPIRE_PROD_SECRET: &str = "7hLpQ2x9Vb4Nc8Rt1Yw5Kz3Md6Fj0nHa";
 pub const ASPIRE_SANDBOX_ID: &str = "9b1d2e3f-0000-4000-8000-1a2b3c4d5e6f";
-pub const ASPIRE_SANDBOX_SECRET: &str = "S4ndb0xS3cretAAAAbbbbCCCCdddd1234";
+pub const ASPIRE_SANDBOX_SECRET: &str = "S4ndb0xS3cretAAAAbbbbCCCCdddd123";
 pub const CALLBACK: &str = "http://localhost:8765/callback";
 
 pub async fn start() -> Emulator {

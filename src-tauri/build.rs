@@ -1,0 +1,25 @@
+// Generates a permission per app command, so the capability file can grant the webview exactly
+// the commands the UI calls and nothing else.
+fn main() {
+    let commands = &[
+        "app_state",
+        "set_practice",
+        "systems",
+        "guide",
+        "clean_field",
+        "connect",
+        "cancel_connect",
+        "paste_address",
+        "reopen_browser",
+        "copy",
+        "connections",
+        "check_connection",
+        "disconnect",
+        "report",
+    ];
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(commands)),
+    )
+    .unwrap_or_else(|e| panic!("tauri build step failed: {e}"));
+}

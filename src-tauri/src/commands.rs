@@ -1,0 +1,444 @@
+//! The commands the webview may call (and nothing else: see capabilities/main.json). Each is a
+//! few lines over patchbay-core; errors cross the IPC boundary as `{kind, message}`.
+
+use crate::state::{AppState, Flow};
+use patchbay_core::catalog::{FieldSpec, ProviderSpec, StepSpec};
+use patchbay_core::checklist::{Checklist, ChecklistItem, Event};
+use patchbay_core::connections::{ConnectionStatus, DEFAULT_DEADLINE, Revocation};
+use patchbay_core::{Browser, ConnectHooks, ConnectRequest, Error, ErrorKind};
+use secrecy::SecretString;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+use tauri_plugin_clipboard_manager::ClipboardExt;
+use tauri_plugin_opener::OpenerExt;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// The event the wizard listens to while connecting.
+pub const CONNECT_EVENT: &str = "patchbay://connect";
+
+/// An error as the webview sees it.
+#[derive(Debug, Serialize)]
+pub struct IpcError {
+    kind: ErrorKind,
+    message: String,
+}
+
+impl From<Error> for IpcError {
+    fn from(e: Error) -> Self {
+        tracing::warn!(kind = %e.kind(), error = %e.detailed(), "command failed");
+        IpcError {
+            kind: e.kind(),
+            message: e.message().to_string(),
+        }
+    }
+}
+
+type Reply<T> = Result<T, IpcError>;
+
+#[derive(Debug, Serialize)]
+pub struct AppInfo {
+    version: &'static str,
+    practice: bool,
+    keychain: crate::state::KeychainHealth,
+    has_connections: bool,
+}
+
+async fn app_info(state: &AppState) -> Reply<AppInfo> {
+    let connections = state.connections().await;
+    Ok(AppInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        practice: state.is_practice().await,
+        keychain: state.keychain.clone(),
+        has_connections: !connections
+            .settings()
+            .connections()
+            .map_err(IpcError::from)?
+            .is_empty(),
+    })
+}
+
+#[tauri::command]
+pub async fn app_state(state: State<'_, AppState>) -> Reply<AppInfo> {
+    app_info(&state).await
+}
+
+#[tauri::command]
+pub async fn set_practice(state: State<'_, AppState>, on: bool) -> Reply<AppInfo> {
+    state.set_practice(on).await?;
+    app_info(&state).await
+}
+
+#[derive(Debug, Serialize)]
+pub struct System {
+    id: String,
+    name: String,
+    formerly: Option<String>,
+    summary: String,
+    mechanism: patchbay_core::catalog::Mechanism,
+    default_environment: String,
+    environments: Vec<Environment>,
+    before_you_start: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Environment {
+    id: String,
+    label: String,
+}
+
+fn system(p: &ProviderSpec) -> System {
+    System {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        formerly: p.formerly.clone(),
+        summary: p.summary.clone(),
+        mechanism: p.mechanism,
+        default_environment: p.default_environment.clone(),
+        environments: p
+            .environments
+            .iter()
+            .map(|e| Environment {
+                id: e.id.clone(),
+                label: e.label.clone(),
+            })
+            .collect(),
+        before_you_start: p.before_you_start.clone(),
+    }
+}
+
+#[tauri::command]
+pub fn systems(state: State<'_, AppState>) -> Vec<System> {
+    state.catalog.providers().iter().map(system).collect()
+}
+
+#[derive(Debug, Serialize)]
+pub struct Step {
+    id: String,
+    title: String,
+    instructions: Vec<String>,
+    note: String,
+    caution: String,
+    action: patchbay_core::catalog::StepAction,
+    fields: Vec<Field>,
+    copy: Vec<patchbay_core::catalog::CopyValue>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Field {
+    id: String,
+    label: String,
+    secret: bool,
+    format: String,
+}
+
+fn step(p: &ProviderSpec, s: &StepSpec) -> Step {
+    let field = |f: &FieldSpec| Field {
+        id: f.id.clone(),
+        label: f.label.clone(),
+        secret: f.secret,
+        format: f.format.clone(),
+    };
+    Step {
+        id: s.id.clone(),
+        title: s.title.clone(),
+        instructions: s.instructions.clone(),
+        note: s.note.clone(),
+        caution: s.caution.clone(),
+        action: s.action,
+        fields: s
+            .fields
+            .iter()
+            .filter_map(|id| p.field(id))
+            .map(field)
+            .collect(),
+        copy: s.copy.clone(),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct PracticeCredentials {
+    client_id: String,
+    client_secret: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Guide {
+    provider: System,
+    environment: Environment,
+    display_name: String,
+    callback_url: Option<String>,
+    stored_in: String,
+    steps: Vec<Step>,
+    checklist: Vec<ChecklistItem>,
+    /// The emulator's published practice keys (not secrets: printed in the docs).
+    practice_credentials: Option<PracticeCredentials>,
+}
+
+#[tauri::command]
+pub async fn guide(
+    state: State<'_, AppState>,
+    provider: String,
+    environment: String,
+) -> Reply<Guide> {
+    let p = state.catalog.provider(&provider)?;
+    let env = p.environment(&environment)?;
+    let practice_credentials = state.practice().await.and_then(|(_, apps)| {
+        apps.into_iter()
+            .find(|a| a.provider == p.id && a.environment == env.id)
+            .map(|a| PracticeCredentials {
+                client_id: a.client_id,
+                client_secret: a.client_secret,
+            })
+    });
+    Ok(Guide {
+        provider: system(p),
+        environment: Environment {
+            id: env.id.clone(),
+            label: env.label.clone(),
+        },
+        display_name: p.display_name(env),
+        callback_url: p.callback_url(),
+        stored_in: state.keychain.location.clone(),
+        steps: p.steps.iter().map(|s| step(p, s)).collect(),
+        checklist: Checklist::new(&state.catalog, p).items().to_vec(),
+        practice_credentials,
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct FieldReport {
+    removed: String,
+    ok: bool,
+    problem: Option<String>,
+    length: usize,
+    /// UTF-16 offsets to delete from what the page holds: the cleaned value is never sent back.
+    remove_at: Vec<usize>,
+}
+
+#[tauri::command]
+pub fn clean_field(
+    state: State<'_, AppState>,
+    provider: String,
+    field: String,
+    raw: String,
+) -> Reply<FieldReport> {
+    let p = state.catalog.provider(&provider)?;
+    let f = p
+        .field(&field)
+        .ok_or_else(|| Error::invalid_input(format!("{} has no field {field}.", p.name)))?;
+    let (cleaned, check) = patchbay_core::sanitize::check(&f.label, &raw, f.format().as_ref());
+    Ok(FieldReport {
+        removed: check.removed,
+        ok: check.ok,
+        problem: check.problem,
+        length: check.length,
+        remove_at: cleaned.removed_at,
+    })
+}
+
+/// The system browser through tauri-plugin-opener (the webview has no opener permission).
+struct SystemBrowser<R: Runtime>(AppHandle<R>);
+
+impl<R: Runtime> Browser for SystemBrowser<R> {
+    fn open(&self, url: &str) -> Result<(), String> {
+        self.0
+            .opener()
+            .open_url(url, None::<&str>)
+            .map_err(|e| e.to_string())
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct ConnectUpdate<'a> {
+    event: &'a Event,
+    checklist: Vec<ChecklistItem>,
+}
+
+#[tauri::command]
+pub async fn connect<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    provider: String,
+    environment: String,
+    fields: BTreeMap<String, String>,
+) -> Reply<ConnectionStatus> {
+    let p = state.catalog.provider(&provider)?.clone();
+    let checklist = Arc::new(Mutex::new(Checklist::new(&state.catalog, &p)));
+    let (paste_tx, paste_rx) = mpsc::channel(4);
+    let cancel = CancellationToken::new();
+    if let Ok(mut flow) = state.flow.lock() {
+        if let Some(old) = flow.take() {
+            old.cancel.cancel(); // one connect at a time: a new one replaces a stuck one
+        }
+        *flow = Some(Flow {
+            cancel: cancel.clone(),
+            paste: paste_tx,
+            authorize_url: None,
+        });
+    }
+    let emitter = app.clone();
+    let events = move |e: Event| {
+        let items = checklist.lock().map(|mut c| {
+            c.observe(&e);
+            c.items().to_vec()
+        });
+        if let Event::Authorize { url, .. } = &e
+            && let Ok(mut flow) = emitter.state::<AppState>().flow.lock()
+            && let Some(flow) = flow.as_mut()
+        {
+            flow.authorize_url = Some(url.clone());
+        }
+        let update = ConnectUpdate {
+            event: &e,
+            checklist: items.unwrap_or_default(),
+        };
+        if let Err(err) = emitter.emit(CONNECT_EVENT, &update) {
+            tracing::warn!(%err, "could not send a connect event to the window");
+        }
+    };
+    let browser = SystemBrowser(app.clone());
+    let fields = fields
+        .into_iter()
+        .map(|(k, v)| (k, SecretString::from(v)))
+        .collect();
+    let practice = state.is_practice().await;
+    let request = ConnectRequest {
+        provider,
+        environment: Some(environment),
+        practice,
+        fields,
+        catalog_file: None,
+    };
+    let hooks = ConnectHooks {
+        browser: &browser,
+        events: &events,
+        cancel,
+        pasted: Some(paste_rx),
+        deadline: DEFAULT_DEADLINE,
+    };
+    let result = state.connections().await.connect(request, hooks).await;
+    if let Ok(mut flow) = state.flow.lock() {
+        *flow = None;
+    }
+    Ok(result?)
+}
+
+#[tauri::command]
+pub fn cancel_connect(state: State<'_, AppState>) {
+    if let Ok(flow) = state.flow.lock()
+        && let Some(flow) = flow.as_ref()
+    {
+        flow.cancel.cancel();
+    }
+}
+
+#[tauri::command]
+pub async fn paste_address(state: State<'_, AppState>, address: String) -> Reply<()> {
+    let tx = state
+        .flow
+        .lock()
+        .ok()
+        .and_then(|f| f.as_ref().map(|f| f.paste.clone()));
+    match tx {
+        Some(tx) => tx
+            .send(address)
+            .await
+            .map_err(|_| Error::invalid_input("Connecting has already finished.").into()),
+        None => Err(Error::invalid_input("Click Connect first, then paste the address.").into()),
+    }
+}
+
+fn current_authorize_url(state: &AppState) -> Result<String, Error> {
+    state
+        .flow
+        .lock()
+        .ok()
+        .and_then(|f| f.as_ref().and_then(|f| f.authorize_url.clone()))
+        .ok_or_else(|| Error::invalid_input("There is no sign-in link yet: click Connect first."))
+}
+
+#[tauri::command]
+pub fn reopen_browser<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> Reply<()> {
+    let url = current_authorize_url(&state)?;
+    SystemBrowser(app).open(&url).map_err(|why| {
+        Error::new(
+            ErrorKind::BrowserLaunch,
+            format!(
+                "Patchbay could not open your web browser ({why}). Use \"Copy the link\" instead."
+            ),
+        )
+        .into()
+    })
+}
+
+/// Copy a value Rust knows, so what lands on the clipboard is exactly what the listener accepts.
+#[tauri::command]
+pub async fn copy<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    what: String,
+    provider: Option<String>,
+    step: Option<String>,
+    label: Option<String>,
+) -> Reply<()> {
+    let provider_spec = || state.catalog.provider(provider.as_deref().unwrap_or(""));
+    let text = match what.as_str() {
+        "callback_url" => provider_spec()?
+            .callback_url()
+            .ok_or_else(|| Error::invalid_input("This system has no callback URL."))?,
+        "authorize_url" => current_authorize_url(&state)?,
+        "value" => {
+            let p = provider_spec()?;
+            p.steps
+                .iter()
+                .find(|s| Some(&s.id) == step.as_ref())
+                .and_then(|s| s.copy.iter().find(|c| Some(&c.label) == label.as_ref()))
+                .map(|c| c.value.clone())
+                .ok_or_else(|| Error::invalid_input("Nothing to copy there."))?
+        }
+        "report" => report_text(&state).await,
+        _ => return Err(Error::invalid_input("Nothing to copy.").into()),
+    };
+    app.clipboard().write_text(text).map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            "Could not use the clipboard. Select the text and copy it by hand.",
+        )
+        .with_source(e)
+        .into()
+    })
+}
+
+#[tauri::command]
+pub async fn connections(state: State<'_, AppState>) -> Reply<Vec<ConnectionStatus>> {
+    Ok(state.connections().await.list().await?)
+}
+
+#[tauri::command]
+pub async fn check_connection(state: State<'_, AppState>, id: String) -> Reply<ConnectionStatus> {
+    Ok(state.connections().await.check(&id).await?)
+}
+
+#[tauri::command]
+pub async fn disconnect(state: State<'_, AppState>, id: String) -> Reply<Revocation> {
+    Ok(state.connections().await.disconnect(&id).await?)
+}
+
+async fn report_text(state: &AppState) -> String {
+    let health = match &state.keychain.message {
+        None => format!("ok ({})", state.keychain.location),
+        Some(m) => format!("unavailable: {m}"),
+    };
+    let connections = state.connections().await;
+    patchbay_core::report::Report::gather(&connections, health)
+        .await
+        .to_text()
+}
+
+#[tauri::command]
+pub async fn report(state: State<'_, AppState>) -> Reply<String> {
+    Ok(report_text(&state).await)
+}

@@ -1,0 +1,61 @@
+//! Patchbay's desktop app: a thin Tauri 2 shell over `patchbay-core`. It wires the window, the
+//! official plugins (single instance, window state, opener, clipboard) and the commands; every
+//! business decision lives in the core.
+
+mod commands;
+mod state;
+
+use tauri::{Builder, Manager, Runtime};
+
+/// Start the app.
+pub fn run() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PATCHBAY_LOG")
+        .unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    run_app(Builder::default());
+}
+
+/// Build and run the app on any runtime (tests can pass `tauri::test::mock_builder()`).
+pub fn run_app<R: Runtime>(builder: Builder<R>) {
+    let result = builder
+        // First, so a second launch only brings the running window forward.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            if let Some(w) = app.get_webview_window("main") {
+                let _ = w.unminimize();
+                let _ = w.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .setup(|app| {
+            let state = tauri::async_runtime::block_on(state::AppState::start())
+                .map_err(|e| -> Box<dyn std::error::Error> { e.detailed().into() })?;
+            app.manage(state);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::app_state,
+            commands::set_practice,
+            commands::systems,
+            commands::guide,
+            commands::clean_field,
+            commands::connect,
+            commands::cancel_connect,
+            commands::paste_address,
+            commands::reopen_browser,
+            commands::copy,
+            commands::connections,
+            commands::check_connection,
+            commands::disconnect,
+            commands::report,
+        ])
+        .run(tauri::generate_context!());
+    if let Err(e) = result {
+        eprintln!("Patchbay could not start: {e}");
+        std::process::exit(1);
+    }
+}

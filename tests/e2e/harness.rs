@@ -1,0 +1,287 @@
+//! Launch the real app through tauri-driver (WebKitWebDriver) with a private home, keychain
+//! service and emulator, and the browser launch intercepted by `BROWSER`.
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use patchbay_emulator::{Emulator, EmulatorConfig};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// A binary built in this target directory (the app, the fake browser).
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe path");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is not built: run `cargo build --workspace --bins` first",
+        path.display()
+    );
+    path
+}
+
+pub fn screenshots_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots")
+}
+
+fn which(program: &str) -> PathBuf {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!("{program} is not on PATH (cargo install tauri-driver --version ^2)")
+        })
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One user's computer: a home folder, a keychain service and the vendors (emulator), kept
+/// across app launches so "re-running the app" is real.
+pub struct Desk {
+    pub emulator: Emulator,
+    pub home: tempfile::TempDir,
+    pub service: String,
+    pub browser_log: PathBuf,
+}
+
+impl Desk {
+    pub async fn new() -> Desk {
+        let emulator = Emulator::start(EmulatorConfig::default())
+            .await
+            .expect("emulator starts");
+        let home = tempfile::tempdir().unwrap();
+        let browser_log = home.path().join("browser.log");
+        let service = format!("Patchbay-e2e-{}-{}", std::process::id(), free_port());
+        Desk {
+            emulator,
+            home,
+            service,
+            browser_log,
+        }
+    }
+
+    pub async fn admin(&self, path: &str, body: Value) -> Value {
+        let r = reqwest::Client::new()
+            .post(format!("{}/_emulator/{path}", self.emulator.base_url()))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "admin {path}: {}", r.status());
+        r.json().await.unwrap_or(Value::Null)
+    }
+
+    /// Start the app with `env` added to what every launch gets.
+    pub async fn launch(&self, env: &[(&str, &str)]) -> App {
+        let port = free_port();
+        // Resolved here: a test may give the app a PATH with nothing on it.
+        let mut cmd = Command::new(which("tauri-driver"));
+        cmd.args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &free_port().to_string(),
+        ])
+        .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
+        .env("PATCHBAY_HOME", self.home.path().join("patchbay"))
+        .env("PATCHBAY_KEYCHAIN_SERVICE", &self.service)
+        .env("PATCHBAY_EMULATOR_URL", self.emulator.base_url())
+        .env("BROWSER", workspace_bin("fake-browser"))
+        .env("FAKE_BROWSER_LOG", &self.browser_log)
+        .env("XDG_CONFIG_HOME", self.home.path().join("xdg-config"))
+        .env("XDG_DATA_HOME", self.home.path().join("xdg-data"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let driver = cmd
+            .spawn()
+            .expect("tauri-driver runs (cargo install tauri-driver)");
+        let deadline = Instant::now() + WAIT;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "tauri-driver did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".into(),
+            json!({"application": workspace_bin("patchbay-app").to_string_lossy()}),
+        );
+        let client = tokio::time::timeout(
+            WAIT,
+            ClientBuilder::native()
+                .capabilities(caps)
+                .connect(&format!("http://127.0.0.1:{port}")),
+        )
+        .await
+        .expect("the app starts within 20 s")
+        .expect("WebDriver session");
+        let app = App { client, driver };
+        app.client.set_window_size(1024, 700).await.ok();
+        app
+    }
+}
+
+pub struct App {
+    pub client: Client,
+    driver: Child,
+}
+
+fn tid(id: &str) -> String {
+    format!("[data-testid=\"{id}\"]")
+}
+
+impl App {
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+
+    /// Wait for a visible element by `data-testid`.
+    pub async fn get(&self, id: &str) -> Element {
+        self.wait_css(&tid(id)).await
+    }
+
+    pub async fn wait_css(&self, css: &str) -> Element {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Ok(e) = self.client.find(Locator::Css(css)).await
+                && e.is_displayed().await.unwrap_or(false)
+            {
+                return e;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no visible {css} within {WAIT:?}; page text:\n{}",
+                self.page_text().await
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn all(&self, id: &str) -> Vec<Element> {
+        self.client
+            .find_all(Locator::Css(&tid(id)))
+            .await
+            .unwrap_or_default()
+    }
+
+    pub async fn click(&self, id: &str) {
+        self.get(id)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {id}: {e}"));
+    }
+
+    pub async fn click_css(&self, css: &str) {
+        self.wait_css(css)
+            .await
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    pub async fn text(&self, id: &str) -> String {
+        self.get(id).await.text().await.unwrap_or_default()
+    }
+
+    pub async fn page_text(&self) -> String {
+        match self.client.find(Locator::Css("body")).await {
+            Ok(b) => b.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    /// Wait until the element's text contains `needle`.
+    pub async fn wait_text(&self, id: &str, needle: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let t = self.text(id).await;
+            if t.contains(needle) {
+                return t;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{id} never showed {needle:?}; it shows:\n{t}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The checklist item's state once it is `state`, with its text.
+    pub async fn wait_item(&self, item: &str, state: &str) -> String {
+        let css = format!(
+            "[data-testid=\"checklist-item\"][data-item-id=\"{item}\"][data-state=\"{state}\"]"
+        );
+        self.wait_css(&css).await.text().await.unwrap_or_default()
+    }
+
+    pub async fn attr(&self, id: &str, name: &str) -> Option<String> {
+        self.get(id).await.attr(name).await.ok().flatten()
+    }
+
+    pub async fn screenshot(&self, name: &str) {
+        tokio::time::sleep(Duration::from_millis(250)).await; // let transitions settle
+        let png = self.client.screenshot().await.expect("screenshot");
+        let dir = screenshots_dir();
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// Put text on the system clipboard and paste it into a field with Ctrl+V, as a user does.
+    pub async fn paste_into(&self, id: &str, text: &str) {
+        set_clipboard(text);
+        let field = self.get(id).await;
+        field.click().await.unwrap();
+        // A real Ctrl+V from the X server, as a keyboard sends it (WebKitWebDriver's own key
+        // input ends with a NULL that it types into the field).
+        let status = Command::new("xdotool")
+            .args(["key", "--clearmodifiers", "ctrl+v"])
+            .status()
+            .expect("xdotool is installed");
+        assert!(status.success(), "xdotool key ctrl+v");
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+/// The X clipboard, through xclip (a separate process owns the selection until replaced).
+pub fn set_clipboard(text: &str) {
+    use std::io::Write;
+    let mut child = Command::new("xclip")
+        .args(["-selection", "clipboard", "-i"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("xclip is installed");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    child.wait().unwrap();
+}
+
+pub fn clipboard() -> String {
+    let out = Command::new("xclip")
+        .args(["-selection", "clipboard", "-o"])
+        .output()
+        .expect("xclip is installed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

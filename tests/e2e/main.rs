@@ -1,0 +1,410 @@
+//! End-to-end tests of the real Patchbay app: WebKitGTK under Xvfb, driven over WebDriver
+//! (tauri-driver + WebKitWebDriver), against the emulators in practice mode, with the real
+//! keychain (Secret Service) and the system browser launch intercepted by `BROWSER`. Elements are
+//! found by `data-testid`; the assertions are what the admin sees. Screenshots go to
+//! docs/screenshots/.
+
+// Tests state their expectations by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
+
+use harness::{App, Desk, clipboard};
+use serde_json::json;
+
+/// From Choose to the first step of a system.
+async fn choose(app: &App, provider: &str, environment: Option<&str>) {
+    app.get("choose").await;
+    app.click_css(&format!(
+        "[data-testid=\"system-option\"][data-provider=\"{provider}\"]"
+    ))
+    .await;
+    if let Some(env) = environment {
+        app.click_css(&format!(
+            "[data-testid=\"environment-option\"][data-environment=\"{env}\"]"
+        ))
+        .await;
+    }
+    app.click("choose-next").await;
+    app.get("step-heading").await;
+}
+
+/// Press Next until the step with the given action is shown (answers are kept).
+async fn next_until(app: &App, testid: &str) {
+    for _ in 0..10 {
+        if let Ok(e) = app
+            .client
+            .find(fantoccini::Locator::Css(&format!(
+                "[data-testid=\"{testid}\"]"
+            )))
+            .await
+            && e.is_displayed().await.unwrap_or(false)
+        {
+            return;
+        }
+        app.click("next").await;
+    }
+    panic!(
+        "never reached a step with {testid}; page text:\n{}",
+        app.page_text().await
+    );
+}
+
+/// Fill the credential fields (on whichever steps ask for them) by pasting, then reach Connect.
+async fn fill_and_reach_connect(app: &App, client_id: &str, secret: &str) {
+    next_until(app, "field-client_id").await;
+    app.paste_into("field-client_id", client_id).await;
+    next_until(app, "field-client_secret").await;
+    app.paste_into("field-client_secret", secret).await;
+    next_until(app, "connect-button").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quickbooks_time_practice_connection_from_the_screens_alone() {
+    let desk = Desk::new().await;
+    let app = desk.launch(&[]).await;
+    // First run goes straight to "Add a connection".
+    app.get("choose").await;
+    assert!(
+        app.get("practice-banner")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Practice mode")
+    );
+    app.screenshot("01-choose-system").await;
+    choose(&app, "quickbooks-time", None).await;
+    assert_eq!(
+        app.text("step-heading").await,
+        "Enable the API in QuickBooks Time"
+    );
+    let current = app
+        .client
+        .find(fantoccini::Locator::Css(
+            "[data-testid=\"progress-step\"][aria-current=\"step\"]",
+        ))
+        .await
+        .unwrap();
+    assert!(
+        current.text().await.unwrap().contains("Enable the API"),
+        "progress marks the current step"
+    );
+    app.screenshot("02-step-enable-api").await;
+
+    // The callback URL: shown, copied exactly, with visible feedback.
+    next_until(&app, "callback-url").await;
+    let shown = app.text("callback-url").await;
+    assert!(shown.contains("http://localhost:8765/callback"), "{shown}");
+    app.click("copy-callback").await;
+    app.wait_text("copy-feedback", "Copied").await;
+    assert_eq!(
+        clipboard().trim_end(),
+        "http://localhost:8765/callback",
+        "the clipboard holds exactly the URL"
+    );
+    app.screenshot("03-step-copy-callback").await;
+
+    // Paste fields: cleaned on paste, what was removed is said; the secret is hidden by default.
+    next_until(&app, "field-client_id").await;
+    app.paste_into("field-client_id", "  practice-qbt-client \n")
+        .await;
+    let report = app.wait_text("field-client_id-report", "removed").await;
+    assert!(
+        report.contains("2 leading spaces")
+            && report.contains("a trailing space")
+            && report.contains("a line break"),
+        "{report}"
+    );
+    let value = app
+        .get("field-client_id")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(value, "practice-qbt-client");
+    next_until(&app, "field-client_secret").await;
+    assert_eq!(
+        app.attr("field-client_secret", "type").await.as_deref(),
+        Some("password")
+    );
+    let toggle = app.get("field-client_secret-toggle").await;
+    assert_eq!(
+        toggle.attr("aria-label").await.unwrap().as_deref(),
+        Some("Show Secret Key")
+    );
+    app.paste_into("field-client_secret", "practice-qbt-secret-0000000000000\t")
+        .await;
+    app.wait_text("field-client_secret-report", "removed a tab")
+        .await;
+    toggle.click().await.unwrap();
+    assert_eq!(
+        app.attr("field-client_secret", "type").await.as_deref(),
+        Some("text")
+    );
+    assert_eq!(
+        app.attr("field-client_secret-toggle", "aria-label")
+            .await
+            .as_deref(),
+        Some("Hide Secret Key")
+    );
+    assert_eq!(
+        app.attr("field-client_secret-toggle", "aria-pressed")
+            .await
+            .as_deref(),
+        Some("true")
+    );
+    app.screenshot("04-step-credentials-cleaned").await;
+    app.click("field-client_secret-toggle").await;
+    assert_eq!(
+        app.attr("field-client_secret", "type").await.as_deref(),
+        Some("password")
+    );
+
+    // Back keeps the answers.
+    app.click("back").await;
+    app.click("next").await;
+    let kept = app
+        .get("field-client_secret")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert_eq!(kept, "practice-qbt-secret-0000000000000");
+
+    next_until(&app, "connect-button").await;
+    app.screenshot("05-step-connect").await;
+    app.click("connect-button").await;
+    let identity = app.wait_text("connected-identity", " at ").await;
+    assert!(
+        identity.contains("QuickBooks Time is connected as"),
+        "{identity}"
+    );
+    assert!(
+        app.text("stored-in").await.contains("keyring"),
+        "says where the credentials are kept"
+    );
+    let browser_item = app.wait_item("browser", "ok").await;
+    assert!(
+        browser_item.contains("Authorization window"),
+        "{browser_item}"
+    );
+    app.screenshot("06-connected").await;
+    let log = std::fs::read_to_string(&desk.browser_log).expect("the system browser was launched");
+    assert!(log.contains("/rest.tsheets.com/api/v1/authorize"), "{log}");
+
+    // Home lists it; re-running the app shows Home with the connection.
+    app.click("done").await;
+    app.get("home").await;
+    app.close().await;
+    let app = desk.launch(&[]).await;
+    let card = app.get("connection-card").await;
+    let text = card.text().await.unwrap();
+    assert!(
+        text.contains("QuickBooks Time") && text.contains("Connected"),
+        "{text}"
+    );
+    assert!(
+        app.text("connection-identity").await.contains(" at "),
+        "who/which company"
+    );
+    app.screenshot("07-home").await;
+    app.client.set_window_size(1440, 900).await.unwrap();
+    app.screenshot("07-home-large").await;
+    app.client.set_window_size(1024, 700).await.unwrap();
+
+    // Reconnect goes through the steps again and replaces the grant.
+    app.click("reconnect").await;
+    app.get("step-heading").await;
+    fill_and_reach_connect(
+        &app,
+        "practice-qbt-client",
+        "practice-qbt-secret-0000000000000",
+    )
+    .await;
+    app.click("connect-button").await;
+    app.wait_text("connected-identity", " at ").await;
+    app.click("done").await;
+    app.get("home").await;
+    app.get("connection-card").await;
+    assert_eq!(
+        app.all("connection-card").await.len(),
+        1,
+        "reconnect replaced, not duplicated"
+    );
+
+    // Disconnect asks first, says what it does, then removes the connection.
+    app.click("disconnect").await;
+    let dialog = app.text("disconnect-dialog").await;
+    assert!(dialog.contains("delete the saved credentials"), "{dialog}");
+    app.screenshot("08-disconnect-confirm").await;
+    app.click("confirm-disconnect").await;
+    let deadline = std::time::Instant::now() + harness::WAIT;
+    while !app.all("connection-card").await.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the connection was not removed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn aspire_practice_connection_with_authenticate() {
+    let desk = Desk::new().await;
+    let app = desk.launch(&[]).await;
+    choose(&app, "aspire", Some("sandbox")).await;
+    assert_eq!(
+        app.text("step-heading").await,
+        "Open the API Section in Aspire"
+    );
+    next_until(&app, "field-client_id").await;
+    // A malformed Client ID is flagged right away.
+    app.paste_into("field-client_id", "not-a-uuid").await;
+    let problem = app.wait_text("field-client_id-problem", "UUID").await;
+    assert!(problem.contains("should be"), "{problem}");
+    app.screenshot("10-aspire-format-problem").await;
+    app.get("field-client_id").await.clear().await.unwrap();
+    app.paste_into("field-client_id", "9b1d2e3f-0000-4000-8000-1a2b3c4d5e6f")
+        .await;
+    next_until(&app, "field-client_secret").await;
+    app.paste_into("field-client_secret", "S4ndb0xS3cretAAAAbbbbCCCCdddd123")
+        .await;
+    next_until(&app, "connect-button").await;
+    assert_eq!(
+        app.text("connect-button").await,
+        "Authenticate",
+        "the guide's word"
+    );
+    app.click("connect-button").await;
+    let identity = app.wait_text("connected-identity", "connected as").await;
+    assert!(identity.contains("Aspire (Sandbox)"), "{identity}");
+    app.screenshot("11-aspire-connected").await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quickbooks_online_practice_connection() {
+    let desk = Desk::new().await;
+    let app = desk.launch(&[]).await;
+    choose(&app, "quickbooks-online", Some("sandbox")).await;
+    fill_and_reach_connect(&app, "practice-qbo-dev-client", "practice-qbo-dev-secret").await;
+    app.click("connect-button").await;
+    let identity = app.wait_text("connected-identity", "connected as").await;
+    assert!(
+        identity.contains("QuickBooks Online (Sandbox)"),
+        "{identity}"
+    );
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failures_turn_the_right_checklist_item_red_with_the_fix() {
+    let desk = Desk::new().await;
+
+    // A wrong secret: "Invalid Client ID or Secret Key".
+    let app = desk.launch(&[]).await;
+    choose(&app, "quickbooks-time", None).await;
+    fill_and_reach_connect(&app, "practice-qbt-client", "wrong-secret-123").await;
+    app.click("connect-button").await;
+    let item = app.wait_item("credentials", "failed").await;
+    assert!(item.contains("same QuickBooks Time application"), "{item}");
+    assert!(
+        app.text("connect-error").await.contains("did not accept"),
+        "an error box too"
+    );
+    app.screenshot("20-checklist-wrong-secret").await;
+    app.client.set_window_size(1440, 900).await.unwrap();
+    app.screenshot("20-checklist-wrong-secret-large").await;
+    app.close().await;
+
+    // A redirect URL that does not match what the vendor has saved.
+    let other = desk
+        .admin("apps", json!({"provider": "quickbooks-time", "environment": "production", "redirect_uris": ["https://platform.example.com/oauth/callback"]}))
+        .await;
+    let app = desk.launch(&[]).await;
+    choose(&app, "quickbooks-time", None).await;
+    fill_and_reach_connect(
+        &app,
+        other["client_id"].as_str().unwrap(),
+        other["client_secret"].as_str().unwrap(),
+    )
+    .await;
+    app.click("connect-button").await;
+    let item = app.wait_item("redirect", "failed").await;
+    assert!(
+        item.contains("must exactly match the Callback URL"),
+        "{item}"
+    );
+    app.screenshot("21-checklist-redirect-mismatch").await;
+    app.close().await;
+
+    // Deny in the browser.
+    let app = desk.launch(&[("FAKE_BROWSER_DECISION", "deny")]).await;
+    choose(&app, "quickbooks-time", None).await;
+    fill_and_reach_connect(
+        &app,
+        "practice-qbt-client",
+        "practice-qbt-secret-0000000000000",
+    )
+    .await;
+    app.click("connect-button").await;
+    let item = app.wait_item("browser", "failed").await;
+    assert!(
+        item.contains("Deny was clicked") || item.contains("not allowed"),
+        "{item}"
+    );
+    app.close().await;
+
+    // The browser cannot be opened: the item fails at once, and the link is offered.
+    let app = desk
+        .launch(&[
+            ("BROWSER", "/nonexistent/browser"),
+            ("PATH", "/nonexistent"),
+        ])
+        .await;
+    choose(&app, "quickbooks-time", None).await;
+    fill_and_reach_connect(
+        &app,
+        "practice-qbt-client",
+        "practice-qbt-secret-0000000000000",
+    )
+    .await;
+    app.click("connect-button").await;
+    let item = app.wait_item("browser", "failed").await;
+    assert!(item.contains("could not open your web browser"), "{item}");
+    assert!(
+        item.contains("Copy the link"),
+        "the fix says what to do: {item}"
+    );
+    app.get("copy-link").await;
+    app.get("paste-address").await;
+    app.screenshot("22-checklist-browser-did-not-open").await;
+    app.click("copy-link").await;
+    assert!(
+        clipboard().contains("/rest.tsheets.com/api/v1/authorize"),
+        "the link is on the clipboard"
+    );
+    app.click("cancel-connect").await;
+    app.close().await;
+
+    // Cancel while waiting for the browser.
+    let app = desk.launch(&[("FAKE_BROWSER_DECISION", "ignore")]).await;
+    choose(&app, "quickbooks-time", None).await;
+    fill_and_reach_connect(
+        &app,
+        "practice-qbt-client",
+        "practice-qbt-secret-0000000000000",
+    )
+    .await;
+    app.click("connect-button").await;
+    app.get("countdown").await;
+    app.screenshot("23-waiting-for-allow").await;
+    app.click("cancel-connect").await;
+    let item = app.wait_item("browser", "failed").await;
+    assert!(item.contains("cancelled"), "{item}");
+    app.close().await;
+}

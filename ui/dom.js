@@ -1,0 +1,47 @@
+// Small DOM helpers: elements are built with textContent only (no HTML from data).
+
+/** h("button", {class: "x", "data-testid": "y", onclick: fn}, "text", child...) */
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === false || v === null || v === undefined) continue;
+    if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else if (v === true) el.setAttribute(k, "");
+    else el.setAttribute(k, String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+/** Say something to screen readers (the live region). */
+export function announce(text) {
+  const region = document.getElementById("announcer");
+  region.textContent = "";
+  // A fresh text node after a tick makes repeated messages announce again.
+  setTimeout(() => { region.textContent = text; }, 30);
+}
+
+/** Move focus to a screen's heading so keyboard and screen-reader users start there. */
+export function focusHeading(root) {
+  const heading = root.querySelector("h1, h2");
+  if (heading) {
+    heading.setAttribute("tabindex", "-1");
+    heading.focus();
+  }
+}
+
+export function when(unix) {
+  return unix ? new Date(unix * 1000).toLocaleString() : "not yet";
+}
+
+/** A "Copied" note next to a copy button for two seconds. */
+export function copiedFeedback(holder, label) {
+  holder.textContent = "Copied";
+  announce(`${label} copied`);
+  clearTimeout(holder.timer);
+  holder.timer = setTimeout(() => { holder.textContent = ""; }, 2000);
+}

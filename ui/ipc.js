@@ -1,0 +1,28 @@
+// The only module that touches window.__TAURI__: every call to the Rust side goes through here.
+// Commands reject with {kind, message}; callers show `message`.
+
+const tauri = window.__TAURI__;
+
+function call(name, args) {
+  return tauri.core.invoke(name, args || {});
+}
+
+export const appState = () => call("app_state");
+export const setPractice = (on) => call("set_practice", { on });
+export const systems = () => call("systems");
+export const guide = (provider, environment) => call("guide", { provider, environment });
+export const cleanField = (provider, field, raw) => call("clean_field", { provider, field, raw });
+export const connect = (provider, environment, fields) => call("connect", { provider, environment, fields });
+export const cancelConnect = () => call("cancel_connect");
+export const pasteAddress = (address) => call("paste_address", { address });
+export const reopenBrowser = () => call("reopen_browser");
+export const copy = (what, extra) => call("copy", Object.assign({ what }, extra || {}));
+export const connections = () => call("connections");
+export const checkConnection = (id) => call("check_connection", { id });
+export const disconnect = (id) => call("disconnect", { id });
+export const report = () => call("report");
+
+/** Listen to the connect progress events: callback({event, checklist}). */
+export function onConnectEvent(callback) {
+  return tauri.event.listen("patchbay://connect", (e) => callback(e.payload));
+}

@@ -1,0 +1,16 @@
+// Connected: who/which company it is, where the credentials are kept, how to reconnect.
+
+import { h, announce } from "../dom.js";
+import { checklistPanel } from "./checklist.js";
+
+export function renderConnected(app, status) {
+  const who = status.identity ? [status.identity.who, status.identity.company].filter(Boolean).join(" at ") : "your account";
+  announce(`Connected: ${status.label}`);
+  const body = h("div", { class: "connected-body" },
+    h("h1", {}, "Connected"),
+    h("p", { class: "lead", "data-testid": "connected-identity" }, `${status.label} is connected as ${who}.`),
+    h("p", { "data-testid": "stored-in" }, `Your credentials are kept in ${status.stored_in} on this computer, never in a plain file.`),
+    h("p", {}, "To reconnect later (for example when access expires or a key changes), open Patchbay and click Reconnect next to this connection."),
+    h("div", { class: "nav" }, h("button", { type: "button", class: "primary", "data-testid": "done", onclick: () => app.home() }, "Done")));
+  return h("section", { class: "screen connected", "data-testid": "connected" }, body, checklistPanel(app));
+}

@@ -1,0 +1,87 @@
+// Home: every connection with its live state, and one-click Check / Reconnect / Disconnect.
+
+import * as ipc from "../ipc.js";
+import { h, announce, when, copiedFeedback } from "../dom.js";
+
+const STATE_WORDS = { connected: "Connected", needs_refresh: "Refresh due", needs_reconnect: "Needs reconnect" };
+
+function card(app, c, refresh) {
+  const who = c.identity ? [c.identity.who, c.identity.company].filter(Boolean).join(" at ") : "";
+  const problem = c.needs_reconnect || (c.last_error ? c.last_error.message : "");
+  const note = h("p", { class: "card-note", "data-testid": "card-note" });
+  const check = h("button", { type: "button", class: "secondary", "data-testid": "check-now" }, "Check now");
+  check.addEventListener("click", async () => {
+    check.disabled = true;
+    note.textContent = "Checking…";
+    try {
+      await ipc.checkConnection(c.id);
+      announce(`${c.label} works`);
+      await refresh();
+    } catch (err) {
+      note.textContent = err.message;
+      announce(err.message);
+      check.disabled = false;
+    }
+  });
+  return h("li", { class: "card", "data-testid": "connection-card", "data-connection-id": c.id },
+    h("div", { class: "card-head" },
+      h("h2", {}, c.label),
+      c.practice ? h("span", { class: "badge" }, "Practice") : null,
+      h("span", { class: `chip ${c.state}`, "data-testid": "connection-state" }, STATE_WORDS[c.state] || c.state)),
+    h("p", { "data-testid": "connection-identity" }, who ? `Connected as ${who}` : "Not verified yet"),
+    h("dl", { class: "facts" },
+      h("dt", {}, "Token valid until"), h("dd", {}, c.expires_at ? when(c.expires_at) : "no expiry given"),
+      h("dt", {}, "Last verified"), h("dd", {}, when(c.verified_at)),
+      h("dt", {}, "Kept in"), h("dd", {}, c.stored_in)),
+    problem ? h("p", { class: "card-problem", role: "note" }, problem) : null,
+    note,
+    h("div", { class: "actions" },
+      check,
+      h("button", { type: "button", "data-testid": "reconnect", onclick: () => app.start(c.provider, c.environment) }, "Reconnect"),
+      h("button", { type: "button", class: "danger-outline", "data-testid": "disconnect", onclick: () => confirmDisconnect(c, refresh) }, "Disconnect")));
+}
+
+function confirmDisconnect(c, refresh) {
+  const dialog = document.getElementById("disconnect-dialog");
+  document.getElementById("disconnect-title").textContent = `Disconnect ${c.label}?`;
+  document.getElementById("disconnect-text").textContent =
+    `Patchbay will revoke its access at ${c.system} where ${c.system} allows it and delete the saved credentials from ${c.stored_in}. ` +
+    "The connection stops working until you connect again.";
+  const yes = document.getElementById("confirm-disconnect");
+  const no = document.getElementById("cancel-disconnect");
+  const close = () => { dialog.close(); yes.onclick = null; no.onclick = null; };
+  no.onclick = close;
+  yes.onclick = async () => {
+    yes.disabled = true;
+    try {
+      const r = await ipc.disconnect(c.id);
+      announce(r.revocation === "failed" ? `Disconnected here. ${r.message}` : `${c.label} disconnected`);
+    } catch (err) {
+      announce(err.message);
+    }
+    yes.disabled = false;
+    close();
+    await refresh();
+  };
+  dialog.showModal();
+}
+
+export function renderHome(app, list) {
+  const root = h("section", { class: "screen home", "data-testid": "home" });
+  const refresh = async () => app.show(renderHome, await ipc.connections());
+  const feedback = h("span", { class: "feedback", "data-testid": "copy-feedback" });
+  root.append(
+    h("div", { class: "screen-head" },
+      h("h1", {}, "Your connections"),
+      h("button", { type: "button", class: "primary", "data-testid": "add-connection", onclick: () => app.choose() }, "Add a connection")),
+    list.length
+      ? h("ul", { class: "cards" }, list.map((c) => card(app, c, refresh)))
+      : h("p", {}, "No connections yet. Click Add a connection to start."),
+    h("div", { class: "support" },
+      h("button", { type: "button", class: "secondary", "data-testid": "copy-report", onclick: async () => {
+        try { await ipc.copy("report"); copiedFeedback(feedback, "Support report"); } catch (err) { announce(err.message); }
+      } }, "Copy support report"),
+      feedback,
+      h("p", { class: "hint" }, "The report has no passwords or keys in it; paste it into an email to whoever supports you.")));
+  return root;
+}

@@ -1,0 +1,217 @@
+// One guide step per screen: progress list, the vendor's instructions, and exactly the controls
+// the step needs (copy the callback URL, paste fields, or the Connect/Allow step), with the live
+// checklist beside it.
+
+import * as ipc from "../ipc.js";
+import { h, announce, copiedFeedback } from "../dom.js";
+import { checklistPanel } from "./checklist.js";
+
+/** Remove the UTF-16 offsets the core reported, so the cleaned secret never crosses IPC. */
+function removeAt(raw, offsets) {
+  const drop = new Set(offsets);
+  let out = "";
+  for (let i = 0; i < raw.length; i++) if (!drop.has(i)) out += raw[i];
+  return out;
+}
+
+function progress(app) {
+  return h("nav", { class: "progress", "aria-label": "Steps" },
+    h("ol", { "data-testid": "progress" }, app.guide.steps.map((s, i) =>
+      h("li", { "data-testid": "progress-step", class: i < app.step ? "done" : "", "aria-current": i === app.step ? "step" : false }, s.title))));
+}
+
+function copyRow(label, value, testid, onCopy) {
+  const feedback = h("span", { class: "feedback", "data-testid": "copy-feedback", role: "status" });
+  const button = h("button", { type: "button", class: "secondary", "data-testid": testid }, "Copy");
+  button.addEventListener("click", async () => {
+    try { await onCopy(); copiedFeedback(feedback, label); } catch (err) { announce(err.message); }
+  });
+  return h("div", { class: "copy-row" },
+    h("span", { class: "copy-label" }, label),
+    h("code", { class: "copy-value", "data-testid": testid === "copy-callback" ? "callback-url" : "copy-text" }, value),
+    button, feedback);
+}
+
+/** A paste field: cleaned on paste and on leaving it, with what was removed said in words. */
+function field(app, f, onChange) {
+  const id = `field-${f.id}`;
+  const input = h("input", { id, type: f.secret ? "password" : "text", "data-testid": id, autocomplete: "off", spellcheck: "false",
+    "aria-describedby": `${id}-report ${id}-problem` });
+  input.value = app.values[f.id] || "";
+  const report = h("p", { id: `${id}-report`, class: "report", "data-testid": `${id}-report`, role: "status" });
+  const problem = h("p", { id: `${id}-problem`, class: "problem", "data-testid": `${id}-problem` });
+  const show = (r) => {
+    report.textContent = r && r.removed ? `Patchbay ${r.removed}.` : "";
+    problem.textContent = r && r.problem ? r.problem : "";
+    input.setAttribute("aria-invalid", r && r.problem ? "true" : "false");
+  };
+  show(app.reports[f.id]);
+  let latest = 0;
+  async function clean(raw) {
+    // Only the newest answer counts: a slower, older one must not overwrite a newer paste.
+    const mine = ++latest;
+    const r = await ipc.cleanField(app.guide.provider.id, f.id, raw);
+    if (mine !== latest) return;
+    input.value = removeAt(raw, r.remove_at);
+    app.values[f.id] = input.value;
+    app.reports[f.id] = r;
+    show(r);
+    if (r.removed) announce(`${f.label}: Patchbay ${r.removed}`);
+    if (r.problem) announce(r.problem);
+    onChange();
+  }
+  input.addEventListener("paste", (e) => {
+    e.preventDefault();
+    clean(e.clipboardData.getData("text")).catch((err) => announce(err.message));
+  });
+  input.addEventListener("change", () => clean(input.value).catch((err) => announce(err.message)));
+  input.clean = () => clean(input.value);
+  const parts = [h("label", { for: id }, f.label), h("div", { class: "input-row" }, input)];
+  if (f.secret) {
+    const toggle = h("button", { type: "button", class: "eye", "data-testid": `${id}-toggle`, "aria-pressed": "false", "aria-label": `Show ${f.label}` });
+    toggle.addEventListener("click", () => {
+      const showing = input.type === "password";
+      input.type = showing ? "text" : "password";
+      toggle.setAttribute("aria-pressed", String(showing));
+      toggle.setAttribute("aria-label", `${showing ? "Hide" : "Show"} ${f.label}`);
+    });
+    parts[1].append(toggle);
+  }
+  return { el: h("div", { class: "field" }, parts, report, problem), input, hasProblem: () => Boolean(app.reports[f.id]?.problem) };
+}
+
+function practiceBox(app, fields) {
+  const creds = app.guide.practice_credentials;
+  if (!creds || !fields.length) return null;
+  const fill = h("button", { type: "button", class: "secondary", "data-testid": "fill-practice" }, "Fill in for me");
+  fill.addEventListener("click", async () => {
+    for (const f of fields) {
+      const value = f.f.id === "client_id" ? creds.client_id : creds.client_secret;
+      await f.clean(value);
+    }
+  });
+  return h("div", { class: "practice", "data-testid": "practice-credentials" },
+    h("p", {}, "Practice keys for this system: Client ID ", h("code", {}, creds.client_id), " and secret ", h("code", {}, creds.client_secret), "."),
+    fill);
+}
+
+/** The Connect / Authenticate step, with the waiting panel for the browser's Allow. */
+function connectPanel(app, step) {
+  const oauth = app.guide.provider.mechanism === "authorization_code";
+  const button = h("button", { type: "button", class: "primary big", "data-testid": "connect-button" }, oauth ? "Connect" : "Authenticate");
+  const status = h("p", { class: "status", role: "status" });
+  const error = h("div", { class: "error", "data-testid": "connect-error", role: "alert", hidden: true });
+  const waiting = h("div", { class: "waiting", "data-testid": "waiting", hidden: true });
+  const countdown = h("span", { class: "countdown", "data-testid": "countdown" });
+  const pasteInput = h("input", { id: "paste-address", type: "text", "data-testid": "paste-address", spellcheck: "false" });
+  const pasteProblem = h("p", { class: "problem", "data-testid": "paste-problem" });
+  const linkFeedback = h("span", { class: "feedback", "data-testid": "copy-feedback", role: "status" });
+  let timer = null;
+
+  function stopWaiting() {
+    clearInterval(timer);
+    waiting.hidden = true;
+  }
+  function startWaiting(seconds, callbackUrl) {
+    const end = Date.now() + seconds * 1000;
+    const tick = () => {
+      const left = Math.max(0, Math.round((end - Date.now()) / 1000));
+      countdown.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+    };
+    tick();
+    clearInterval(timer);
+    timer = setInterval(tick, 1000);
+    waiting.replaceChildren(
+      h("h3", {}, `Waiting for ${app.guide.provider.name}… `, countdown, " left"),
+      h("p", {}, `Your browser is opening ${app.guide.provider.name}. Sign in if asked, then click Allow (or Connect). Patchbay moves on by itself.`),
+      h("div", { class: "actions" },
+        h("button", { type: "button", class: "secondary", "data-testid": "copy-link", onclick: async () => {
+          try { await ipc.copy("authorize_url"); copiedFeedback(linkFeedback, "Link"); } catch (err) { announce(err.message); }
+        } }, "Copy the link"),
+        h("button", { type: "button", class: "secondary", "data-testid": "reopen-browser", onclick: () => ipc.reopenBrowser().catch((err) => announce(err.message)) }, "Open the browser again"),
+        linkFeedback,
+        h("button", { type: "button", class: "danger-outline", "data-testid": "cancel-connect", onclick: () => ipc.cancelConnect() }, "Cancel")),
+      h("label", { for: "paste-address" }, `If your browser shows an address starting with ${callbackUrl} but Patchbay does not move on, paste that whole address here:`),
+      h("div", { class: "input-row" }, pasteInput,
+        h("button", { type: "button", class: "secondary", "data-testid": "paste-submit", onclick: () => {
+          pasteProblem.textContent = "";
+          ipc.pasteAddress(pasteInput.value).catch((err) => { pasteProblem.textContent = err.message; });
+        } }, "Use this address")),
+      pasteProblem);
+    waiting.hidden = false;
+  }
+
+  const listener = {
+    event(ev) {
+      if (ev.type === "authorize") startWaiting(ev.deadline_secs, ev.callback_url);
+      if (ev.type === "failed" && ev.kind === "invalid_input" && !waiting.hidden) pasteProblem.textContent = ev.message;
+      if (ev.type === "ok" && ev.signal === "authorized") { stopWaiting(); status.textContent = "Allowed. Finishing the connection…"; }
+    },
+  };
+
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    error.hidden = true;
+    status.textContent = oauth ? "Checking and opening your browser…" : "Checking with the vendor…";
+    app.listeners.add(listener);
+    try {
+      const result = await ipc.connect(app.guide.provider.id, app.guide.environment.id, {
+        client_id: app.values.client_id || "",
+        client_secret: app.values.client_secret || "",
+      });
+      app.connected(result);
+    } catch (err) {
+      stopWaiting();
+      status.textContent = "";
+      error.replaceChildren(h("p", {}, err.message || String(err)),
+        h("button", { type: "button", class: "secondary", "data-testid": "retry", onclick: () => { error.hidden = true; button.click(); } }, "Try again"));
+      error.hidden = false;
+      button.disabled = false;
+    } finally {
+      app.listeners.delete(listener);
+    }
+  });
+  return h("div", { class: "connect" }, button, status, waiting, error);
+}
+
+export function renderStep(app, step) {
+  const panel = checklistPanel(app);
+  const fieldsUi = (step.action === "fields" ? step.fields : []).map((f) => {
+    const ui = field(app, f, () => { next.disabled = fieldsUi.some((x) => x.hasProblem()); });
+    ui.f = f;
+    ui.clean = (v) => { ui.input.value = v; return ui.input.clean(); };
+    return ui;
+  });
+  const back = h("button", { type: "button", class: "secondary", "data-testid": "back" }, "Back");
+  const next = h("button", { type: "button", class: "primary", "data-testid": "next", hidden: app.step === app.guide.steps.length - 1 }, "Next");
+  next.disabled = fieldsUi.some((x) => x.hasProblem());
+  back.addEventListener("click", () => app.go(-1));
+  next.addEventListener("click", async () => {
+    for (const f of fieldsUi) if (f.input.value !== (app.values[f.f.id] || "") || !app.reports[f.f.id]) await f.input.clean();
+    if (fieldsUi.some((x) => x.hasProblem())) return;
+    app.go(1);
+  });
+  const body = h("div", { class: "step-body", "data-testid": "step" },
+    h("p", { class: "eyebrow" }, `${app.guide.display_name} · Step ${app.step + 1} of ${app.guide.steps.length}`),
+    h("h2", { "data-testid": "step-heading" }, step.title),
+    h("ol", { class: "instructions" }, step.instructions.map((i) => h("li", {}, i))),
+    step.note ? h("p", { class: "note" }, step.note) : null,
+    step.caution ? h("p", { class: "caution", role: "note" }, h("strong", {}, "Caution: "), step.caution) : null,
+    step.copy.map((c) => copyRow(c.label, c.value, "copy-value", () => ipc.copy("value", { provider: app.guide.provider.id, step: step.id, label: c.label }))),
+    step.action === "copy_callback" && app.guide.callback_url
+      ? h("div", { class: "callback" },
+          copyRow("Callback URL", app.guide.callback_url, "copy-callback", () => ipc.copy("callback_url", { provider: app.guide.provider.id })),
+          h("p", { class: "hint" }, `Paste it into ${app.guide.provider.name}'s redirect URL field exactly as copied.`))
+      : null,
+    practiceBox(app, fieldsUi),
+    fieldsUi.map((f) => f.el),
+    step.action === "connect" ? connectPanel(app, step) : null,
+    h("div", { class: "nav" }, back, next));
+  const listener = { checklist: (items) => panel.update(items) };
+  app.listeners.add(listener);
+  const root = h("section", { class: "screen wizard", "data-testid": "wizard" }, progress(app), body, panel);
+  // Stop listening when this screen is replaced.
+  new MutationObserver((_, obs) => { if (!root.isConnected) { app.listeners.delete(listener); obs.disconnect(); } })
+    .observe(document.getElementById("main"), { childList: true });
+  return root;
+}

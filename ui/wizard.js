@@ -1,0 +1,112 @@
+// The wizard controller: which screen is shown, the answers kept across Back/Next, the live
+// checklist, and practice mode. Screens render into <main> and call back into `app`.
+
+import * as ipc from "./ipc.js";
+import { announce, focusHeading } from "./dom.js";
+import { renderHome } from "./screens/home.js";
+import { renderChoose } from "./screens/choose.js";
+import { renderStep } from "./screens/step.js";
+import { renderConnected } from "./screens/connected.js";
+
+const main = document.getElementById("main");
+
+export const app = {
+  info: null,           // app_state
+  systems: [],          // the catalog's systems
+  guide: null,          // the chosen system's steps, callback URL and checklist
+  step: 0,              // index into guide.steps
+  values: {},           // field id -> cleaned value (kept across Back/Next)
+  reports: {},          // field id -> clean_field report
+  checklist: [],        // items as the core reports them
+  connecting: false,
+  listeners: new Set(), // screens interested in connect events
+
+  show(render, ...args) {
+    main.replaceChildren();
+    const screen = render(this, ...args);
+    main.append(screen);
+    focusHeading(screen);
+  },
+
+  async home() {
+    this.guide = null;
+    this.show(renderHome, await ipc.connections());
+  },
+
+  choose() {
+    this.show(renderChoose);
+  },
+
+  /** Start (or restart, for Reconnect) the steps of one system. */
+  async start(provider, environment) {
+    this.guide = await ipc.guide(provider, environment);
+    this.step = 0;
+    this.values = {};
+    this.reports = {};
+    this.checklist = this.guide.checklist;
+    this.showStep();
+  },
+
+  showStep() {
+    this.show(renderStep, this.guide.steps[this.step]);
+  },
+
+  go(delta) {
+    const next = this.step + delta;
+    if (next < 0) return this.choose();
+    if (next >= this.guide.steps.length) return;
+    this.step = next;
+    this.showStep();
+  },
+
+  connected(status) {
+    this.show(renderConnected, status);
+  },
+
+  /** Apply a checklist update from the core and announce what changed. */
+  updateChecklist(items) {
+    const before = new Map(this.checklist.map((i) => [i.id, i.state]));
+    this.checklist = items;
+    for (const item of items) {
+      if (before.get(item.id) !== item.state && item.state !== "pending") {
+        announce(`${item.title}: ${item.state === "ok" ? "ok" : "problem found"}`);
+      }
+    }
+    for (const l of this.listeners) l.checklist?.(items);
+  },
+};
+
+function applyInfo(info) {
+  app.info = info;
+  document.getElementById("practice-toggle").checked = info.practice;
+  document.querySelector("[data-testid=practice-banner]").hidden = !info.practice;
+  const alert = document.querySelector("[data-testid=keychain-alert]");
+  alert.hidden = info.keychain.ok;
+  alert.textContent = info.keychain.ok ? "" : info.keychain.message;
+}
+
+async function boot() {
+  ipc.onConnectEvent(({ event, checklist }) => {
+    app.updateChecklist(checklist);
+    for (const l of app.listeners) l.event?.(event);
+  });
+  document.getElementById("practice-toggle").addEventListener("change", async (e) => {
+    try {
+      applyInfo(await ipc.setPractice(e.target.checked));
+      announce(e.target.checked ? "Practice mode is on" : "Practice mode is off");
+      if (app.guide) await app.start(app.guide.provider.id, app.guide.environment.id);
+    } catch (err) {
+      e.target.checked = !e.target.checked;
+      announce(err.message || String(err));
+    }
+  });
+  applyInfo(await ipc.appState());
+  app.systems = await ipc.systems();
+  // First run goes straight to "Add a connection"; later runs land on Home.
+  if (app.info.has_connections) await app.home();
+  else app.choose();
+}
+
+boot().catch((err) => {
+  main.textContent = `Patchbay could not start: ${err.message || err}`;
+});
