@@ -330,11 +330,10 @@ impl Connections {
                 // Not the end: the admin can copy the link or paste the address.
                 let e = Error::new(
                     ErrorKind::BrowserLaunch,
-                    format!(
-                        "Patchbay could not open your web browser ({why}). Use \"Copy the link\", open it in your browser, and click Allow."
-                    ),
+                    "Patchbay could not open your web browser. Use \"Copy the link\", open it in your browser, and click Allow.",
                 );
-                tracing::warn!(error = %e.detailed(), "browser launch failed");
+                // What the OS said is for the log, not for the admin.
+                tracing::warn!(%why, "browser launch failed");
                 (hooks.events)(Event::failed(&e));
             }
         }

@@ -364,11 +364,10 @@ fn current_authorize_url(state: &AppState) -> Result<String, Error> {
 pub fn reopen_browser<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>) -> Reply<()> {
     let url = current_authorize_url(&state)?;
     SystemBrowser(app).open(&url).map_err(|why| {
+        tracing::warn!(%why, "browser launch failed");
         Error::new(
             ErrorKind::BrowserLaunch,
-            format!(
-                "Patchbay could not open your web browser ({why}). Use \"Copy the link\" instead."
-            ),
+            "Patchbay could not open your web browser. Use \"Copy the link\" instead.",
         )
         .into()
     })

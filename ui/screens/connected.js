@@ -12,5 +12,5 @@ export function renderConnected(app, status) {
     h("p", { "data-testid": "stored-in" }, `Your credentials are kept in ${status.stored_in} on this computer, never in a plain file.`),
     h("p", {}, "To reconnect later (for example when access expires or a key changes), open Patchbay and click Reconnect next to this connection."),
     h("div", { class: "nav" }, h("button", { type: "button", class: "primary", "data-testid": "done", onclick: () => app.home() }, "Done")));
-  return h("section", { class: "screen connected", "data-testid": "connected" }, body, checklistPanel(app));
+  return h("section", { class: "screen done-screen", "data-testid": "connected" }, body, checklistPanel(app));
 }

@@ -119,6 +119,7 @@ function connectPanel(app, step) {
       countdown.textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
     };
     tick();
+    status.textContent = "";
     clearInterval(timer);
     timer = setInterval(tick, 1000);
     waiting.replaceChildren(
