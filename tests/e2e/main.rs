@@ -301,15 +301,29 @@ async fn quickbooks_online_practice_connection() {
     app.close().await;
 }
 
+/// Launch the app with `env`, go through QuickBooks Time's steps with these keys and click Connect.
+async fn attempt_quickbooks_time(
+    desk: &Desk,
+    env: &[(&str, &str)],
+    client_id: &str,
+    secret: &str,
+) -> App {
+    let app = desk.launch(env).await;
+    choose(&app, "quickbooks-time", None).await;
+    fill_and_reach_connect(&app, client_id, secret).await;
+    app.click("connect-button").await;
+    app
+}
+
+const QBT_ID: &str = "practice-qbt-client";
+const QBT_SECRET: &str = "practice-qbt-secret-0000000000000";
+
 #[tokio::test(flavor = "multi_thread")]
 async fn failures_turn_the_right_checklist_item_red_with_the_fix() {
     let desk = Desk::new().await;
 
     // A wrong secret: "Invalid Client ID or Secret Key".
-    let app = desk.launch(&[]).await;
-    choose(&app, "quickbooks-time", None).await;
-    fill_and_reach_connect(&app, "practice-qbt-client", "wrong-secret-123").await;
-    app.click("connect-button").await;
+    let app = attempt_quickbooks_time(&desk, &[], QBT_ID, "wrong-secret-123").await;
     let item = app.wait_item("credentials", "failed").await;
     assert!(item.contains("same QuickBooks Time application"), "{item}");
     assert!(
@@ -325,15 +339,13 @@ async fn failures_turn_the_right_checklist_item_red_with_the_fix() {
     let other = desk
         .admin("apps", json!({"provider": "quickbooks-time", "environment": "production", "redirect_uris": ["https://platform.example.com/oauth/callback"]}))
         .await;
-    let app = desk.launch(&[]).await;
-    choose(&app, "quickbooks-time", None).await;
-    fill_and_reach_connect(
-        &app,
+    let app = attempt_quickbooks_time(
+        &desk,
+        &[],
         other["client_id"].as_str().unwrap(),
         other["client_secret"].as_str().unwrap(),
     )
     .await;
-    app.click("connect-button").await;
     let item = app.wait_item("redirect", "failed").await;
     assert!(
         item.contains("must exactly match the Callback URL"),
@@ -343,15 +355,13 @@ async fn failures_turn_the_right_checklist_item_red_with_the_fix() {
     app.close().await;
 
     // Deny in the browser.
-    let app = desk.launch(&[("FAKE_BROWSER_DECISION", "deny")]).await;
-    choose(&app, "quickbooks-time", None).await;
-    fill_and_reach_connect(
-        &app,
-        "practice-qbt-client",
-        "practice-qbt-secret-0000000000000",
+    let app = attempt_quickbooks_time(
+        &desk,
+        &[("FAKE_BROWSER_DECISION", "deny")],
+        QBT_ID,
+        QBT_SECRET,
     )
     .await;
-    app.click("connect-button").await;
     let item = app.wait_item("browser", "failed").await;
     assert!(
         item.contains("Deny was clicked") || item.contains("not allowed"),
@@ -360,20 +370,16 @@ async fn failures_turn_the_right_checklist_item_red_with_the_fix() {
     app.close().await;
 
     // The browser cannot be opened: the item fails at once, and the link is offered.
-    let app = desk
-        .launch(&[
+    let app = attempt_quickbooks_time(
+        &desk,
+        &[
             ("BROWSER", "/nonexistent/browser"),
             ("PATH", "/nonexistent"),
-        ])
-        .await;
-    choose(&app, "quickbooks-time", None).await;
-    fill_and_reach_connect(
-        &app,
-        "practice-qbt-client",
-        "practice-qbt-secret-0000000000000",
+        ],
+        QBT_ID,
+        QBT_SECRET,
     )
     .await;
-    app.click("connect-button").await;
     let item = app.wait_item("browser", "failed").await;
     assert!(item.contains("could not open your web browser"), "{item}");
     assert!(
@@ -392,15 +398,13 @@ async fn failures_turn_the_right_checklist_item_red_with_the_fix() {
     app.close().await;
 
     // Cancel while waiting for the browser.
-    let app = desk.launch(&[("FAKE_BROWSER_DECISION", "ignore")]).await;
-    choose(&app, "quickbooks-time", None).await;
-    fill_and_reach_connect(
-        &app,
-        "practice-qbt-client",
-        "practice-qbt-secret-0000000000000",
+    let app = attempt_quickbooks_time(
+        &desk,
+        &[("FAKE_BROWSER_DECISION", "ignore")],
+        QBT_ID,
+        QBT_SECRET,
     )
     .await;
-    app.click("connect-button").await;
     app.get("countdown").await;
     app.screenshot("23-waiting-for-allow").await;
     app.click("cancel-connect").await;
