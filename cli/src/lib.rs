@@ -102,6 +102,15 @@ enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Fetch the system's lists (a preview import) with progress, then counts and a sample.
+    Preview {
+        system: String,
+        #[arg(long = "env", value_name = "ENV")]
+        environment: Option<String>,
+        /// Also save each list as a CSV file in this folder.
+        #[arg(long, value_name = "DIR")]
+        export: Option<PathBuf>,
+    },
     /// Print a diagnostics report for support (no secrets).
     Report,
 }
@@ -347,6 +356,11 @@ async fn run(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
+        Command::Preview {
+            system,
+            environment,
+            export,
+        } => preview(&connections, &id_for(system, environment)?, export.clone()).await,
         Command::Report => {
             let health = format!("ok ({})", connections.stored_in());
             print!("{}", Report::gather(&connections, health).await.to_text());
@@ -693,4 +707,114 @@ async fn connect(
             Ok(e.kind().exit_code())
         }
     }
+}
+
+async fn preview(connections: &Connections, id: &str, export: Option<PathBuf>) -> Result<i32> {
+    use patchbay_core::preview::{PreviewEvent, PreviewOptions};
+    let bars = indicatif::MultiProgress::new();
+    let style = ProgressStyle::with_template("{prefix:<28} [{bar:30}] {pos:>7}/{len:<7} {msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    let open: Arc<Mutex<BTreeMap<String, ProgressBar>>> = Arc::default();
+    let cancel = CancellationToken::new();
+    {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        });
+    }
+    let events = {
+        let open = open.clone();
+        let bars = bars.clone();
+        move |e: PreviewEvent| {
+            let Ok(mut open) = open.lock() else { return };
+            match e {
+                PreviewEvent::Started { list, label, total } => {
+                    let bar = bars.add(ProgressBar::new(total.unwrap_or(0)));
+                    bar.set_style(style.clone());
+                    bar.set_prefix(label.clone());
+                    if bars.is_hidden() {
+                        eprintln!("{label}: fetching…");
+                    }
+                    open.insert(list, bar);
+                }
+                PreviewEvent::Progress {
+                    list,
+                    fetched,
+                    total,
+                    pages,
+                    eta_secs,
+                } => {
+                    if let Some(bar) = open.get(&list) {
+                        // Without a total (most vendors do not give one) the bar grows with the count.
+                        bar.set_length(total.unwrap_or(fetched).max(fetched));
+                        bar.set_position(fetched);
+                        let eta = eta_secs
+                            .map(|s| format!(", about {s} s left"))
+                            .unwrap_or_default();
+                        bar.set_message(format!(
+                            "{pages} page{}{eta}",
+                            if pages == 1 { "" } else { "s" }
+                        ));
+                    }
+                }
+                PreviewEvent::Waiting { list, message, .. } => match open.get(&list) {
+                    Some(bar) if !bars.is_hidden() => bar.set_message(message),
+                    _ => eprintln!("{message}"),
+                },
+                PreviewEvent::Finished { list, count } => {
+                    if let Some(bar) = open.get(&list) {
+                        bar.set_length(count);
+                        bar.finish_with_message("done");
+                    }
+                }
+            }
+        }
+    };
+    let opts = PreviewOptions {
+        export_dir: export,
+        cancel,
+        ..Default::default()
+    };
+    let results = patchbay_core::preview::run(connections, id, &opts, &events).await?;
+    println!();
+    for r in &results {
+        println!("{}: {}", r.label, r.count);
+    }
+    for r in &results {
+        if r.sample.is_empty() {
+            continue;
+        }
+        println!("\n{} (first {} of {})", r.label, r.sample.len(), r.count);
+        let widths: Vec<usize> = (0..r.columns.len())
+            .map(|i| {
+                r.sample
+                    .iter()
+                    .map(|row| row[i].chars().count().min(32))
+                    .chain([r.columns[i].len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let line = |cells: &[String]| {
+            cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{:<w$}", c.chars().take(32).collect::<String>()))
+                .collect::<Vec<_>>()
+                .join("  ")
+                .trim_end()
+                .to_string()
+        };
+        println!("{}", line(&r.columns));
+        for row in &r.sample {
+            println!("{}", line(row));
+        }
+        if let Some(path) = &r.csv {
+            println!("saved: {}", path.display());
+        }
+    }
+    Ok(0)
 }

@@ -102,6 +102,8 @@ pub struct ProviderSpec {
     pub verify: VerifySpec,
     #[serde(default, rename = "api_error")]
     pub api_errors: Vec<ApiErrorRule>,
+    #[serde(default)]
+    pub preview: Option<PreviewSpec>,
     #[serde(rename = "step")]
     pub steps: Vec<StepSpec>,
     #[serde(default, rename = "checklist")]
@@ -213,6 +215,64 @@ pub struct VerifySpec {
 pub struct ApiErrorRule {
     pub status: u16,
     pub kind: ErrorKind,
+}
+
+/// How a vendor pages its lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Paging {
+    /// `page` (1-based) and `limit`, until `"more": false` (QuickBooks Time).
+    PageLimitMore,
+    /// OData `$top` and `$skip`, until a short page (Aspire).
+    OdataTopSkip,
+    /// `SELECT * FROM X STARTPOSITION n MAXRESULTS m`, until a short page (QuickBooks Online).
+    QboQuery,
+    /// One object, no paging.
+    Single,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub per_secs: u64,
+}
+
+/// The preview import: which lists to fetch and how the vendor pages them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewSpec {
+    pub paging: Paging,
+    pub page_size: u32,
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+    #[serde(rename = "list")]
+    pub lists: Vec<PreviewList>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewList {
+    pub id: String,
+    pub label: String,
+    /// Under `api_base`; `{realmId}` etc. from the kept callback parameters. QuickBooks
+    /// Online lists give `entity` instead and use the query endpoint.
+    #[serde(default)]
+    pub path: String,
+    #[serde(default)]
+    pub entity: Option<String>,
+    /// Overrides the provider's paging for this list (e.g. `single`).
+    #[serde(default)]
+    pub paging: Option<Paging>,
+    /// Fixed query parameters; `{days_ago:N}` becomes a date.
+    #[serde(default)]
+    pub query: std::collections::BTreeMap<String, String>,
+    /// Where the items are in the answer (dot path); empty = the answer itself. An object
+    /// keyed by id counts as a list of its values.
+    #[serde(default)]
+    pub items: String,
+    /// Dot paths of the fields shown in the sample and written to CSV.
+    pub columns: Vec<String>,
 }
 
 /// What a step screen offers besides the instructions.
@@ -456,6 +516,30 @@ impl ProviderSpec {
         for f in &self.fields {
             if !fields_asked.contains(f.id.as_str()) {
                 p(format!("field {} is never asked for in a step", f.id));
+            }
+        }
+        if let Some(pv) = &self.preview {
+            if pv.page_size == 0 || pv.lists.is_empty() {
+                p("preview needs a page_size and at least one list".into());
+            }
+            for l in &pv.lists {
+                if l.columns.is_empty() {
+                    p(format!("preview list {} needs columns", l.id));
+                }
+                let paging = l.paging.unwrap_or(pv.paging);
+                match (paging, &l.entity) {
+                    (Paging::QboQuery, None) => p(format!("preview list {} needs an entity", l.id)),
+                    (Paging::QboQuery, Some(e))
+                        if !e.chars().all(|c| c.is_ascii_alphanumeric()) =>
+                    {
+                        p(format!("preview list {} entity must be one word", l.id))
+                    }
+                    (Paging::QboQuery, Some(_)) => {}
+                    _ if !l.path.starts_with('/') => {
+                        p(format!("preview list {} path must start with /", l.id))
+                    }
+                    _ => {}
+                }
             }
         }
         let mut item_ids = HashSet::new();

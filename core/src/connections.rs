@@ -659,6 +659,26 @@ impl Connections {
         .map_err(|e| Error::invalid_input("Could not take the refresh lock.").with_source(e))
     }
 
+    /// What a preview of this connection reads: the system, environment, route and kept params.
+    pub async fn preview_target(
+        &self,
+        id: &str,
+    ) -> Result<(
+        ProviderSpec,
+        EnvironmentSpec,
+        Route,
+        BTreeMap<String, String>,
+    )> {
+        let record = self.record(id)?;
+        let (p, env) = self.resolve(&record.provider, Some(&record.environment))?;
+        let route = self.route(record.practice)?;
+        let grant = self
+            .load_grant(id)
+            .await?
+            .ok_or_else(|| Error::reconnect(&p.name))?;
+        Ok((p.clone(), env.clone(), route, grant.params))
+    }
+
     /// Refresh if needed and make the verify call: proves the connection works right now.
     pub async fn check(&self, id: &str) -> Result<ConnectionStatus> {
         let record = self.record(id)?;

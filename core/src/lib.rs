@@ -18,6 +18,7 @@ pub mod exchange;
 pub mod http;
 pub mod oauth;
 pub mod port;
+pub mod preview;
 pub mod report;
 pub mod sanitize;
 pub mod settings;

@@ -265,13 +265,19 @@ fn qbt_data(scale: &DataScale) -> QbtData {
         .filter_map(|j| j["id"].as_u64())
         .collect();
     let mut timesheets = Vec::new();
+    // Timesheets are "recent": they start 90 days before the day the emulator started (the rest
+    // of the data keeps its fixed dates), so a preview of the last 90 days finds them.
+    let today = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(BASE, |d| d.as_secs() as i64 / DAY * DAY);
+    let recent = today - 90 * DAY;
     for i in 0..scale.tsheets_timesheets {
         let id = 5_000_001 + i as u64;
         let user_id = 1_000_001 + (i % n_users) as u64;
         let day = (i / n_users) as i64;
         let day = day + (day / 5) * 2; // weekdays only
         // 07:00-09:00 Mountain time (UTC-7) start, 4-8 hours.
-        let start = BASE + day * DAY + 14 * 3600 + (i % 3) as i64 * 3600;
+        let start = recent + day * DAY + 14 * 3600 + (i % 3) as i64 * 3600;
         let duration = 4 * 3600 + (rng.below(9) as i64) * 1800;
         let end = start + duration;
         let jobcode_id = if billable.is_empty() {
@@ -728,6 +734,15 @@ mod tests {
         assert_eq!(a.aspire["production"].contacts.len(), s.aspire_contacts);
         assert_eq!(a.qbo["production"].items.len(), s.qbo_items);
         assert_ne!(a.qbo["production"].realm_id, a.qbo["sandbox"].realm_id);
-        assert_eq!(a.qbt.timesheets[0]["start"], "2025-01-06T07:00:00-07:00");
+        assert_eq!(
+            a.qbt.timesheets, b.qbt.timesheets,
+            "same day, same timesheets"
+        );
+        assert!(
+            a.qbt.timesheets[0]["start"]
+                .as_str()
+                .unwrap()
+                .ends_with("T07:00:00-07:00")
+        );
     }
 }

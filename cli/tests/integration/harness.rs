@@ -59,8 +59,14 @@ impl std::fmt::Debug for Output {
 
 impl Lab {
     pub async fn new() -> Lab {
+        Lab::with_scale(patchbay_emulator::DataScale::small()).await
+    }
+
+    /// A lab whose vendors hold this much data.
+    pub async fn with_scale(scale: patchbay_emulator::DataScale) -> Lab {
         let emulator = Emulator::start(EmulatorConfig {
             seed_practice_apps: false,
+            scale,
             ..Default::default()
         })
         .await

@@ -8,4 +8,5 @@
 mod errors;
 mod flows;
 mod harness;
+mod preview;
 mod refresh;

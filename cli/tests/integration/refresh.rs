@@ -15,7 +15,7 @@ impl patchbay_core::Browser for NoBrowser {
     }
 }
 
-async fn connect_aspire(lab: &Lab) -> (Arc<Connections>, String) {
+pub async fn connect_aspire(lab: &Lab) -> (Arc<Connections>, String) {
     let (id, secret) = lab.app("aspire", "sandbox", "").await;
     let keychain = patchbay_core::store::Keychain::open(&lab.service).unwrap();
     let base = url::Url::parse(&lab.base()).unwrap();

@@ -1,0 +1,266 @@
+//! Preview import: each vendor's paging at a size that needs several pages, a 429 waited out,
+//! a dropped connection resumed from the page it was on, and Cancel.
+
+use crate::harness::Lab;
+use crate::refresh::connect_aspire;
+use patchbay_core::ErrorKind;
+use patchbay_core::preview::{PreviewEvent, PreviewOptions};
+use patchbay_emulator::DataScale;
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+
+fn scale() -> DataScale {
+    DataScale {
+        tsheets_users: 450,     // 3 pages of 200, `more` on the first two
+        aspire_contacts: 1_100, // 3 pages of $top=500
+        qbo_customers: 2_100,   // 3 pages of MAXRESULTS 1000
+        ..DataScale::small()
+    }
+}
+
+fn csv_rows(dir: &std::path::Path, file: &str) -> usize {
+    std::fs::read_to_string(dir.join(file))
+        .unwrap()
+        .lines()
+        .count()
+        - 1
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_vendor_is_paged_its_own_way_and_exported_to_csv() {
+    let lab = Lab::with_scale(scale()).await;
+    let s = scale();
+    let out_dir = lab.home.path().join("export");
+    let out = out_dir.to_str().unwrap();
+
+    let (id, secret) = lab
+        .app("quickbooks-time", "production", &lab.callback())
+        .await;
+    assert_eq!(
+        lab.run_async(
+            &["connect", "quickbooks-time"],
+            &format!("{id}\n{secret}\n")
+        )
+        .await
+        .code,
+        0
+    );
+    let p = lab
+        .run_async(&["preview", "quickbooks-time", "--export", out], "")
+        .await;
+    assert_eq!(p.code, 0, "{p:?}");
+    assert!(
+        p.stdout
+            .contains(&format!("Employees: {}", s.tsheets_users)),
+        "{p:?}"
+    );
+    assert!(
+        p.stdout
+            .contains(&format!("Job codes: {}", s.tsheets_jobcodes)),
+        "{p:?}"
+    );
+    assert!(
+        p.stdout.contains(&format!(
+            "Timesheets (last 90 days): {}",
+            s.tsheets_timesheets
+        )),
+        "{p:?}"
+    );
+    assert_eq!(
+        csv_rows(&out_dir, "quickbooks-time-users.csv"),
+        s.tsheets_users,
+        "every user once"
+    );
+
+    let (id, secret) = lab.app("aspire", "sandbox", "").await;
+    assert_eq!(
+        lab.run_async(
+            &["connect", "aspire", "--env", "sandbox"],
+            &format!("{id}\n{secret}\n")
+        )
+        .await
+        .code,
+        0
+    );
+    lab.settings(json!({"provider": "aspire", "rate_limit_per_window": 1000}))
+        .await;
+    let p = lab
+        .run_async(
+            &["preview", "aspire", "--env", "sandbox", "--export", out],
+            "",
+        )
+        .await;
+    assert_eq!(p.code, 0, "{p:?}");
+    assert!(
+        p.stdout
+            .contains(&format!("Contacts: {}", s.aspire_contacts)),
+        "{p:?}"
+    );
+    assert_eq!(csv_rows(&out_dir, "aspire-contacts.csv"), s.aspire_contacts);
+
+    let (id, secret) = lab
+        .app("quickbooks-online", "sandbox", &lab.callback())
+        .await;
+    let c = lab
+        .run_async(
+            &["connect", "quickbooks-online", "--env", "sandbox"],
+            &format!("{id}\n{secret}\n"),
+        )
+        .await;
+    assert_eq!(c.code, 0, "{c:?}");
+    let p = lab
+        .run_async(
+            &[
+                "preview",
+                "quickbooks-online",
+                "--env",
+                "sandbox",
+                "--export",
+                out,
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(p.code, 0, "{p:?}");
+    assert!(p.stdout.contains("Company info: 1"), "{p:?}");
+    assert!(
+        p.stdout
+            .contains(&format!("Customers: {}", s.qbo_customers)),
+        "{p:?}"
+    );
+    assert!(
+        p.stdout.contains(&format!("Accounts: {}", s.qbo_accounts)),
+        "{p:?}"
+    );
+    assert_eq!(
+        csv_rows(&out_dir, "quickbooks-online-customers.csv"),
+        s.qbo_customers
+    );
+    let header = std::fs::read_to_string(out_dir.join("quickbooks-online-customers.csv")).unwrap();
+    assert!(
+        header.starts_with("Id,DisplayName,CompanyName,PrimaryEmailAddr.Address,Active"),
+        "{}",
+        &header[..80]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_429_is_waited_out_using_retry_after_and_shown() {
+    let lab = Lab::new().await;
+    let (id, secret) = lab.app("aspire", "sandbox", "").await;
+    assert_eq!(
+        lab.run_async(
+            &["connect", "aspire", "--env", "sandbox"],
+            &format!("{id}\n{secret}\n")
+        )
+        .await
+        .code,
+        0
+    );
+    lab.fault(
+        "aspire",
+        "api",
+        "rate_limit",
+        json!({"count": 2, "retry_after": 1}),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let p = lab
+        .run_async(&["preview", "aspire", "--env", "sandbox"], "")
+        .await;
+    assert_eq!(p.code, 0, "never an error the admin must handle: {p:?}");
+    assert!(
+        p.stderr
+            .contains("asked Patchbay to slow down; Patchbay waits 1 s"),
+        "shown: {p:?}"
+    );
+    assert!(p.stdout.contains("Contacts: 40"), "{p:?}");
+    assert!(
+        started.elapsed() >= std::time::Duration::from_secs(2),
+        "Retry-After was honoured"
+    );
+    assert_eq!(lab.stats().await["aspire"]["rate_limited"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_connection_is_resumed_from_the_page_it_was_on() {
+    let lab = Lab::with_scale(scale()).await;
+    let (connections, id) = connect_aspire(&lab).await;
+    lab.settings(json!({"provider": "aspire", "rate_limit_per_window": 1000}))
+        .await;
+    // The connection resets on the second request: page 2 of the contacts.
+    let pages = Arc::new(Mutex::new(Vec::<String>::new()));
+    let fault_set = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let base = lab.base();
+    let events = {
+        let pages = pages.clone();
+        let fault_set = fault_set.clone();
+        move |e: PreviewEvent| {
+            let line = format!("{e:?}");
+            if matches!(e, PreviewEvent::Progress { pages: 1, .. })
+                && !fault_set.swap(true, std::sync::atomic::Ordering::SeqCst)
+            {
+                // Set the fault between page 1 and page 2 (synchronously, before the next request).
+                let body =
+                    json!({"provider": "aspire", "endpoint": "api", "fault": "reset", "count": 1});
+                let url = format!("{base}/_emulator/faults");
+                std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .unwrap();
+                    rt.block_on(async {
+                        reqwest::Client::new()
+                            .post(url)
+                            .json(&body)
+                            .send()
+                            .await
+                            .unwrap()
+                    });
+                })
+                .join()
+                .unwrap();
+            }
+            pages.lock().unwrap().push(line);
+        }
+    };
+    let dir = lab.home.path().join("csv");
+    let opts = PreviewOptions {
+        export_dir: Some(dir.clone()),
+        ..Default::default()
+    };
+    let results = patchbay_core::preview::run(&connections, &id, &opts, &events)
+        .await
+        .expect("the import finishes");
+    let contacts = results.iter().find(|r| r.id == "contacts").unwrap();
+    assert_eq!(contacts.count, 1_100, "nothing lost, nothing twice");
+    assert_eq!(csv_rows(&dir, "aspire-contacts.csv"), 1_100);
+    let log = pages.lock().unwrap().join("\n");
+    assert!(
+        log.contains("dropped; Patchbay waits") && log.contains("continues from page 2"),
+        "{log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cancel_stops_the_import_between_requests() {
+    let lab = Lab::new().await;
+    let (connections, id) = connect_aspire(&lab).await;
+    lab.fault("aspire", "api", "slow", json!({"delay_ms": 1500}))
+        .await;
+    let opts = PreviewOptions::default();
+    let cancel = opts.cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        cancel.cancel();
+    });
+    let started = std::time::Instant::now();
+    let err = patchbay_core::preview::run(&connections, &id, &opts, &|_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cancelled);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "stopped promptly"
+    );
+}

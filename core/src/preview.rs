@@ -1,0 +1,578 @@
+//! Preview import: fetch each list the catalog names, the vendor's own way (page/limit with
+//! `more`, OData `$top/$skip`, or `STARTPOSITION/MAXRESULTS`), page by page, so memory stays flat
+//! however large the account. Rows stream to CSV files when asked; only a small sample is kept.
+//!
+//! Within the vendor's rate limit (paced ahead of time; a 429 is waited out using `Retry-After`
+//! and shown as a "waiting" event, never an error), a dropped connection is retried from the page
+//! it was on, an expired token is refreshed once, and Cancel stops between requests.
+
+use crate::catalog::{EnvironmentSpec, Paging, PreviewList, PreviewSpec, ProviderSpec, RateLimit};
+use crate::connections::Connections;
+use crate::error::{Error, ErrorKind, Result};
+use crate::http::{Route, api_error, retry_after};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use std::collections::{BTreeMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// Progress of a preview, for progress bars.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PreviewEvent {
+    Started {
+        list: String,
+        label: String,
+        total: Option<u64>,
+    },
+    Progress {
+        list: String,
+        fetched: u64,
+        total: Option<u64>,
+        pages: u32,
+        eta_secs: Option<u64>,
+    },
+    /// Patchbay waits (rate limit, dropped connection) and goes on by itself.
+    Waiting {
+        list: String,
+        message: String,
+        secs: u64,
+    },
+    Finished {
+        list: String,
+        count: u64,
+    },
+}
+
+/// One list's outcome: counts, a small sample, and the CSV file if exported.
+#[derive(Debug, Clone, Serialize)]
+pub struct ListResult {
+    pub id: String,
+    pub label: String,
+    pub count: u64,
+    pub columns: Vec<String>,
+    pub sample: Vec<Vec<String>>,
+    pub csv: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PreviewOptions {
+    /// Write one CSV per list here.
+    pub export_dir: Option<PathBuf>,
+    pub sample_rows: usize,
+    pub cancel: CancellationToken,
+    /// Retries of one page after a dropped connection or a server error.
+    pub max_retries: u32,
+}
+
+impl Default for PreviewOptions {
+    fn default() -> Self {
+        PreviewOptions {
+            export_dir: None,
+            sample_rows: 5,
+            cancel: CancellationToken::new(),
+            max_retries: 5,
+        }
+    }
+}
+
+/// Requests per window, paced before sending (a sliding window of send times).
+#[derive(Debug)]
+struct Pacer {
+    limit: Option<RateLimit>,
+    sent: VecDeque<Instant>,
+}
+
+impl Pacer {
+    fn delay(&mut self) -> Duration {
+        let Some(l) = self.limit else {
+            return Duration::ZERO;
+        };
+        let window = Duration::from_secs(l.per_secs);
+        let now = Instant::now();
+        while self
+            .sent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window)
+        {
+            self.sent.pop_front();
+        }
+        if self.sent.len() < l.requests as usize {
+            return Duration::ZERO;
+        }
+        self.sent.front().map_or(Duration::ZERO, |t| {
+            window.saturating_sub(now.duration_since(*t))
+        })
+    }
+
+    fn record(&mut self) {
+        self.sent.push_back(Instant::now());
+    }
+}
+
+/// The `{days_ago:N}` placeholder as an ISO date (UTC).
+fn fill_value(v: &str) -> String {
+    if let Some(n) = v
+        .strip_prefix("{days_ago:")
+        .and_then(|r| r.strip_suffix('}'))
+        .and_then(|n| n.parse::<i64>().ok())
+    {
+        let day = time::OffsetDateTime::now_utc() - time::Duration::days(n);
+        return format!(
+            "{:04}-{:02}-{:02}",
+            day.year(),
+            u8::from(day.month()),
+            day.day()
+        );
+    }
+    v.to_string()
+}
+
+fn fill_params(path: &str, params: &BTreeMap<String, String>) -> String {
+    let mut out = path.to_string();
+    for (k, v) in params {
+        let encoded: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
+        out = out.replace(&format!("{{{k}}}"), &encoded);
+    }
+    out
+}
+
+fn page_url(
+    env: &EnvironmentSpec,
+    route: &Route,
+    spec: &PreviewSpec,
+    list: &PreviewList,
+    params: &BTreeMap<String, String>,
+    page: u32,
+    count_only: bool,
+) -> Result<url::Url> {
+    let base = env.api_base.trim_end_matches('/');
+    let paging = list.paging.unwrap_or(spec.paging);
+    let size = spec.page_size;
+    let (path, mut query): (String, Vec<(String, String)>) = match paging {
+        Paging::QboQuery => {
+            let entity = list.entity.as_deref().unwrap_or("");
+            let statement = if count_only {
+                format!("select count(*) from {entity}")
+            } else {
+                format!(
+                    "select * from {entity} STARTPOSITION {} MAXRESULTS {size}",
+                    page * size + 1
+                )
+            };
+            let path = if list.path.is_empty() {
+                "/v3/company/{realmId}/query"
+            } else {
+                list.path.as_str()
+            };
+            (
+                fill_params(path, params),
+                vec![
+                    ("query".into(), statement),
+                    ("minorversion".into(), "75".into()),
+                ],
+            )
+        }
+        Paging::PageLimitMore => (
+            fill_params(&list.path, params),
+            vec![
+                ("page".into(), (page + 1).to_string()),
+                ("limit".into(), size.to_string()),
+            ],
+        ),
+        Paging::OdataTopSkip => (
+            fill_params(&list.path, params),
+            vec![
+                ("$top".into(), size.to_string()),
+                ("$skip".into(), (page * size).to_string()),
+            ],
+        ),
+        Paging::Single => (fill_params(&list.path, params), vec![]),
+    };
+    query.extend(list.query.iter().map(|(k, v)| (k.clone(), fill_value(v))));
+    let mut url = route.url(&format!("{base}{path}"))?;
+    if !query.is_empty() {
+        url.query_pairs_mut().extend_pairs(query);
+    }
+    Ok(url)
+}
+
+/// The items of one page: an array, an object keyed by id, or one object; an OData `value`
+/// envelope is unwrapped.
+fn items<'a>(json: &'a serde_json::Value, path: &str) -> Vec<&'a serde_json::Value> {
+    let mut cur = json;
+    for seg in path.split('.').filter(|s| !s.is_empty()) {
+        match cur.get(seg) {
+            Some(v) => cur = v,
+            None => return Vec::new(), // QuickBooks Online omits the entity key when empty
+        }
+    }
+    match cur {
+        serde_json::Value::Array(a) => a.iter().collect(),
+        serde_json::Value::Object(o)
+            if path.is_empty() && o.get("value").is_some_and(|v| v.is_array()) =>
+        {
+            o["value"]
+                .as_array()
+                .map(|a| a.iter().collect())
+                .unwrap_or_default()
+        }
+        serde_json::Value::Object(o)
+            if o.values().all(|v| v.is_object())
+                && !o.is_empty()
+                && !path.is_empty()
+                && !is_record(o) =>
+        {
+            o.values().collect()
+        }
+        v @ serde_json::Value::Object(_) => vec![v],
+        _ => Vec::new(),
+    }
+}
+
+/// A record has scalar fields; a keyed collection has only objects as values.
+fn is_record(o: &serde_json::Map<String, serde_json::Value>) -> bool {
+    o.values().any(|v| !v.is_object())
+}
+
+fn cell(item: &serde_json::Value, column: &str) -> String {
+    let mut cur = item;
+    for seg in column.split('.') {
+        match cur.get(seg) {
+            Some(v) => cur = v,
+            None => return String::new(),
+        }
+    }
+    match cur {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        v => v.to_string(),
+    }
+}
+
+enum Fetched {
+    Json(serde_json::Value),
+    /// Worth waiting and trying the same page again: a 429 (`error` none, never gives up), or
+    /// a dropped connection / server error (`error` kept for when the retries run out).
+    Wait {
+        secs: u64,
+        why: String,
+        error: Option<Error>,
+    },
+    Failed(Error),
+    Unauthorized(Error),
+}
+
+async fn fetch(
+    http: &reqwest::Client,
+    provider: &ProviderSpec,
+    url: url::Url,
+    token: &SecretString,
+) -> Fetched {
+    let resp = http
+        .get(url)
+        .bearer_auth(token.expose_secret())
+        .header("accept", "application/json")
+        .send()
+        .await;
+    let resp = match resp {
+        Ok(r) => r,
+        Err(e) => return dropped(provider, e),
+    };
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = match resp.bytes().await {
+        Ok(b) => b,
+        Err(e) => return dropped(provider, e),
+    };
+    match status {
+        200 => match serde_json::from_slice(&body) {
+            Ok(v) => Fetched::Json(v),
+            Err(_) => Fetched::Failed(Error::provider_down(&provider.name, None)),
+        },
+        429 => Fetched::Wait {
+            secs: retry_after(&headers).unwrap_or(0),
+            why: format!("{} asked Patchbay to slow down", provider.name),
+            error: None,
+        },
+        401 => Fetched::Unauthorized(api_error(provider, status, &headers, &body)),
+        s if s >= 500 => Fetched::Wait {
+            secs: 0,
+            why: format!("{} had a server error ({s})", provider.name),
+            error: Some(api_error(provider, status, &headers, &body)),
+        },
+        _ => Fetched::Failed(api_error(provider, status, &headers, &body)),
+    }
+}
+
+fn dropped(provider: &ProviderSpec, e: reqwest::Error) -> Fetched {
+    Fetched::Wait {
+        secs: 0,
+        why: format!("The connection to {} dropped", provider.name),
+        error: Some(crate::http::transport_error(&provider.name, e)),
+    }
+}
+
+/// Run the preview import of a connection.
+pub async fn run(
+    connections: &Connections,
+    id: &str,
+    opts: &PreviewOptions,
+    events: &(dyn Fn(PreviewEvent) + Send + Sync),
+) -> Result<Vec<ListResult>> {
+    let (p, env, route, params) = connections.preview_target(id).await?;
+    let spec = p.preview.clone().ok_or_else(|| {
+        Error::new(
+            ErrorKind::NotFound,
+            format!("Patchbay has no preview for {} yet.", p.name),
+        )
+    })?;
+    let http = crate::http::client()?;
+    let mut token = connections.access_token(id, false).await?;
+    let mut pacer = Pacer {
+        limit: spec.rate_limit,
+        sent: VecDeque::new(),
+    };
+    if let Some(dir) = &opts.export_dir {
+        std::fs::create_dir_all(dir).map_err(|e| export_error(dir, e))?;
+    }
+    let mut results = Vec::new();
+    for list in &spec.lists {
+        let paging = list.paging.unwrap_or(spec.paging);
+        let items_path = match (&list.entity, list.items.is_empty()) {
+            (Some(entity), true) => format!("QueryResponse.{entity}"),
+            _ => list.items.clone(),
+        };
+        let mut writer = match &opts.export_dir {
+            Some(dir) => {
+                let path = dir.join(format!("{}-{}.csv", p.id, list.id));
+                let mut w = csv::Writer::from_path(&path)
+                    .map_err(|e| export_error(&path, std::io::Error::other(e)))?;
+                w.write_record(&list.columns)
+                    .map_err(|e| export_error(&path, std::io::Error::other(e)))?;
+                Some((w, path))
+            }
+            None => None,
+        };
+        // The total, where the vendor can say it cheaply (a count query).
+        let total = if paging == Paging::QboQuery {
+            let url = page_url(&env, &route, &spec, list, &params, 0, true)?;
+            match fetch(&http, &p, url, &token).await {
+                Fetched::Json(j) => j
+                    .pointer("/QueryResponse/totalCount")
+                    .and_then(|v| v.as_u64()),
+                _ => None,
+            }
+        } else {
+            None
+        };
+        events(PreviewEvent::Started {
+            list: list.id.clone(),
+            label: list.label.clone(),
+            total,
+        });
+        let started = Instant::now();
+        let (mut page, mut fetched, mut retries, mut refreshed) = (0u32, 0u64, 0u32, false);
+        let mut sample = Vec::new();
+        loop {
+            if opts.cancel.is_cancelled() {
+                return Err(Error::new(
+                    ErrorKind::Cancelled,
+                    "The preview was stopped. Nothing was changed; what was fetched so far is kept in the files already written.",
+                ));
+            }
+            let wait = pacer.delay();
+            if !wait.is_zero() {
+                events(PreviewEvent::Waiting {
+                    list: list.id.clone(),
+                    message: format!("Keeping within {}'s request limit", p.name),
+                    secs: wait.as_secs().max(1),
+                });
+                cancellable_sleep(wait, &opts.cancel).await;
+                continue;
+            }
+            pacer.record();
+            let url = page_url(&env, &route, &spec, list, &params, page, false)?;
+            match fetch(&http, &p, url, &token).await {
+                Fetched::Json(json) => {
+                    retries = 0;
+                    let rows = items(&json, &items_path);
+                    let n = rows.len() as u64;
+                    for item in rows {
+                        let record: Vec<String> =
+                            list.columns.iter().map(|c| cell(item, c)).collect();
+                        if let Some((w, path)) = writer.as_mut() {
+                            w.write_record(&record)
+                                .map_err(|e| export_error(path, std::io::Error::other(e)))?;
+                        }
+                        if sample.len() < opts.sample_rows {
+                            sample.push(record);
+                        }
+                    }
+                    fetched += n;
+                    page += 1;
+                    let eta_secs = total.filter(|t| *t > fetched && fetched > 0).map(|t| {
+                        let per_item = started.elapsed().as_secs_f64() / fetched as f64;
+                        (per_item * (t - fetched) as f64).ceil() as u64
+                    });
+                    events(PreviewEvent::Progress {
+                        list: list.id.clone(),
+                        fetched,
+                        total,
+                        pages: page,
+                        eta_secs,
+                    });
+                    let more = match paging {
+                        Paging::PageLimitMore => {
+                            json.get("more").and_then(|m| m.as_bool()).unwrap_or(false)
+                        }
+                        Paging::OdataTopSkip | Paging::QboQuery => n == u64::from(spec.page_size),
+                        Paging::Single => false,
+                    };
+                    if !more {
+                        break;
+                    }
+                }
+                Fetched::Wait { secs, why, error } => {
+                    retries += 1;
+                    if let Some(e) = error
+                        && retries > opts.max_retries
+                    {
+                        return Err(Error::new(
+                            e.kind(),
+                            format!(
+                                "{} Fetched {fetched} so far; run the preview again to continue.",
+                                e.message()
+                            ),
+                        ));
+                    }
+                    // Retry-After when given; otherwise back off 1, 2, 4… seconds (at most 30).
+                    let secs = if secs > 0 {
+                        secs
+                    } else {
+                        (1u64 << retries.min(5)).min(30)
+                    };
+                    events(PreviewEvent::Waiting {
+                        list: list.id.clone(),
+                        message: format!(
+                            "{why}; Patchbay waits {secs} s and continues from page {}",
+                            page + 1
+                        ),
+                        secs,
+                    });
+                    cancellable_sleep(Duration::from_secs(secs), &opts.cancel).await;
+                }
+                Fetched::Unauthorized(e) if !refreshed => {
+                    refreshed = true;
+                    token = connections.access_token(id, true).await.map_err(|_| e)?;
+                }
+                Fetched::Unauthorized(e) | Fetched::Failed(e) => return Err(e),
+            }
+        }
+        let csv = match writer {
+            Some((mut w, path)) => {
+                w.flush().map_err(|e| export_error(&path, e))?;
+                Some(path)
+            }
+            None => None,
+        };
+        events(PreviewEvent::Finished {
+            list: list.id.clone(),
+            count: fetched,
+        });
+        results.push(ListResult {
+            id: list.id.clone(),
+            label: list.label.clone(),
+            count: fetched,
+            columns: list.columns.clone(),
+            sample,
+            csv,
+        });
+    }
+    Ok(results)
+}
+
+async fn cancellable_sleep(d: Duration, cancel: &CancellationToken) {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => {}
+        _ = cancel.cancelled() => {}
+    }
+}
+
+fn export_error(path: &Path, e: std::io::Error) -> Error {
+    Error::new(
+        ErrorKind::InvalidInput,
+        format!(
+            "Patchbay could not write {}. Choose a folder you can write to.",
+            path.display()
+        ),
+    )
+    .with_source(e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn items_come_from_arrays_keyed_objects_envelopes_and_single_objects() {
+        let keyed = json!({"results": {"users": {"1": {"id": 1}, "2": {"id": 2}}}, "more": false});
+        assert_eq!(items(&keyed, "results.users").len(), 2);
+        let array = json!([{"ContactID": 1}, {"ContactID": 2}, {"ContactID": 3}]);
+        assert_eq!(items(&array, "").len(), 3);
+        let envelope = json!({"value": [{"a": 1}], "@odata.count": 1});
+        assert_eq!(items(&envelope, "").len(), 1);
+        let qbo_empty = json!({"QueryResponse": {}, "time": "x"});
+        assert!(items(&qbo_empty, "QueryResponse.Customer").is_empty());
+        let single = json!({"CompanyInfo": {"CompanyName": "Larry's Bakery", "Country": "US"}});
+        assert_eq!(items(&single, "CompanyInfo").len(), 1);
+    }
+
+    #[test]
+    fn cells_follow_dot_paths() {
+        let c = json!({"Id": "7", "PrimaryEmailAddr": {"Address": "a@b.c"}, "Active": true, "Balance": 1.5, "X": null});
+        assert_eq!(cell(&c, "Id"), "7");
+        assert_eq!(cell(&c, "PrimaryEmailAddr.Address"), "a@b.c");
+        assert_eq!(cell(&c, "Active"), "true");
+        assert_eq!(cell(&c, "Balance"), "1.5");
+        assert_eq!(cell(&c, "X"), "");
+        assert_eq!(cell(&c, "Missing.Path"), "");
+    }
+
+    #[test]
+    fn pacer_holds_back_once_the_window_is_full() {
+        let mut p = Pacer {
+            limit: Some(RateLimit {
+                requests: 2,
+                per_secs: 60,
+            }),
+            sent: VecDeque::new(),
+        };
+        assert!(p.delay().is_zero());
+        p.record();
+        p.record();
+        let d = p.delay();
+        assert!(
+            d > Duration::from_secs(58) && d <= Duration::from_secs(60),
+            "{d:?}"
+        );
+    }
+
+    #[test]
+    fn days_ago_becomes_a_date() {
+        let v = fill_value("{days_ago:0}");
+        let today = time::OffsetDateTime::now_utc();
+        assert_eq!(
+            v,
+            format!(
+                "{:04}-{:02}-{:02}",
+                today.year(),
+                u8::from(today.month()),
+                today.day()
+            )
+        );
+        assert_eq!(fill_value("both"), "both");
+    }
+}
