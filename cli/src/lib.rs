@@ -111,6 +111,15 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         export: Option<PathBuf>,
     },
+    /// Show or change the configuration chosen from imported data (QuickBooks Online's customer and
+    /// supplier account mappings); `--set id=value` saves (Save Configuration).
+    Mappings {
+        system: String,
+        #[arg(long = "env", value_name = "ENV")]
+        environment: Option<String>,
+        #[arg(long = "set", value_name = "ID=VALUE")]
+        set: Vec<String>,
+    },
     /// Print a diagnostics report for support (no secrets).
     Report,
 }
@@ -361,6 +370,49 @@ async fn run(cli: Cli) -> Result<i32> {
             environment,
             export,
         } => preview(&connections, &id_for(system, environment)?, export.clone()).await,
+        Command::Mappings {
+            system,
+            environment,
+            set,
+        } => {
+            let id = id_for(system, environment)?;
+            let list = if set.is_empty() {
+                patchbay_core::mappings::choices(&connections, &id).await?
+            } else {
+                let mut chosen = BTreeMap::new();
+                for pair in set {
+                    let (k, v) = pair.split_once('=').ok_or_else(|| {
+                        Error::invalid_input(format!("\"{pair}\" should look like id=value."))
+                    })?;
+                    chosen.insert(k.to_string(), v.to_string());
+                }
+                let saved = patchbay_core::mappings::save(&connections, &id, &chosen).await?;
+                println!("Configuration saved.");
+                saved
+            };
+            if list.is_empty() {
+                println!("This system has no settings to choose.");
+            }
+            for m in &list {
+                let name = m
+                    .selected
+                    .as_ref()
+                    .and_then(|v| m.options.iter().find(|o| &o.value == v))
+                    .map(|o| format!("{} ({})", o.name, o.value));
+                println!(
+                    "{} [{}]: {}{}",
+                    m.label,
+                    m.id,
+                    name.unwrap_or_else(|| "none".into()),
+                    if m.saved {
+                        ""
+                    } else {
+                        "  (suggested, not saved yet)"
+                    }
+                );
+            }
+            Ok(0)
+        }
         Command::Report => {
             let health = format!("ok ({})", connections.stored_in());
             print!("{}", Report::gather(&connections, health).await.to_text());

@@ -104,6 +104,8 @@ pub struct ProviderSpec {
     pub api_errors: Vec<ApiErrorRule>,
     #[serde(default)]
     pub preview: Option<PreviewSpec>,
+    #[serde(default, rename = "mapping")]
+    pub mappings: Vec<MappingSpec>,
     #[serde(rename = "step")]
     pub steps: Vec<StepSpec>,
     #[serde(default, rename = "checklist")]
@@ -273,6 +275,26 @@ pub struct PreviewList {
     pub items: String,
     /// Dot paths of the fields shown in the sample and written to CSV.
     pub columns: Vec<String>,
+}
+
+/// A setting the admin chooses from an imported list (QuickBooks Online's account mappings).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingSpec {
+    pub id: String,
+    pub label: String,
+    #[serde(default)]
+    pub help: String,
+    /// The preview list the choices come from.
+    pub list: String,
+    /// Columns of that list: the stored value and the name shown.
+    pub value: String,
+    pub name: String,
+    /// The default: the first row whose `prefer_column` is in `prefer` (in that order).
+    #[serde(default)]
+    pub prefer_column: String,
+    #[serde(default)]
+    pub prefer: Vec<String>,
 }
 
 /// What a step screen offers besides the instructions.
@@ -539,6 +561,31 @@ impl ProviderSpec {
                         p(format!("preview list {} path must start with /", l.id))
                     }
                     _ => {}
+                }
+            }
+        }
+        for m in &self.mappings {
+            let list = self
+                .preview
+                .as_ref()
+                .and_then(|pv| pv.lists.iter().find(|l| l.id == m.list));
+            match list {
+                None => p(format!(
+                    "mapping {} uses unknown preview list {}",
+                    m.id, m.list
+                )),
+                Some(l) => {
+                    for c in [&m.value, &m.name]
+                        .into_iter()
+                        .chain((!m.prefer_column.is_empty()).then_some(&m.prefer_column))
+                    {
+                        if !l.columns.contains(c) {
+                            p(format!(
+                                "mapping {} needs column {c} in list {}",
+                                m.id, l.id
+                            ));
+                        }
+                    }
                 }
             }
         }

@@ -271,7 +271,11 @@ impl Connections {
                 refreshed_at: Some(t),
                 needs_reconnect: None,
                 last_error: None,
-                catalog_file: req.catalog_file.clone().or(r.and_then(|r| r.catalog_file)),
+                catalog_file: req
+                    .catalog_file
+                    .clone()
+                    .or(r.as_ref().and_then(|r| r.catalog_file.clone())),
+                mappings: r.map(|r| r.mappings).unwrap_or_default(),
             })
         })?;
         // A reconnect leaves the old grant unused: revoke it where the vendor allows (best effort).

@@ -16,6 +16,7 @@ pub mod connections;
 pub mod error;
 pub mod exchange;
 pub mod http;
+pub mod mappings;
 pub mod oauth;
 pub mod port;
 pub mod preview;

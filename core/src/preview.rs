@@ -64,6 +64,8 @@ pub struct PreviewOptions {
     pub cancel: CancellationToken,
     /// Retries of one page after a dropped connection or a server error.
     pub max_retries: u32,
+    /// Fetch only this list (by id).
+    pub only: Option<String>,
 }
 
 impl Default for PreviewOptions {
@@ -73,6 +75,7 @@ impl Default for PreviewOptions {
             sample_rows: 5,
             cancel: CancellationToken::new(),
             max_retries: 5,
+            only: None,
         }
     }
 }
@@ -338,7 +341,11 @@ pub async fn run(
         std::fs::create_dir_all(dir).map_err(|e| export_error(dir, e))?;
     }
     let mut results = Vec::new();
-    for list in &spec.lists {
+    for list in spec
+        .lists
+        .iter()
+        .filter(|l| opts.only.as_ref().is_none_or(|o| *o == l.id))
+    {
         let paging = list.paging.unwrap_or(spec.paging);
         let items_path = match (&list.entity, list.items.is_empty()) {
             (Some(entity), true) => format!("QueryResponse.{entity}"),

@@ -106,6 +106,16 @@ pub struct ConnectionRecord {
     /// The admin's catalog file this system came from, if not built in.
     #[serde(default)]
     pub catalog_file: Option<PathBuf>,
+    /// Saved configuration (mapping id -> chosen value and its name).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub mappings: std::collections::BTreeMap<String, Choice>,
+}
+
+/// A chosen option: what is stored and what the admin saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choice {
+    pub value: String,
+    pub name: String,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -239,6 +249,7 @@ mod tests {
             needs_reconnect: None,
             last_error: None,
             catalog_file: None,
+            mappings: Default::default(),
         }
     }
 

@@ -264,3 +264,94 @@ async fn cancel_stops_the_import_between_requests() {
         "stopped promptly"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quickbooks_online_mappings_default_sensibly_and_survive_a_restart() {
+    let lab = Lab::new().await;
+    let (id, secret) = lab
+        .app("quickbooks-online", "sandbox", &lab.callback())
+        .await;
+    let c = lab
+        .run_async(
+            &["connect", "quickbooks-online", "--env", "sandbox"],
+            &format!("{id}\n{secret}\n"),
+        )
+        .await;
+    assert_eq!(c.code, 0, "{c:?}");
+    let before = lab
+        .run_async(&["mappings", "quickbooks-online", "--env", "sandbox"], "")
+        .await;
+    assert_eq!(before.code, 0, "{before:?}");
+    assert!(
+        before.stdout.contains("(suggested, not saved yet)"),
+        "{before:?}"
+    );
+    // Pick another account than the suggestion and Save Configuration.
+    let status = crate::harness::status_json(&lab.run_async(&["status", "--json"], "").await);
+    let conn_id = status[0]["id"].as_str().unwrap().to_string();
+    let keychain = std::sync::Arc::new(lab.keychain());
+    let connections = patchbay_core::Connections::new(
+        patchbay_core::Catalog::builtin().unwrap(),
+        keychain,
+        patchbay_core::settings::Paths::under(lab.home.path()),
+        Some(url::Url::parse(&lab.base()).unwrap()),
+    )
+    .unwrap();
+    let choices = patchbay_core::mappings::choices(&connections, &conn_id)
+        .await
+        .unwrap();
+    let income = choices
+        .iter()
+        .find(|c| c.id == "customer_income_account")
+        .unwrap();
+    assert!(
+        income.options.len() > 1,
+        "choices come from the imported accounts"
+    );
+    let other = income
+        .options
+        .iter()
+        .find(|o| Some(&o.value) != income.selected.as_ref())
+        .unwrap()
+        .clone();
+    let set = format!("customer_income_account={}", other.value);
+    let save = lab
+        .run_async(
+            &[
+                "mappings",
+                "quickbooks-online",
+                "--env",
+                "sandbox",
+                "--set",
+                &set,
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(save.code, 0, "{save:?}");
+    assert!(save.stdout.contains("Configuration saved."), "{save:?}");
+    // A new process (a restart) reads it back.
+    let after = lab
+        .run_async(&["mappings", "quickbooks-online", "--env", "sandbox"], "")
+        .await;
+    assert!(
+        after
+            .stdout
+            .contains(&format!("{} ({})", other.name, other.value)),
+        "{after:?}"
+    );
+    let bad = lab
+        .run_async(
+            &[
+                "mappings",
+                "quickbooks-online",
+                "--env",
+                "sandbox",
+                "--set",
+                "customer_income_account=999999",
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(bad.code, ErrorKind::InvalidInput.exit_code(), "{bad:?}");
+}
