@@ -16,6 +16,11 @@ fn main() {
         "check_connection",
         "disconnect",
         "report",
+        "preview",
+        "cancel_preview",
+        "save_export",
+        "mappings",
+        "save_mappings",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

@@ -26,3 +26,14 @@ export const report = () => call("report");
 export function onConnectEvent(callback) {
   return tauri.event.listen("patchbay://connect", (e) => callback(e.payload));
 }
+
+export const preview = (id) => call("preview", { id });
+export const cancelPreview = () => call("cancel_preview");
+export const saveExport = (id) => call("save_export", { id });
+export const mappings = (id) => call("mappings", { id });
+export const saveMappings = (id, chosen) => call("save_mappings", { id, chosen });
+
+/** Listen to the preview import's progress: callback(event). */
+export function onPreviewEvent(callback) {
+  return tauri.event.listen("patchbay://preview", (e) => callback(e.payload));
+}

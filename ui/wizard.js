@@ -7,6 +7,8 @@ import { renderHome } from "./screens/home.js";
 import { renderChoose } from "./screens/choose.js";
 import { renderStep } from "./screens/step.js";
 import { renderConnected } from "./screens/connected.js";
+import { renderPreview } from "./screens/preview.js";
+import { renderMappings } from "./screens/mappings.js";
 
 const main = document.getElementById("main");
 
@@ -61,6 +63,14 @@ export const app = {
 
   connected(status) {
     this.show(renderConnected, status);
+  },
+
+  preview(connection) {
+    this.show(renderPreview, connection);
+  },
+
+  mappings(connection) {
+    this.show(renderMappings, connection);
   },
 
   /** Apply a checklist update from the core and announce what changed. */

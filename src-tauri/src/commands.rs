@@ -81,6 +81,8 @@ pub struct System {
     default_environment: String,
     environments: Vec<Environment>,
     before_you_start: Vec<String>,
+    has_preview: bool,
+    has_mappings: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -106,6 +108,8 @@ fn system(p: &ProviderSpec) -> System {
             })
             .collect(),
         before_you_start: p.before_you_start.clone(),
+        has_preview: p.preview.is_some(),
+        has_mappings: !p.mappings.is_empty(),
     }
 }
 
@@ -440,4 +444,107 @@ async fn report_text(state: &AppState) -> String {
 #[tauri::command]
 pub async fn report(state: State<'_, AppState>) -> Reply<String> {
     Ok(report_text(&state).await)
+}
+
+/// The event the preview screen listens to.
+pub const PREVIEW_EVENT: &str = "patchbay://preview";
+
+/// Fetch the connection's lists with progress events; the CSV files are staged so "Save as CSV
+/// files" can copy them without fetching again.
+#[tauri::command]
+pub async fn preview<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    id: String,
+) -> Reply<Vec<patchbay_core::preview::ListResult>> {
+    let cancel = CancellationToken::new();
+    if let Ok(mut c) = state.preview_cancel.lock()
+        && let Some(old) = c.replace(cancel.clone())
+    {
+        old.cancel();
+    }
+    let dir = state.staging_dir(&id);
+    let _ = std::fs::remove_dir_all(&dir);
+    let opts = patchbay_core::preview::PreviewOptions {
+        export_dir: Some(dir),
+        cancel,
+        ..Default::default()
+    };
+    let events = move |e: patchbay_core::preview::PreviewEvent| {
+        if let Err(err) = app.emit(PREVIEW_EVENT, &e) {
+            tracing::warn!(%err, "could not send a preview event to the window");
+        }
+    };
+    let connections = state.connections().await;
+    Ok(patchbay_core::preview::run(&connections, &id, &opts, &events).await?)
+}
+
+#[tauri::command]
+pub fn cancel_preview(state: State<'_, AppState>) {
+    if let Ok(c) = state.preview_cancel.lock()
+        && let Some(c) = c.as_ref()
+    {
+        c.cancel();
+    }
+}
+
+/// Copy the staged CSV files to Documents/Patchbay exports/<connection> <date>, show the folder,
+/// and return its path.
+#[tauri::command]
+pub async fn save_export<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    id: String,
+) -> Reply<String> {
+    let staged = state.staging_dir(&id);
+    let status = state.connections().await.status(&id).await?;
+    let documents = directories::UserDirs::new()
+        .and_then(|u| {
+            u.document_dir()
+                .map(|d| d.to_path_buf())
+                .or_else(|| Some(u.home_dir().to_path_buf()))
+        })
+        .ok_or_else(|| Error::invalid_input("Patchbay could not find your Documents folder."))?;
+    let day = patchbay_core::report::timestamp(patchbay_core::oauth::now());
+    let target =
+        documents
+            .join("Patchbay exports")
+            .join(format!("{} {}", status.record.label, &day[..10]));
+    let copy = || -> std::io::Result<usize> {
+        std::fs::create_dir_all(&target)?;
+        let mut n = 0;
+        for entry in std::fs::read_dir(&staged)? {
+            let entry = entry?;
+            std::fs::copy(entry.path(), target.join(entry.file_name()))?;
+            n += 1;
+        }
+        Ok(n)
+    };
+    match copy() {
+        Ok(0) | Err(_) => {
+            return Err(Error::invalid_input("There is nothing to save yet: run the preview first, or choose a folder you can write to.").into());
+        }
+        Ok(_) => {}
+    }
+    if let Err(e) = app.opener().reveal_item_in_dir(&target) {
+        tracing::info!(%e, "could not show the export folder");
+    }
+    Ok(target.display().to_string())
+}
+
+#[tauri::command]
+pub async fn mappings(
+    state: State<'_, AppState>,
+    id: String,
+) -> Reply<Vec<patchbay_core::mappings::MappingChoices>> {
+    Ok(patchbay_core::mappings::choices(&*state.connections().await, &id).await?)
+}
+
+#[tauri::command]
+pub async fn save_mappings(
+    state: State<'_, AppState>,
+    id: String,
+    chosen: BTreeMap<String, String>,
+) -> Reply<Vec<patchbay_core::mappings::MappingChoices>> {
+    Ok(patchbay_core::mappings::save(&*state.connections().await, &id, &chosen).await?)
 }

@@ -52,6 +52,11 @@ pub fn run_app<R: Runtime>(builder: Builder<R>) {
             commands::check_connection,
             commands::disconnect,
             commands::report,
+            commands::preview,
+            commands::cancel_preview,
+            commands::save_export,
+            commands::mappings,
+            commands::save_mappings,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

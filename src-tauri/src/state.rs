@@ -47,6 +47,8 @@ pub struct AppState {
     paths: Paths,
     inner: tokio::sync::Mutex<Inner>,
     pub flow: Mutex<Option<Flow>>,
+    /// Cancels the preview import in progress.
+    pub preview_cancel: Mutex<Option<CancellationToken>>,
 }
 
 #[derive(Debug)]
@@ -108,6 +110,7 @@ impl AppState {
                 connections,
             }),
             flow: Mutex::new(None),
+            preview_cancel: Mutex::new(None),
         };
         let wanted = std::env::var_os("PATCHBAY_EMULATOR_URL").is_some()
             || std::env::var("PATCHBAY_PRACTICE").is_ok_and(|v| v == "1")
@@ -116,6 +119,21 @@ impl AppState {
             state.set_practice(true).await?;
         }
         Ok(state)
+    }
+
+    /// Where a connection's last preview wrote its CSV files (before the admin saves them).
+    pub fn staging_dir(&self, id: &str) -> std::path::PathBuf {
+        let name: String = id
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        self.paths.data_dir.join("exports").join(name)
     }
 
     pub async fn connections(&self) -> Arc<Connections> {

@@ -58,9 +58,17 @@ pub struct Desk {
 
 impl Desk {
     pub async fn new() -> Desk {
-        let emulator = Emulator::start(EmulatorConfig::default())
-            .await
-            .expect("emulator starts");
+        Desk::with_scale(patchbay_emulator::DataScale::small()).await
+    }
+
+    /// A desk whose vendors hold this much data.
+    pub async fn with_scale(scale: patchbay_emulator::DataScale) -> Desk {
+        let emulator = Emulator::start(EmulatorConfig {
+            scale,
+            ..Default::default()
+        })
+        .await
+        .expect("emulator starts");
         let home = tempfile::tempdir().unwrap();
         let browser_log = home.path().join("browser.log");
         let service = format!("Patchbay-e2e-{}-{}", std::process::id(), free_port());

@@ -412,3 +412,98 @@ async fn failures_turn_the_right_checklist_item_red_with_the_fix() {
     assert!(item.contains("cancelled"), "{item}");
     app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn preview_shows_counts_with_progress_and_mappings_survive_a_restart() {
+    let scale = patchbay_emulator::DataScale {
+        qbo_customers: 2_500,
+        ..patchbay_emulator::DataScale::small()
+    };
+    let desk = Desk::with_scale(scale).await;
+    let app = desk.launch(&[]).await;
+    choose(&app, "quickbooks-online", Some("sandbox")).await;
+    fill_and_reach_connect(&app, "practice-qbo-dev-client", "practice-qbo-dev-secret").await;
+    app.click("connect-button").await;
+    app.wait_text("connected-identity", "connected as").await;
+
+    // Preview: one progress bar per list, real counts, a sample, CSV files.
+    app.click("preview-data").await;
+    let done = app.wait_text("preview-status", "Done:").await;
+    assert!(done.contains("2500 customers"), "{done}");
+    let customers = app
+        .wait_css("[data-testid=\"preview-count\"][data-list=\"customers\"]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(customers, "2500");
+    let bars = app.all("preview-progress").await;
+    assert_eq!(
+        bars.len(),
+        5,
+        "company, accounts, customers, vendors, items"
+    );
+    for bar in &bars {
+        let (v, m) = (
+            bar.prop("value").await.unwrap().unwrap(),
+            bar.prop("max").await.unwrap().unwrap(),
+        );
+        assert_eq!(v, m, "each bar is full at the end");
+    }
+    assert!(
+        !app.all("preview-sample").await.is_empty(),
+        "a sample table"
+    );
+    app.screenshot("30-preview").await;
+    app.click("save-csv").await;
+    let saved = app.wait_text("saved-path", "Saved in").await;
+    let dir = saved
+        .trim_start_matches("Saved in ")
+        .split(". Each list")
+        .next()
+        .unwrap()
+        .to_string();
+    let csv =
+        std::fs::read_to_string(std::path::Path::new(&dir).join("quickbooks-online-customers.csv"))
+            .unwrap();
+    assert_eq!(csv.lines().count(), 2_501, "header + every customer");
+
+    // Mappings: suggested from the imported accounts; Save Configuration.
+    app.click("to-mappings").await;
+    let select = app.get("mapping-customer_income_account").await;
+    let options = select
+        .find_all(fantoccini::Locator::Css("option"))
+        .await
+        .unwrap();
+    assert!(options.len() > 3, "choices are the imported accounts");
+    let chosen = options[2].attr("value").await.unwrap().unwrap();
+    let chosen_name = options[2].text().await.unwrap();
+    options[2].click().await.unwrap();
+    app.screenshot("31-mappings").await;
+    app.click("save-configuration").await;
+    app.wait_text("saved-message", "Configuration saved").await;
+    app.close().await;
+
+    // A restart shows the saved choice.
+    let app = desk.launch(&[]).await;
+    app.click("open-mappings").await;
+    let deadline = std::time::Instant::now() + harness::WAIT;
+    loop {
+        let v = app
+            .get("mapping-customer_income_account")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        if v == chosen {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "saved mapping {chosen_name} not shown after restart (shows {v})"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.close().await;
+}

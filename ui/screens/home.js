@@ -37,6 +37,10 @@ function card(app, c, refresh) {
     note,
     h("div", { class: "actions" },
       check,
+      h("button", { type: "button", "data-testid": "preview-data", onclick: () => app.preview(c) }, "Preview data"),
+      app.systems.find((s) => s.id === c.provider)?.has_mappings
+        ? h("button", { type: "button", "data-testid": "open-mappings", onclick: () => app.mappings(c) }, "Mappings")
+        : null,
       h("button", { type: "button", "data-testid": "reconnect", onclick: () => app.start(c.provider, c.environment) }, "Reconnect"),
       h("button", { type: "button", class: "danger-outline", "data-testid": "disconnect", onclick: () => confirmDisconnect(c, refresh) }, "Disconnect")));
 }

@@ -1,0 +1,109 @@
+// Preview import: one progress bar per list with counts and time left, then the counts and a
+// small sample of each list, "Save as CSV files", Refresh, and (where the system has settings to
+// choose) the way to the Mappings screen.
+
+import * as ipc from "../ipc.js";
+import { h, announce } from "../dom.js";
+
+function sampleTable(r) {
+  return h("div", { class: "sample", "data-testid": "preview-sample", "data-list": r.id },
+    h("h3", {}, `${r.label}: first ${r.sample.length} of ${r.count}`),
+    h("div", { class: "table-wrap" },
+      h("table", {},
+        h("thead", {}, h("tr", {}, r.columns.map((c) => h("th", { scope: "col" }, c)))),
+        h("tbody", {}, r.sample.map((row) => h("tr", {}, row.map((v) => h("td", {}, v))))))));
+}
+
+export function renderPreview(app, connection) {
+  const system = app.systems.find((s) => s.id === connection.provider) || {};
+  const root = h("section", { class: "screen preview", "data-testid": "preview" });
+  const lists = h("ul", { class: "lists" });
+  const rows = new Map();
+  const status = h("p", { class: "status", role: "status", "data-testid": "preview-status" });
+  const results = h("div", { class: "results" });
+  const savedPath = h("p", { class: "saved", "data-testid": "saved-path" });
+  const cancel = h("button", { type: "button", class: "danger-outline", "data-testid": "cancel-preview", onclick: () => ipc.cancelPreview() }, "Stop");
+  const save = h("button", { type: "button", class: "secondary", "data-testid": "save-csv", hidden: true }, "Save as CSV files");
+  const refresh = h("button", { type: "button", class: "secondary", "data-testid": "refresh-preview", hidden: true }, "Refresh");
+  const toMappings = h("button", { type: "button", class: "primary", "data-testid": "to-mappings", hidden: true,
+    onclick: () => app.mappings(connection) }, "Next: mappings");
+
+  function row(ev) {
+    const bar = h("progress", { "data-testid": "preview-progress", "data-list": ev.list, "aria-label": ev.label });
+    if (ev.total) bar.max = ev.total;
+    const count = h("span", { class: "count", "data-testid": "preview-count", "data-list": ev.list }, "starting…");
+    const note = h("span", { class: "note" });
+    lists.append(h("li", {}, h("span", { class: "list-label" }, ev.label), bar, count, note));
+    rows.set(ev.list, { bar, count, note, total: ev.total });
+  }
+
+  const listener = (ev) => {
+    if (ev.type === "started") row(ev);
+    const r = rows.get(ev.list);
+    if (!r) return;
+    if (ev.type === "progress") {
+      // Most vendors do not say how many there are: the bar then grows with the count.
+      r.bar.max = ev.total || Math.max(ev.fetched, 1);
+      r.bar.value = ev.fetched;
+      r.count.textContent = ev.total ? `${ev.fetched} of ${ev.total}` : `${ev.fetched} so far`;
+      r.note.textContent = ev.eta_secs ? `about ${ev.eta_secs} s left` : "";
+    }
+    if (ev.type === "waiting") r.note.textContent = ev.message;
+    if (ev.type === "finished") {
+      r.bar.max = Math.max(ev.count, 1);
+      r.bar.value = Math.max(ev.count, 1);
+      r.count.textContent = `${ev.count}`;
+      r.note.textContent = "done";
+      announce(`${ev.list}: ${ev.count}`);
+    }
+  };
+
+  async function run() {
+    lists.replaceChildren();
+    rows.clear();
+    results.replaceChildren();
+    savedPath.textContent = "";
+    [save, refresh, toMappings].forEach((b) => { b.hidden = true; });
+    cancel.hidden = false;
+    status.textContent = `Fetching your data from ${connection.system}…`;
+    const unlisten = await ipc.onPreviewEvent(listener);
+    try {
+      const found = await ipc.preview(connection.id);
+      status.textContent = `Done: ${found.map((r) => `${r.count} ${r.label.toLowerCase()}`).join(", ")}.`;
+      announce(status.textContent);
+      results.append(...found.filter((r) => r.sample.length).map(sampleTable));
+      save.hidden = false;
+      toMappings.hidden = !system.has_mappings;
+    } catch (err) {
+      status.textContent = err.message || String(err);
+      announce(status.textContent);
+    } finally {
+      unlisten();
+      cancel.hidden = true;
+      refresh.hidden = false;
+    }
+  }
+
+  save.addEventListener("click", async () => {
+    try {
+      const path = await ipc.saveExport(connection.id);
+      savedPath.textContent = `Saved in ${path}. Each list is one CSV file that opens in a spreadsheet.`;
+      announce("CSV files saved");
+    } catch (err) {
+      savedPath.textContent = err.message;
+    }
+  });
+  refresh.addEventListener("click", run);
+
+  root.append(
+    h("h1", {}, `Your data from ${connection.label}`),
+    h("p", { class: "lead" }, "Patchbay reads a few lists to prove the data comes through. Nothing is changed in your account."),
+    lists, status,
+    h("div", { class: "actions" }, cancel, save, refresh, savedPath),
+    results,
+    h("div", { class: "nav" },
+      h("button", { type: "button", class: "secondary", "data-testid": "done", onclick: () => app.home() }, "Done"),
+      toMappings));
+  run();
+  return root;
+}
