@@ -291,7 +291,20 @@ async fn qbt_lists_pagination_limits_and_rate_limit() {
     }
     let (st, _) = get("timesheets".into()).await;
     assert_eq!(st, 417);
-    let (st, ts) = get("timesheets?start_date=2025-01-06&end_date=2025-01-06&limit=5".into()).await;
+    // Timesheets start 90 days before the emulator's start day.
+    let day = {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let d = time::OffsetDateTime::from_unix_timestamp(secs / 86_400 * 86_400 - 90 * 86_400)
+            .unwrap();
+        format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+    };
+    let (st, ts) = get(format!(
+        "timesheets?start_date={day}&end_date={day}&limit=5"
+    ))
+    .await;
     assert_eq!(st, 200);
     let sheets = ts["results"]["timesheets"].as_object().unwrap();
     assert_eq!(sheets.len(), 5);

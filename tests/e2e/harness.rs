@@ -94,6 +94,20 @@ impl Desk {
     /// Start the app with `env` added to what every launch gets.
     pub async fn launch(&self, env: &[(&str, &str)]) -> App {
         let port = free_port();
+        // The OS routes "open this URL" through xdg-open, which prefers an installed desktop
+        // browser over BROWSER when a display is set: a fake xdg-open first on PATH is the
+        // machine-independent interception (BROWSER stays set for systems without xdg-open).
+        let bin = self.home.path().join("bin");
+        if !bin.join("xdg-open").exists() {
+            std::fs::create_dir_all(&bin).unwrap();
+            std::os::unix::fs::symlink(workspace_bin("fake-browser"), bin.join("xdg-open"))
+                .unwrap();
+        }
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
         // Resolved here: a test may give the app a PATH with nothing on it.
         let mut cmd = Command::new(which("tauri-driver"));
         cmd.args([
@@ -107,6 +121,7 @@ impl Desk {
         .env("PATCHBAY_KEYCHAIN_SERVICE", &self.service)
         .env("PATCHBAY_EMULATOR_URL", self.emulator.base_url())
         .env("BROWSER", workspace_bin("fake-browser"))
+        .env("PATH", &path)
         .env("FAKE_BROWSER_LOG", &self.browser_log)
         .env("XDG_CONFIG_HOME", self.home.path().join("xdg-config"))
         .env("XDG_DATA_HOME", self.home.path().join("xdg-data"))
@@ -140,6 +155,17 @@ impl Desk {
         let app = App { client, driver };
         app.client.set_window_size(1024, 700).await.ok();
         app
+    }
+}
+
+impl Drop for Desk {
+    /// On a failure, show what the "system browser" did: it is often the missing clue.
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.browser_log)
+                .unwrap_or_else(|_| "(the browser was never launched)".into());
+            eprintln!("--- fake browser log\n{log}");
+        }
     }
 }
 

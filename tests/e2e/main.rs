@@ -445,8 +445,8 @@ async fn preview_shows_counts_with_progress_and_mappings_survive_a_restart() {
     );
     for bar in &bars {
         let (v, m) = (
-            bar.prop("value").await.unwrap().unwrap(),
-            bar.prop("max").await.unwrap().unwrap(),
+            bar.attr("value").await.unwrap().unwrap(),
+            bar.attr("max").await.unwrap().unwrap(),
         );
         assert_eq!(v, m, "each bar is full at the end");
     }
