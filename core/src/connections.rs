@@ -200,12 +200,10 @@ impl Connections {
         events(Event::Ok {
             signal: Signal::FieldsClean,
         });
-        let (tokens, params, env) = match p.mechanism {
+        let (tokens, params) = match p.mechanism {
             Mechanism::AuthorizationCode => {
-                let (tokens, params) = self
-                    .authorize(p, env, &route, &client_id, &secret, hooks)
-                    .await?;
-                (tokens, params, env)
+                self.authorize(p, env, &route, &client_id, &secret, hooks)
+                    .await?
             }
             Mechanism::TokenExchange => {
                 let tokens =
@@ -220,7 +218,7 @@ impl Connections {
                         }
                         r => r?,
                     };
-                (tokens, BTreeMap::new(), env)
+                (tokens, BTreeMap::new())
             }
         };
         events(Event::Ok {
@@ -278,22 +276,8 @@ impl Connections {
                 mappings: r.map(|r| r.mappings).unwrap_or_default(),
             })
         })?;
-        // A reconnect leaves the old grant unused: revoke it where the vendor allows (best effort).
-        if let Some(old) = old
-            && let (Some(old_rt), Some(new_rt)) = (&old.refresh_token, &grant.refresh_token)
-            && old_rt.expose_secret() != new_rt.expose_secret()
-        {
-            let _ = oauth::revoke(
-                &self.http,
-                p,
-                env,
-                &route,
-                &old.client_id,
-                &old.client_secret,
-                old_rt,
-            )
-            .await;
-        }
+        // The old grant is not revoked on reconnect: at Intuit, revoking any token disconnects the
+        // app from the company, which would also end the connection just made.
         tracing::info!(system = %p.name, environment = %env.id, "connected");
         self.status(&id).await
     }

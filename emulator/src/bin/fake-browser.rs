@@ -11,10 +11,8 @@ use url::Url;
 
 const REDACT: [&str; 3] = ["code", "state", "code_verifier"];
 
-fn log(url: &Url) {
-    let Ok(path) = std::env::var("FAKE_BROWSER_LOG") else {
-        return;
-    };
+/// The URL with `code`, `state` and `code_verifier` values replaced: what logs and errors show.
+fn redacted(url: &Url) -> Url {
     let mut shown = url.clone();
     if url.query().is_some() {
         let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
@@ -31,6 +29,14 @@ fn log(url: &Url) {
             );
         }
     }
+    shown
+}
+
+fn log(url: &Url) {
+    let Ok(path) = std::env::var("FAKE_BROWSER_LOG") else {
+        return;
+    };
+    let shown = redacted(url);
     if let Ok(mut f) = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -77,7 +83,10 @@ async fn walk(start: &str) -> Result<u8, String> {
             Some(fields) => client.post(url.clone()).form(&fields),
             None => client.get(url.clone()),
         };
-        let resp = request.send().await.map_err(|e| format!("{url}: {e}"))?;
+        let resp = request
+            .send()
+            .await
+            .map_err(|e| format!("{}: {}", redacted(&url), e.without_url()))?;
         let status = resp.status();
         if status.is_redirection() {
             let location = resp
@@ -91,7 +100,7 @@ async fn walk(start: &str) -> Result<u8, String> {
             continue;
         }
         if status.is_client_error() || status.is_server_error() {
-            eprintln!("fake-browser: {url} answered {status}");
+            eprintln!("fake-browser: {} answered {status}", redacted(&url));
             return Ok(3);
         }
         let body = resp.text().await.unwrap_or_default();
