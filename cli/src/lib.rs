@@ -669,10 +669,7 @@ async fn connect(
                     kind: ErrorKind::BrowserLaunch,
                     message,
                 } => say(&spinner, format!("! {message}")),
-                Event::Failed {
-                    kind: ErrorKind::InvalidInput,
-                    message,
-                } => say(&spinner, format!("! {message}")),
+                Event::PasteRejected { message } => say(&spinner, format!("! {message}")),
                 Event::Ok { signal } => tracing::debug!(?signal, "step ok"),
                 _ => {}
             }

@@ -21,6 +21,9 @@ pub enum Event {
     },
     /// Patchbay waits for the vendor (rate limit) and will go on by itself.
     Waiting { message: String },
+    /// A pasted "address your browser ended on" could not be used; the wait goes on. Not a
+    /// checklist signal: the admin's keys are not in question.
+    PasteRejected { message: String },
 }
 
 impl Event {
@@ -161,6 +164,16 @@ mod tests {
         });
         assert_eq!(c.item("api-option").unwrap().state, ItemState::Ok);
         assert!(c.item("api-option").unwrap().fix.is_none());
+    }
+
+    #[test]
+    fn a_rejected_pasted_address_does_not_blame_the_keys() {
+        let catalog = Catalog::builtin().unwrap();
+        let mut c = Checklist::new(&catalog, catalog.provider("quickbooks-time").unwrap());
+        assert!(!c.observe(&Event::PasteRejected {
+            message: "from an earlier attempt".into()
+        }));
+        assert_eq!(c.item("credentials").unwrap().state, ItemState::Pending);
     }
 
     #[test]

@@ -337,6 +337,11 @@ impl Connections {
                             let _ = tx.send(params).await;
                             return;
                         }
+                        Err(e) if e.kind() == ErrorKind::InvalidInput => {
+                            events(Event::PasteRejected {
+                                message: e.message().to_string(),
+                            })
+                        }
                         Err(e) => events(Event::failed(&e)),
                     }
                 }

@@ -145,7 +145,7 @@ function connectPanel(app, step) {
   const listener = {
     event(ev) {
       if (ev.type === "authorize") startWaiting(ev.deadline_secs, ev.callback_url);
-      if (ev.type === "failed" && ev.kind === "invalid_input" && !waiting.hidden) pasteProblem.textContent = ev.message;
+      if (ev.type === "paste_rejected") pasteProblem.textContent = ev.message;
       if (ev.type === "ok" && ev.signal === "authorized") { stopWaiting(); status.textContent = "Allowed. Finishing the connection…"; }
     },
   };
