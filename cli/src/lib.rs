@@ -638,12 +638,15 @@ async fn connect(
                     say(
                         &spinner,
                         format!(
-                            "{}Open this link in your browser if it does not open by itself:\n  {url}\n\nIn the browser, click Allow. If the browser ends on an address starting with {} but Patchbay does not go on, paste that address here and press Enter.",
+                            "{}Open this link in your browser if it does not open by itself:\n  {url}\n\nIn the browser, click {}. If the browser ends on an address starting with {} but Patchbay does not go on, paste that address here and press Enter.",
                             if no_browser {
                                 ""
                             } else {
                                 "Opening your browser…\n"
                             },
+                            p.oauth
+                                .as_ref()
+                                .map_or("Allow", |o| o.consent_button.as_str()),
                             p.callback_url().unwrap_or_default()
                         ),
                     );

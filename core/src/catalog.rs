@@ -159,6 +159,9 @@ pub struct OAuthSpec {
     pub probe_redirect_mismatch: Vec<String>,
     #[serde(default)]
     pub probe_invalid_client: Vec<String>,
+    /// The vendor's word for the button that gives access ("Allow", Intuit's "Connect").
+    #[serde(default = "default_consent_button")]
+    pub consent_button: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -351,6 +354,9 @@ fn default_callback_host() -> String {
 }
 fn default_callback_path() -> String {
     "/callback".into()
+}
+fn default_consent_button() -> String {
+    "Allow".into()
 }
 fn default_margin() -> u64 {
     300

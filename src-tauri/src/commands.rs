@@ -174,6 +174,8 @@ pub struct Guide {
     environment: Environment,
     display_name: String,
     callback_url: Option<String>,
+    /// The vendor's word for the button that gives access, for "click Allow".
+    consent_button: Option<String>,
     stored_in: String,
     steps: Vec<Step>,
     checklist: Vec<ChecklistItem>,
@@ -205,6 +207,7 @@ pub async fn guide(
         },
         display_name: p.display_name(env),
         callback_url: p.callback_url(),
+        consent_button: p.oauth.as_ref().map(|o| o.consent_button.clone()),
         stored_in: state.keychain.location.clone(),
         steps: p.steps.iter().map(|s| step(p, s)).collect(),
         checklist: Checklist::new(&state.catalog, p).items().to_vec(),

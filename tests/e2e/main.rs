@@ -406,6 +406,11 @@ async fn failures_turn_the_right_checklist_item_red_with_the_fix() {
     )
     .await;
     app.get("countdown").await;
+    let waiting = app.text("waiting").await;
+    assert!(
+        waiting.contains("then click Allow"),
+        "the vendor's own word for the button: {waiting}"
+    );
     app.screenshot("23-waiting-for-allow").await;
     app.click("cancel-connect").await;
     let item = app.wait_item("browser", "failed").await;

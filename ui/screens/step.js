@@ -124,7 +124,7 @@ function connectPanel(app, step) {
     timer = setInterval(tick, 1000);
     waiting.replaceChildren(
       h("h3", {}, `Waiting for ${app.guide.provider.name}… `, countdown, " left"),
-      h("p", {}, `Your browser is opening ${app.guide.provider.name}. Sign in if asked, then click Allow (or Connect). Patchbay moves on by itself.`),
+      h("p", {}, `Your browser is opening ${app.guide.provider.name}. Sign in if asked, then click ${app.guide.consent_button || "Allow"}. Patchbay moves on by itself.`),
       h("div", { class: "actions" },
         h("button", { type: "button", class: "secondary", "data-testid": "copy-link", onclick: async () => {
           try { await ipc.copy("authorize_url"); copiedFeedback(linkFeedback, "Link"); } catch (err) { announce(err.message); }
