@@ -627,16 +627,7 @@ impl Connections {
 
     async fn lock_file(&self, id: &str) -> Result<std::fs::File> {
         let dir = self.settings.paths().lock_dir.clone();
-        let name: String = id
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let name = crate::settings::file_stem(id);
         tokio::task::spawn_blocking(move || {
             std::fs::create_dir_all(&dir)?;
             let f = std::fs::OpenOptions::new()

@@ -10,6 +10,7 @@ use crate::catalog::{EnvironmentSpec, Paging, PreviewList, PreviewSpec, Provider
 use crate::connections::Connections;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{Route, api_error, retry_after};
+use crate::verify::fill_path;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
@@ -132,15 +133,6 @@ fn fill_value(v: &str) -> String {
     v.to_string()
 }
 
-fn fill_params(path: &str, params: &BTreeMap<String, String>) -> String {
-    let mut out = path.to_string();
-    for (k, v) in params {
-        let encoded: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();
-        out = out.replace(&format!("{{{k}}}"), &encoded);
-    }
-    out
-}
-
 fn page_url(
     env: &EnvironmentSpec,
     route: &Route,
@@ -170,7 +162,7 @@ fn page_url(
                 list.path.as_str()
             };
             (
-                fill_params(path, params),
+                fill_path(path, params)?,
                 vec![
                     ("query".into(), statement),
                     ("minorversion".into(), "75".into()),
@@ -178,20 +170,20 @@ fn page_url(
             )
         }
         Paging::PageLimitMore => (
-            fill_params(&list.path, params),
+            fill_path(&list.path, params)?,
             vec![
                 ("page".into(), (page + 1).to_string()),
                 ("limit".into(), size.to_string()),
             ],
         ),
         Paging::OdataTopSkip => (
-            fill_params(&list.path, params),
+            fill_path(&list.path, params)?,
             vec![
                 ("$top".into(), size.to_string()),
                 ("$skip".into(), (page * size).to_string()),
             ],
         ),
-        Paging::Single => (fill_params(&list.path, params), vec![]),
+        Paging::Single => (fill_path(&list.path, params)?, vec![]),
     };
     query.extend(list.query.iter().map(|(k, v)| (k.clone(), fill_value(v))));
     let mut url = route.url(&format!("{base}{path}"))?;

@@ -51,6 +51,19 @@ impl Paths {
     }
 }
 
+/// A connection id as a file name (ids hold `:`, which some file systems refuse).
+pub fn file_stem(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// Who/which company a connection belongs to, from the verify call.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {

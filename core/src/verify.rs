@@ -12,8 +12,9 @@ use std::time::Duration;
 /// How long verify waits out a 429 in total before reporting `rate_limited`.
 const MAX_RATE_WAIT: Duration = Duration::from_secs(20);
 
-/// Fill `{name}` in a verify path from the kept callback parameters.
-fn fill_path(path: &str, params: &BTreeMap<String, String>) -> Result<String> {
+/// Fill `{name}` in an API path from the kept callback parameters; a placeholder left unfilled
+/// means the saved connection lacks it (reconnect).
+pub(crate) fn fill_path(path: &str, params: &BTreeMap<String, String>) -> Result<String> {
     let mut out = path.to_string();
     for (k, v) in params {
         let encoded: String = url::form_urlencoded::byte_serialize(v.as_bytes()).collect();

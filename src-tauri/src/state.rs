@@ -123,16 +123,7 @@ impl AppState {
 
     /// Where a connection's last preview wrote its CSV files (before the admin saves them).
     pub fn staging_dir(&self, id: &str) -> std::path::PathBuf {
-        let name: String = id
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let name = patchbay_core::settings::file_stem(id);
         self.paths.data_dir.join("exports").join(name)
     }
 
