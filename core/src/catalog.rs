@@ -132,6 +132,9 @@ pub struct EnvironmentSpec {
     #[serde(default)]
     pub revoke_url: Option<String>,
     pub api_base: String,
+    /// The API's request limit where it differs by environment (overrides the preview's).
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -644,15 +644,9 @@ impl Connections {
     }
 
     /// What a preview of this connection reads: the system, environment, route and kept params.
-    pub async fn preview_target(
-        &self,
-        id: &str,
-    ) -> Result<(
-        ProviderSpec,
-        EnvironmentSpec,
-        Route,
-        BTreeMap<String, String>,
-    )> {
+    /// What a preview import of a connection needs, with one keychain read when the stored
+    /// access token is still fresh (a refresh goes through `access_token`'s single flight).
+    pub async fn preview_target(&self, id: &str) -> Result<PreviewTarget> {
         let record = self.record(id)?;
         let (p, env) = self.resolve(&record.provider, Some(&record.environment))?;
         let route = self.route(record.practice)?;
@@ -660,7 +654,19 @@ impl Connections {
             .load_grant(id)
             .await?
             .ok_or_else(|| Error::reconnect(&p.name))?;
-        Ok((p.clone(), env.clone(), route, grant.params))
+        let fresh = grant.fresh(now(), refresh_margin(p));
+        let token = match grant.access_token {
+            Some(t) if fresh => t,
+            _ => self.access_token(id, false).await?,
+        };
+        Ok(PreviewTarget {
+            provider: p.clone(),
+            environment: env.clone(),
+            route,
+            params: grant.params,
+            token,
+            http: self.http.clone(),
+        })
     }
 
     /// Refresh if needed and make the verify call: proves the connection works right now.
@@ -743,6 +749,19 @@ impl Connections {
         tracing::info!(system = %p.name, ?revocation, "disconnected");
         Ok(revocation)
     }
+}
+
+/// A connection ready for a preview import: where to send requests and with what.
+#[derive(Debug)]
+pub struct PreviewTarget {
+    pub provider: ProviderSpec,
+    pub environment: EnvironmentSpec,
+    pub route: Route,
+    /// Values the API paths need (e.g. QuickBooks Online's `realmId`).
+    pub params: BTreeMap<String, String>,
+    pub token: SecretString,
+    /// The connections' shared client, so its connection pool is reused between imports.
+    pub http: reqwest::Client,
 }
 
 fn refresh_margin(p: &ProviderSpec) -> u64 {

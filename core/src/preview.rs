@@ -7,7 +7,7 @@
 //! it was on, an expired token is refreshed once, and Cancel stops between requests.
 
 use crate::catalog::{EnvironmentSpec, Paging, PreviewList, PreviewSpec, ProviderSpec, RateLimit};
-use crate::connections::Connections;
+use crate::connections::{Connections, PreviewTarget};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{Route, api_error, retry_after};
 use crate::verify::fill_path;
@@ -316,17 +316,22 @@ pub async fn run(
     opts: &PreviewOptions,
     events: &(dyn Fn(PreviewEvent) + Send + Sync),
 ) -> Result<Vec<ListResult>> {
-    let (p, env, route, params) = connections.preview_target(id).await?;
+    let PreviewTarget {
+        provider: p,
+        environment: env,
+        route,
+        params,
+        mut token,
+        http,
+    } = connections.preview_target(id).await?;
     let spec = p.preview.clone().ok_or_else(|| {
         Error::new(
             ErrorKind::NotFound,
             format!("Patchbay has no preview for {} yet.", p.name),
         )
     })?;
-    let http = crate::http::client()?;
-    let mut token = connections.access_token(id, false).await?;
     let mut pacer = Pacer {
-        limit: spec.rate_limit,
+        limit: env.rate_limit.or(spec.rate_limit),
         sent: VecDeque::new(),
     };
     if let Some(dir) = &opts.export_dir {
@@ -399,6 +404,11 @@ pub async fn run(
                     let rows = items(&json, &items_path);
                     let n = rows.len() as u64;
                     for item in rows {
+                        // Cells are only built for the CSV and the first few sample rows.
+                        let wanted = writer.is_some() || sample.len() < opts.sample_rows;
+                        if !wanted {
+                            continue;
+                        }
                         let record: Vec<String> =
                             list.columns.iter().map(|c| cell(item, c)).collect();
                         if let Some((w, path)) = writer.as_mut() {
@@ -499,6 +509,43 @@ async fn cancellable_sleep(d: Duration, cancel: &CancellationToken) {
     }
 }
 
+/// Copy the CSV files of a finished preview (staged in `from`) into the folder the admin chose,
+/// each named `<list file> <day>.csv`; a file that is already there is never overwritten (the
+/// copy gets " (2)", " (3)"…). Returns the files written, in name order.
+pub fn save_export(from: &Path, to: &Path, day: &str) -> Result<Vec<PathBuf>> {
+    let mut staged: Vec<PathBuf> = std::fs::read_dir(from)
+        .map(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "csv"))
+                .collect()
+        })
+        .unwrap_or_default();
+    staged.sort();
+    if staged.is_empty() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            "There is nothing to save yet: run the preview first.",
+        ));
+    }
+    let mut written = Vec::new();
+    for file in staged {
+        let stem = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let target = (1..)
+            .map(|n| match n {
+                1 => to.join(format!("{stem} {day}.csv")),
+                n => to.join(format!("{stem} {day} ({n}).csv")),
+            })
+            .find(|t| !t.exists())
+            .unwrap_or_else(|| to.join(format!("{stem} {day}.csv")));
+        std::fs::copy(&file, &target).map_err(|e| export_error(to, e))?;
+        written.push(target);
+    }
+    Ok(written)
+}
+
 fn export_error(path: &Path, e: std::io::Error) -> Error {
     Error::new(
         ErrorKind::InvalidInput,
@@ -557,6 +604,49 @@ mod tests {
             d > Duration::from_secs(58) && d <= Duration::from_secs(60),
             "{d:?}"
         );
+    }
+
+    #[test]
+    fn saving_an_export_never_overwrites_and_needs_a_preview_first() {
+        let (staged, chosen) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let err = save_export(staged.path(), chosen.path(), "2026-11-24").unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput);
+        assert!(
+            err.message().contains("run the preview first"),
+            "{}",
+            err.message()
+        );
+
+        std::fs::write(staged.path().join("aspire-contacts.csv"), "a\n1\n").unwrap();
+        std::fs::write(staged.path().join("aspire-properties.csv"), "b\n2\n").unwrap();
+        std::fs::write(staged.path().join("notes.txt"), "not a list").unwrap();
+        let first = save_export(staged.path(), chosen.path(), "2026-11-24").unwrap();
+        let names = |v: &[PathBuf]| -> Vec<String> {
+            v.iter()
+                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                .collect()
+        };
+        assert_eq!(
+            names(&first),
+            [
+                "aspire-contacts 2026-11-24.csv",
+                "aspire-properties 2026-11-24.csv"
+            ]
+        );
+        std::fs::write(&first[0], "the admin's edits").unwrap();
+        let second = save_export(staged.path(), chosen.path(), "2026-11-24").unwrap();
+        assert_eq!(
+            names(&second),
+            [
+                "aspire-contacts 2026-11-24 (2).csv",
+                "aspire-properties 2026-11-24 (2).csv"
+            ]
+        );
+        assert_eq!(
+            std::fs::read_to_string(&first[0]).unwrap(),
+            "the admin's edits"
+        );
+        assert_eq!(std::fs::read_to_string(&second[0]).unwrap(), "a\n1\n");
     }
 
     #[test]

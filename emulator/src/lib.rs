@@ -116,6 +116,24 @@ impl DataScale {
     }
 }
 
+impl DataScale {
+    /// Every count multiplied by `n` (benchmarks: 10x the large data set).
+    pub fn times(&self, n: usize) -> Self {
+        DataScale {
+            tsheets_users: self.tsheets_users * n,
+            tsheets_jobcodes: self.tsheets_jobcodes * n,
+            tsheets_timesheets: self.tsheets_timesheets * n,
+            aspire_contacts: self.aspire_contacts * n,
+            aspire_properties: self.aspire_properties * n,
+            aspire_work_tickets: self.aspire_work_tickets * n,
+            qbo_customers: self.qbo_customers * n,
+            qbo_vendors: self.qbo_vendors * n,
+            qbo_accounts: self.qbo_accounts * n,
+            qbo_items: self.qbo_items * n,
+        }
+    }
+}
+
 impl Default for DataScale {
     fn default() -> Self {
         DataScale::small()

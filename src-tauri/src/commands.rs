@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use tauri_plugin_clipboard_manager::ClipboardExt;
+use tauri_plugin_dialog::DialogExt;
 use tauri_plugin_opener::OpenerExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -491,48 +492,65 @@ pub fn cancel_preview(state: State<'_, AppState>) {
     }
 }
 
-/// Copy the staged CSV files to Documents/Patchbay exports/<connection> <date>, show the folder,
-/// and return its path.
+/// What "Save as CSV files" did.
+#[derive(Debug, Serialize)]
+pub struct SavedExport {
+    pub folder: String,
+    pub files: Vec<String>,
+}
+
+/// Ask the admin for a folder (the system's own folder picker, opened from Rust, starting in
+/// Documents), copy the staged CSV files of the last preview into it and show it. `None` when
+/// they closed the picker without choosing: nothing is written.
 #[tauri::command]
 pub async fn save_export<R: Runtime>(
     app: AppHandle<R>,
+    window: tauri::WebviewWindow<R>,
     state: State<'_, AppState>,
     id: String,
-) -> Reply<String> {
+) -> Reply<Option<SavedExport>> {
     let staged = state.staging_dir(&id);
     let status = state.connections().await.status(&id).await?;
-    let documents = directories::UserDirs::new()
-        .and_then(|u| {
-            u.document_dir()
-                .map(|d| d.to_path_buf())
-                .or_else(|| Some(u.home_dir().to_path_buf()))
-        })
-        .ok_or_else(|| Error::invalid_input("Patchbay could not find your Documents folder."))?;
-    let day = patchbay_core::report::timestamp(patchbay_core::oauth::now());
-    let target =
-        documents
-            .join("Patchbay exports")
-            .join(format!("{} {}", status.record.label, &day[..10]));
-    let copy = || -> std::io::Result<usize> {
-        std::fs::create_dir_all(&target)?;
-        let mut n = 0;
-        for entry in std::fs::read_dir(&staged)? {
-            let entry = entry?;
-            std::fs::copy(entry.path(), target.join(entry.file_name()))?;
-            n += 1;
-        }
-        Ok(n)
-    };
-    match copy() {
-        Ok(0) | Err(_) => {
-            return Err(Error::invalid_input("There is nothing to save yet: run the preview first, or choose a folder you can write to.").into());
-        }
-        Ok(_) => {}
+    let start = directories::UserDirs::new().map(|u| {
+        u.document_dir()
+            .unwrap_or_else(|| u.home_dir())
+            .to_path_buf()
+    });
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let mut picker = app
+        .dialog()
+        .file()
+        .set_title(format!(
+            "Choose a folder for the {} CSV files",
+            status.record.label
+        ))
+        .set_parent(&window);
+    if let Some(start) = start {
+        picker = picker.set_directory(start);
     }
-    if let Err(e) = app.opener().reveal_item_in_dir(&target) {
+    picker.pick_folder(move |chosen| {
+        let _ = tx.send(chosen);
+    });
+    let Some(chosen) = rx.await.ok().flatten() else {
+        return Ok(None);
+    };
+    let folder = chosen.into_path().map_err(|_| {
+        Error::invalid_input("That place cannot hold files. Choose a folder on this computer.")
+    })?;
+    let day = patchbay_core::report::timestamp(patchbay_core::oauth::now());
+    let written = patchbay_core::preview::save_export(&staged, &folder, &day[..10])?;
+    if let Some(first) = written.first()
+        && let Err(e) = app.opener().reveal_item_in_dir(first)
+    {
         tracing::info!(%e, "could not show the export folder");
     }
-    Ok(target.display().to_string())
+    Ok(Some(SavedExport {
+        folder: folder.display().to_string(),
+        files: written
+            .iter()
+            .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect(),
+    }))
 }
 
 #[tauri::command]

@@ -1,5 +1,5 @@
 //! Patchbay's desktop app: a thin Tauri 2 shell over `patchbay-core`. It wires the window, the
-//! official plugins (single instance, window state, opener, clipboard) and the commands; every
+//! official plugins (single instance, window state, opener, clipboard, dialog) and the commands; every
 //! business decision lives in the core.
 
 mod commands;
@@ -31,6 +31,7 @@ pub fn run_app<R: Runtime>(builder: Builder<R>) {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             let state = tauri::async_runtime::block_on(state::AppState::start())
                 .map_err(|e| -> Box<dyn std::error::Error> { e.detailed().into() })?;

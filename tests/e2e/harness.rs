@@ -284,13 +284,83 @@ impl App {
         field.click().await.unwrap();
         // A real Ctrl+V from the X server, as a keyboard sends it (WebKitWebDriver's own key
         // input ends with a NULL that it types into the field).
-        let status = Command::new("xdotool")
-            .args(["key", "--clearmodifiers", "ctrl+v"])
-            .status()
-            .expect("xdotool is installed");
-        assert!(status.success(), "xdotool key ctrl+v");
+        xdotool(&["key", "--clearmodifiers", "ctrl+v"]);
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
+
+    /// Close a native dialog titled with `title` with Escape, as a person who changed their mind.
+    pub async fn dismiss_window(&self, title: &str) {
+        let window = wait_window(title);
+        xdotool(&["windowfocus", "--sync", &window]);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        xdotool(&["key", "Escape"]);
+        self.wait_closed(title).await;
+    }
+
+    async fn wait_closed(&self, title: &str) {
+        let deadline = Instant::now() + WAIT;
+        while !visible_windows(title).is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "the window {title:?} did not close"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Choose `folder` in the system's folder picker (GTK's file chooser, titled with `title`)
+    /// as a person does from the keyboard: Ctrl+L, type the path, Enter. Waits until it closes.
+    pub async fn choose_folder(&self, title: &str, folder: &Path) {
+        let window = wait_window(title);
+        xdotool(&["windowfocus", "--sync", &window]);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        xdotool(&["key", "--clearmodifiers", "ctrl+l"]);
+        // No trailing slash: the folder itself is chosen, not opened.
+        xdotool(&["type", "--delay", "10", &folder.display().to_string()]);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // The whole X screen: the picker is a native window, outside the webview's screenshot.
+        let shot = screenshots_dir().join("32-folder-picker.png");
+        let _ = Command::new("import")
+            .args(["-window", "root"])
+            .arg(&shot)
+            .status();
+        xdotool(&["key", "Return"]);
+        self.wait_closed(title).await;
+    }
+}
+
+/// The ids of the visible X windows whose title contains `title`.
+fn visible_windows(title: &str) -> Vec<String> {
+    Command::new("xdotool")
+        .args(["search", "--onlyvisible", "--name", title])
+        .output()
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .split_whitespace()
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Wait for a visible window whose title contains `title` (a native dialog the app opened).
+fn wait_window(title: &str) -> String {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(id) = visible_windows(title).pop() {
+            return id;
+        }
+        assert!(Instant::now() < deadline, "no window titled {title:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn xdotool(args: &[&str]) {
+    let status = Command::new("xdotool")
+        .args(args)
+        .status()
+        .expect("xdotool is installed");
+    assert!(status.success(), "xdotool {args:?}");
 }
 
 /// The X clipboard, through xclip (a separate process owns the selection until replaced).

@@ -460,17 +460,29 @@ async fn preview_shows_counts_with_progress_and_mappings_survive_a_restart() {
         "a sample table"
     );
     app.screenshot("30-preview").await;
+    // Save as CSV files: the real folder picker, a folder chosen from the keyboard.
+    let folder = desk.home.path().join("Exports for the accountant");
+    std::fs::create_dir_all(&folder).unwrap();
     app.click("save-csv").await;
-    let saved = app.wait_text("saved-path", "Saved in").await;
-    let dir = saved
-        .trim_start_matches("Saved in ")
-        .split(". Each list")
-        .next()
+    app.dismiss_window("Choose a folder for the").await;
+    app.wait_text("saved-path", "Nothing was saved: no folder was chosen")
+        .await;
+    app.click("save-csv").await;
+    app.choose_folder("Choose a folder for the", &folder).await;
+    let saved = app.wait_text("saved-path", "Saved 5 CSV files in").await;
+    app.screenshot("33-csv-saved").await;
+    assert!(saved.contains(&folder.display().to_string()), "{saved}");
+    let customers_csv = std::fs::read_dir(&folder)
         .unwrap()
-        .to_string();
-    let csv =
-        std::fs::read_to_string(std::path::Path::new(&dir).join("quickbooks-online-customers.csv"))
-            .unwrap();
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name().is_some_and(|n| {
+                n.to_string_lossy()
+                    .starts_with("quickbooks-online-customers ")
+            })
+        })
+        .unwrap_or_else(|| panic!("no customers CSV in the chosen folder: {saved}"));
+    let csv = std::fs::read_to_string(customers_csv).unwrap();
     assert_eq!(csv.lines().count(), 2_501, "header + every customer");
 
     // Mappings: suggested from the imported accounts; Save Configuration.

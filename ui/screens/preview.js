@@ -23,7 +23,7 @@ export function renderPreview(app, connection) {
   const results = h("div", { class: "results" });
   const savedPath = h("p", { class: "saved", "data-testid": "saved-path" });
   const cancel = h("button", { type: "button", class: "danger-outline", "data-testid": "cancel-preview", onclick: () => ipc.cancelPreview() }, "Stop");
-  const save = h("button", { type: "button", class: "secondary", "data-testid": "save-csv", hidden: true }, "Save as CSV files");
+  const save = h("button", { type: "button", class: "secondary", "data-testid": "save-csv", hidden: true }, "Save as CSV files…");
   const refresh = h("button", { type: "button", class: "secondary", "data-testid": "refresh-preview", hidden: true }, "Refresh");
   const toMappings = h("button", { type: "button", class: "primary", "data-testid": "to-mappings", hidden: true,
     onclick: () => app.mappings(connection) }, "Next: mappings");
@@ -86,8 +86,14 @@ export function renderPreview(app, connection) {
 
   save.addEventListener("click", async () => {
     try {
-      const path = await ipc.saveExport(connection.id);
-      savedPath.textContent = `Saved in ${path}. Each list is one CSV file that opens in a spreadsheet.`;
+      savedPath.textContent = "Choose a folder in the window that opened…";
+      const saved = await ipc.saveExport(connection.id);
+      if (!saved) {
+        savedPath.textContent = "Nothing was saved: no folder was chosen.";
+        return;
+      }
+      savedPath.dataset.folder = saved.folder;
+      savedPath.textContent = `Saved ${saved.files.length} CSV files in ${saved.folder}: ${saved.files.join(", ")}. Each opens in a spreadsheet.`;
       announce("CSV files saved");
     } catch (err) {
       savedPath.textContent = err.message;

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs Patchbay's benchmarks (release builds, not part of the test suite) and writes the figures
+# into docs/PERFORMANCE.md. Each benchmark measures its own baseline in the same run.
+#   ./scripts/bench.sh            all benchmarks
+#   ./scripts/bench.sh preview    the preview import: throughput vs a plain HTTP loop, peak memory
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+which="${1:-all}"
+
+# The CLI connects through the fake browser, built next to the benchmark binaries.
+cargo build --release --quiet -p patchbay-emulator --bin fake-browser
+cargo bench --no-run --quiet -p patchbay-cli --bench preview
+
+# The real keychain (Secret Service) in a private D-Bus session, as in the tests.
+export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
+BENCH_HOME="$(mktemp -d)"
+trap 'rm -rf "$BENCH_HOME"' EXIT
+run_keyring() {
+  HOME="$BENCH_HOME" dbus-run-session -- bash -c '
+    echo -n patchbay-bench | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+    exec "$@"' bash "$@"
+}
+
+if [ "$which" = all ] || [ "$which" = preview ]; then
+  run_keyring cargo bench --quiet -p patchbay-cli --bench preview
+fi
