@@ -250,12 +250,20 @@ pub struct RateLimit {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PreviewSpec {
+    /// The connected screen's button into the preview, in the guide's words where it has them
+    /// (Aspire's "Start Setup").
+    #[serde(default = "default_start_label")]
+    pub start_label: String,
     pub paging: Paging,
     pub page_size: u32,
     #[serde(default)]
     pub rate_limit: Option<RateLimit>,
     #[serde(rename = "list")]
     pub lists: Vec<PreviewList>,
+}
+
+fn default_start_label() -> String {
+    "Next: see your data".into()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

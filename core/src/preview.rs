@@ -388,10 +388,14 @@ pub async fn run(
             }
             let wait = pacer.delay();
             if !wait.is_zero() {
+                let secs = wait.as_secs().max(1);
                 events(PreviewEvent::Waiting {
                     list: list.id.clone(),
-                    message: format!("Keeping within {}'s request limit", p.name),
-                    secs: wait.as_secs().max(1),
+                    message: format!(
+                        "Keeping within {}'s request limit; Patchbay continues in {secs} s",
+                        p.name
+                    ),
+                    secs,
                 });
                 cancellable_sleep(wait, &opts.cancel).await;
                 continue;

@@ -83,6 +83,8 @@ pub struct System {
     environments: Vec<Environment>,
     before_you_start: Vec<String>,
     has_preview: bool,
+    /// The connected screen's button into the preview (the guide's words where it has them).
+    preview_label: Option<String>,
     has_mappings: bool,
 }
 
@@ -110,6 +112,7 @@ fn system(p: &ProviderSpec) -> System {
             .collect(),
         before_you_start: p.before_you_start.clone(),
         has_preview: p.preview.is_some(),
+        preview_label: p.preview.as_ref().map(|x| x.start_label.clone()),
         has_mappings: !p.mappings.is_empty(),
     }
 }

@@ -283,6 +283,17 @@ async fn aspire_practice_connection_with_authenticate() {
     let identity = app.wait_text("connected-identity", "connected as").await;
     assert!(identity.contains("Aspire (Sandbox)"), "{identity}");
     app.screenshot("11-aspire-connected").await;
+    assert_eq!(
+        app.text("preview-data").await,
+        "Start Setup",
+        "the guide's next step"
+    );
+    app.click("preview-data").await;
+    let done = app.wait_text("preview-status", "Done:").await;
+    assert!(
+        done.contains("40 contacts, 30 properties, 50 work tickets"),
+        "{done}"
+    );
     app.close().await;
 }
 
@@ -317,6 +328,43 @@ async fn attempt_quickbooks_time(
 
 const QBT_ID: &str = "practice-qbt-client";
 const QBT_SECRET: &str = "practice-qbt-secret-0000000000000";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quickbooks_time_preview_without_a_total_waits_out_a_429_in_view() {
+    let scale = patchbay_emulator::DataScale {
+        tsheets_timesheets: 900,
+        ..patchbay_emulator::DataScale::small()
+    };
+    let desk = Desk::with_scale(scale).await;
+    let app = attempt_quickbooks_time(&desk, &[], QBT_ID, QBT_SECRET).await;
+    app.wait_text("connected-identity", "connected as").await;
+    // QuickBooks Time asks Patchbay to slow down on the first page; it waits in view.
+    desk.admin(
+        "faults",
+        json!({"provider": "quickbooks-time", "endpoint": "api", "fault": "rate_limit", "count": 1, "retry_after": 3}),
+    )
+    .await;
+    app.click("preview-data").await;
+    let note = app.wait_text("preview-note", "slow down").await;
+    assert!(note.contains("waits 3 s"), "{note}");
+    // No total yet: a moving (indeterminate) bar, as CSS sees it.
+    app.wait_css("[data-testid=\"preview-progress\"][data-list=\"users\"]:indeterminate")
+        .await;
+    app.screenshot("34-preview-waiting").await;
+    let done = app.wait_text("preview-status", "Done:").await;
+    assert!(
+        done.contains("24 employees, 30 job codes, 900 timesheets"),
+        "{done}"
+    );
+    let note = app
+        .wait_css("[data-testid=\"preview-note\"][data-list=\"timesheets\"]")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(note, "done");
+    app.close().await;
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn failures_turn_the_right_checklist_item_red_with_the_fix() {

@@ -5,6 +5,7 @@ import { checklistPanel } from "./checklist.js";
 
 export function renderConnected(app, status) {
   const who = status.identity ? [status.identity.who, status.identity.company].filter(Boolean).join(" at ") : "your account";
+  const system = app.systems.find((s) => s.id === status.provider) || {};
   announce(`Connected: ${status.label}`);
   const body = h("div", { class: "connected-body" },
     h("h1", {}, "Connected"),
@@ -13,6 +14,7 @@ export function renderConnected(app, status) {
     h("p", {}, "To reconnect later (for example when access expires or a key changes), open Patchbay and click Reconnect next to this connection."),
     h("div", { class: "nav" },
       h("button", { type: "button", class: "secondary", "data-testid": "done", onclick: () => app.home() }, "Done"),
-      h("button", { type: "button", class: "primary", "data-testid": "preview-data", onclick: () => app.preview(status) }, "Next: see your data")));
+      system.has_preview && h("button", { type: "button", class: "primary", "data-testid": "preview-data", onclick: () => app.preview(status) },
+        system.preview_label || "Next: see your data")));
   return h("section", { class: "screen done-screen", "data-testid": "connected" }, body, checklistPanel(app));
 }

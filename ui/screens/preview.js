@@ -5,6 +5,12 @@
 import * as ipc from "../ipc.js";
 import { h, announce } from "../dom.js";
 
+function duration(secs) {
+  if (secs < 90) return `${secs} s`;
+  const min = Math.round(secs / 60);
+  return min < 90 ? `${min} min` : `${Math.round(min / 60)} h`;
+}
+
 function sampleTable(r) {
   return h("div", { class: "sample", "data-testid": "preview-sample", "data-list": r.id },
     h("h3", {}, `${r.label}: first ${r.sample.length} of ${r.count}`),
@@ -32,7 +38,7 @@ export function renderPreview(app, connection) {
     const bar = h("progress", { "data-testid": "preview-progress", "data-list": ev.list, "aria-label": ev.label });
     if (ev.total) bar.max = ev.total;
     const count = h("span", { class: "count", "data-testid": "preview-count", "data-list": ev.list }, "starting…");
-    const note = h("span", { class: "note" });
+    const note = h("span", { class: "note", "data-testid": "preview-note", "data-list": ev.list });
     lists.append(h("li", {}, h("span", { class: "list-label" }, ev.label), bar, count, note));
     rows.set(ev.list, { bar, count, note, total: ev.total });
   }
@@ -42,11 +48,18 @@ export function renderPreview(app, connection) {
     const r = rows.get(ev.list);
     if (!r) return;
     if (ev.type === "progress") {
-      // Most vendors do not say how many there are: the bar then grows with the count.
-      r.bar.max = ev.total || Math.max(ev.fetched, 1);
-      r.bar.value = ev.fetched;
-      r.count.textContent = ev.total ? `${ev.fetched} of ${ev.total}` : `${ev.fetched} so far`;
-      r.note.textContent = ev.eta_secs ? `about ${ev.eta_secs} s left` : "";
+      if (ev.total) {
+        r.bar.max = ev.total;
+        r.bar.value = ev.fetched;
+        r.count.textContent = `${ev.fetched} of ${ev.total}`;
+        r.note.textContent = ev.eta_secs ? `about ${duration(ev.eta_secs)} left` : "";
+      } else {
+        // The vendor does not say how many there are: a moving (indeterminate) bar, the count
+        // so far and the page, and no made-up time estimate.
+        r.bar.removeAttribute("value");
+        r.count.textContent = `${ev.fetched} so far`;
+        r.note.textContent = `page ${ev.pages}; ${connection.system} does not say how many there are`;
+      }
     }
     if (ev.type === "waiting") r.note.textContent = ev.message;
     if (ev.type === "finished") {
