@@ -75,7 +75,8 @@ impl Default for PreviewOptions {
             export_dir: None,
             sample_rows: 5,
             cancel: CancellationToken::new(),
-            max_retries: 5,
+            // 1+2+4+8+16+30+30+30 s: rides out about two minutes of a dropped network.
+            max_retries: 8,
             only: None,
         }
     }
@@ -455,7 +456,7 @@ pub async fn run(
                         return Err(Error::new(
                             e.kind(),
                             format!(
-                                "{} Fetched {fetched} so far; run the preview again to continue.",
+                                "{} Patchbay kept trying for about two minutes and had fetched {fetched} of this list. Check this computer's internet connection, then start the preview again.",
                                 e.message()
                             ),
                         ));
