@@ -9,6 +9,9 @@ source scripts/setup.sh
 command -v cargo-nextest >/dev/null || cargo install cargo-nextest --locked
 # WebDriver bridge to WebKitWebDriver for the end-to-end tests (the 2.x line, never 3.0 alphas).
 command -v tauri-driver >/dev/null || cargo install tauri-driver --version "^2" --locked
+# libFuzzer through cargo-fuzz for the parsers of outside input (stable Rust: no sanitizer,
+# coverage instrumentation and debug assertions only; see docs/RELIABILITY.md).
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version "^0.13" --locked
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
@@ -17,6 +20,9 @@ if cargo tree -p patchbay-core -e normal --prefix none | grep -qi '^tauri'; then
 fi
 cargo build --workspace --bins --quiet
 cargo nextest run --workspace --no-run --cargo-quiet
+# The fuzz targets, in their own target directory (their flags differ); the `fuzz` tests run them.
+export PATCHBAY_FUZZ_TARGET_DIR="${PATCHBAY_FUZZ_TARGET_DIR:-$HOME/.cache/patchbay-fuzz-target}"
+(cd core/fuzz && CARGO_TARGET_DIR="$PATCHBAY_FUZZ_TARGET_DIR" cargo fuzz build --sanitizer none --debug-assertions >/dev/null)
 
 # A private home for the keyring and WebKit data; cargo and rustup stay where they are. The app
 # runs on a virtual display (Xvfb) big enough for the large-window screenshots.

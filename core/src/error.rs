@@ -244,7 +244,7 @@ pub fn human_duration(secs: u64) -> String {
     match secs {
         0..=89 => format!("{secs} second{}", if secs == 1 { "" } else { "s" }),
         90..=5399 => format!("{} minutes", (secs + 30) / 60),
-        _ => format!("{} hours", (secs + 1800) / 3600),
+        _ => format!("{} hours", secs.saturating_add(1800) / 3600),
     }
 }
 
@@ -253,6 +253,15 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_naturally_and_never_overflow() {
+        assert_eq!(human_duration(1), "1 second");
+        assert_eq!(human_duration(45), "45 seconds");
+        assert_eq!(human_duration(120), "2 minutes");
+        assert_eq!(human_duration(7200), "2 hours");
+        assert!(human_duration(u64::MAX).ends_with("hours"));
+    }
 
     #[test]
     fn every_kind_round_trips_through_its_name() {

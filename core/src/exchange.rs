@@ -69,18 +69,23 @@ async fn post(
         }
         return Err(api_error(provider, status, &headers, &bytes));
     }
-    let json: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|_| Error::provider_down(&provider.name, None))?;
+    parse_tokens(x, &bytes).ok_or_else(|| Error::provider_down(&provider.name, None))
+}
+
+/// The tokens in a successful exchange answer (`{"Token": "...", "RefreshToken": "..."}`, keys
+/// from the catalog); `None` when the body is not that (the caller says the vendor misbehaved,
+/// without echoing the body, which may hold a token).
+pub fn parse_tokens(x: &ExchangeSpec, body: &[u8]) -> Option<TokenSet> {
+    let json: serde_json::Value = serde_json::from_slice(body).ok()?;
     let field = |k: &str| {
         json.get(k)
             .and_then(|v| v.as_str())
             .filter(|s| !s.is_empty())
             .map(str::to_string)
     };
-    let token =
-        field(&x.response_token_key).ok_or_else(|| Error::provider_down(&provider.name, None))?;
+    let token = field(&x.response_token_key)?;
     let refresh = field(&x.response_refresh_key);
-    Ok(TokenSet {
+    Some(TokenSet {
         expires_at: jwt_expiry(&token),
         access_token: SecretString::from(token),
         refresh_expires_at: refresh.as_deref().and_then(jwt_expiry),

@@ -107,20 +107,32 @@ fn truncate(s: &str, max: usize) -> String {
     }
 }
 
-/// `Retry-After` in seconds (delta form; an HTTP date is read relative to now).
+/// The longest `Retry-After` Patchbay honours: a vendor (or anything in between) asking for more
+/// would otherwise stall an import for days. The longest documented window is QuickBooks Time's
+/// five minutes.
+pub const MAX_RETRY_AFTER_SECS: u64 = 3600;
+
+/// `Retry-After` in seconds (delta form; an HTTP date is read relative to now), at most
+/// [`MAX_RETRY_AFTER_SECS`].
 pub fn retry_after(headers: &HeaderMap) -> Option<u64> {
     let v = headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()
         .ok()?
         .trim();
-    if let Ok(secs) = v.parse::<u64>() {
-        return Some(secs);
-    }
-    let when =
-        time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822).ok()?;
-    let delta = when - time::OffsetDateTime::now_utc();
-    Some(delta.whole_seconds().max(0) as u64)
+    let secs = match v.parse::<u64>() {
+        Ok(secs) => secs,
+        // All digits but too long for a number: "very long".
+        Err(_) if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) => u64::MAX,
+        Err(_) => {
+            let when =
+                time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc2822)
+                    .ok()?;
+            let delta = when - time::OffsetDateTime::now_utc();
+            delta.whole_seconds().max(0) as u64
+        }
+    };
+    Some(secs.min(MAX_RETRY_AFTER_SECS))
 }
 
 /// Turn a non-success API answer into an error, using the provider's own rules first.
@@ -197,6 +209,13 @@ mod tests {
         assert_eq!(retry_after(&h), None);
         h.insert(reqwest::header::RETRY_AFTER, "7".parse().unwrap());
         assert_eq!(retry_after(&h), Some(7));
+        // Found by fuzzing: an absurd wait would stall an import (and overflowed a message).
+        for absurd in ["99999999999", "184467440737095516150000"] {
+            h.insert(reqwest::header::RETRY_AFTER, absurd.parse().unwrap());
+            assert_eq!(retry_after(&h), Some(MAX_RETRY_AFTER_SECS), "{absurd}");
+        }
+        h.insert(reqwest::header::RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&h), None);
     }
 
     #[test]

@@ -312,6 +312,26 @@ fn token_error(
     }
 }
 
+/// A token endpoint's successful answer, read exactly as the `oauth2` crate reads it for us
+/// (`serde_json` into the same response type); the fuzz target for token responses uses this.
+pub fn parse_token_response(body: &[u8]) -> Option<TokenSet> {
+    serde_json::from_slice::<VendorTokenResponse>(body)
+        .ok()
+        .map(token_set)
+}
+
+/// An error answer from a token endpoint (RFC 6749 5.2), as the `oauth2` crate reads it.
+pub fn parse_token_error(body: &[u8]) -> Option<(String, Option<String>)> {
+    serde_json::from_slice::<BasicErrorResponse>(body)
+        .ok()
+        .map(|e| {
+            (
+                e.error().as_ref().to_string(),
+                e.error_description().cloned(),
+            )
+        })
+}
+
 fn token_set(resp: VendorTokenResponse) -> TokenSet {
     let now = now();
     TokenSet {
