@@ -32,6 +32,20 @@ pub fn run_app<R: Runtime>(builder: Builder<R>) {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(
+            tauri::plugin::Builder::<R, ()>::new("navigation-guard")
+                .on_navigation(|_webview, url| {
+                    let allowed = is_app_url(url);
+                    if !allowed {
+                        tracing::warn!(
+                            scheme = url.scheme(),
+                            "blocked a navigation away from the app"
+                        );
+                    }
+                    allowed
+                })
+                .build(),
+        )
         .setup(|app| {
             let state = tauri::async_runtime::block_on(state::AppState::start())
                 .map_err(|e| -> Box<dyn std::error::Error> { e.detailed().into() })?;
@@ -63,5 +77,46 @@ pub fn run_app<R: Runtime>(builder: Builder<R>) {
     if let Err(e) = result {
         eprintln!("Patchbay could not start: {e}");
         std::process::exit(1);
+    }
+}
+
+/// The webview may only show the app's own pages (`tauri://localhost` on Linux and macOS,
+/// `http(s)://tauri.localhost` on Windows). Everything else, a link or a redirect or a script
+/// setting `location`, is refused; vendor pages open in the system browser, from Rust.
+pub fn is_app_url(url: &url::Url) -> bool {
+    match (url.scheme(), url.host_str()) {
+        ("tauri", Some("localhost")) => true,
+        ("http" | "https", Some("tauri.localhost")) => url.port().is_none(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_app_url;
+
+    #[test]
+    fn only_the_apps_own_pages_can_be_shown() {
+        for ok in [
+            "tauri://localhost/",
+            "tauri://localhost/index.html",
+            "http://tauri.localhost/index.html",
+            "https://tauri.localhost/",
+        ] {
+            assert!(is_app_url(&ok.parse().unwrap()), "{ok}");
+        }
+        for blocked in [
+            "https://appcenter.intuit.com/connect/oauth2",
+            "http://localhost:8765/callback?code=x",
+            "http://127.0.0.1:1420/",
+            "http://tauri.localhost.evil.example/",
+            "http://tauri.localhost:8080/",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "about:blank",
+        ] {
+            assert!(!is_app_url(&blocked.parse().unwrap()), "{blocked}");
+        }
     }
 }

@@ -309,6 +309,18 @@ async fn quickbooks_online_practice_connection() {
         identity.contains("QuickBooks Online (Sandbox)"),
         "{identity}"
     );
+    // A page cannot take the window elsewhere: the navigation guard refuses it.
+    let before = app.client.current_url().await.unwrap();
+    app.client
+        .execute(
+            "window.location.href = 'https://appcenter.intuit.com/connect/oauth2'; return true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    assert_eq!(app.client.current_url().await.unwrap(), before);
+    app.get("connected-identity").await;
     app.close().await;
 }
 

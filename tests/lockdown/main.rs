@@ -1,0 +1,242 @@
+//! Webview lockdown: reads the UI, the capability files, the CSP and the shell's command lists,
+//! and fails on anything broader than what the UI actually uses. The webview gets exactly the
+//! commands `ui/ipc.js` calls and the event listening it does; no plugin permission (the shell
+//! opens the browser, copies, and shows the folder picker from Rust); a CSP with no remote
+//! source, no inline script and no eval; no HTML built from strings; navigation guarded.
+
+// Tests state their expectations by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(repo().join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// Every file under ui/, with its path relative to the repository.
+fn ui_files() -> Vec<(String, String)> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    walk(&repo().join("ui"), &mut paths);
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let rel = p.strip_prefix(repo()).unwrap().display().to_string();
+            (rel, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect()
+}
+
+/// The string literals that follow each occurrence of `prefix` in `text`.
+fn quoted_after(text: &str, prefix: &str) -> BTreeSet<String> {
+    text.match_indices(prefix)
+        .filter_map(|(i, _)| {
+            let rest = &text[i + prefix.len()..];
+            rest.split('"').next().map(str::to_string)
+        })
+        .collect()
+}
+
+/// The commands the UI calls: `call("name"` in ui/ipc.js.
+fn ui_commands() -> BTreeSet<String> {
+    let commands = quoted_after(&read("ui/ipc.js"), "call(\"");
+    assert!(commands.len() > 10, "ipc.js calls {commands:?}");
+    commands
+}
+
+#[test]
+fn only_ipc_js_talks_to_the_rust_side() {
+    for (path, text) in ui_files() {
+        if path.ends_with("ui/ipc.js") {
+            continue;
+        }
+        for needle in ["__TAURI__", "invoke(", "__TAURI_INTERNALS__"] {
+            assert!(!text.contains(needle), "{path} uses {needle}");
+        }
+    }
+}
+
+#[test]
+fn the_shell_registers_exactly_the_commands_the_ui_calls() {
+    let ui = ui_commands();
+    let build = read("src-tauri/build.rs");
+    let list = build
+        .split("let commands = &[")
+        .nth(1)
+        .and_then(|r| r.split("];").next())
+        .expect("build.rs lists the commands");
+    let manifest: BTreeSet<String> = quoted_after(list, "\"")
+        .into_iter()
+        .filter(|s| !s.trim().is_empty() && !s.contains(','))
+        .collect();
+    assert_eq!(manifest, ui, "build.rs permissions vs ui/ipc.js calls");
+    let lib = read("src-tauri/src/lib.rs");
+    let handler = lib
+        .split("generate_handler![")
+        .nth(1)
+        .and_then(|r| r.split(']').next())
+        .expect("lib.rs has generate_handler!");
+    let registered: BTreeSet<String> = handler
+        .split(',')
+        .map(|s| s.trim().trim_start_matches("commands::").to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(registered, ui, "generate_handler! vs ui/ipc.js calls");
+}
+
+#[test]
+fn the_capability_grants_those_commands_and_event_listening_only() {
+    let dir = repo().join("src-tauri/capabilities");
+    let files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, ["main.json"], "one capability file");
+    let cap: Value = serde_json::from_str(&read("src-tauri/capabilities/main.json")).unwrap();
+    assert_eq!(cap["windows"], serde_json::json!(["main"]));
+    for broad in ["remote", "webviews", "local"] {
+        assert!(cap.get(broad).is_none(), "capability sets {broad}");
+    }
+    let granted: BTreeSet<String> = cap["permissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            p.as_str()
+                .unwrap_or_else(|| panic!("permission with scope: {p}"))
+                .to_string()
+        })
+        .collect();
+    let mut expected: BTreeSet<String> = ui_commands()
+        .iter()
+        .map(|c| format!("allow-{}", c.replace('_', "-")))
+        .collect();
+    if read("ui/ipc.js").contains("tauri.event.listen(") {
+        expected.insert("core:event:allow-listen".into());
+        expected.insert("core:event:allow-unlisten".into());
+    }
+    assert_eq!(granted, expected, "capabilities/main.json");
+    let conf: Value = serde_json::from_str(&read("src-tauri/tauri.conf.json")).unwrap();
+    assert_eq!(
+        conf["app"]["security"]["capabilities"],
+        serde_json::json!(["main"])
+    );
+}
+
+#[test]
+fn the_csp_allows_only_the_apps_own_files_and_ipc() {
+    let conf: Value = serde_json::from_str(&read("src-tauri/tauri.conf.json")).unwrap();
+    let security = &conf["app"]["security"];
+    assert_eq!(security["freezePrototype"], Value::Bool(true));
+    for dangerous in [
+        "dangerousDisableAssetCspModification",
+        "assetProtocol",
+        "devCsp",
+        "headers",
+    ] {
+        assert!(
+            security.get(dangerous).is_none(),
+            "security.{dangerous} is set"
+        );
+    }
+    let csp = security["csp"].as_str().expect("a CSP string");
+    let directives: Vec<(String, Vec<String>)> = csp
+        .split(';')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            let mut words = d.split_whitespace();
+            let name = words.next().unwrap().to_string();
+            (name, words.map(str::to_string).collect())
+        })
+        .collect();
+    let get = |name: &str| -> Vec<String> {
+        directives
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("CSP has no {name}"))
+    };
+    assert_eq!(get("default-src"), ["'self'"]);
+    assert_eq!(get("script-src"), ["'self'"]);
+    for none in ["object-src", "base-uri", "form-action", "frame-src"] {
+        assert_eq!(get(none), ["'none'"], "{none}");
+    }
+    for (name, sources) in &directives {
+        for s in sources {
+            let allowed = s == "'self'"
+                || s == "'none'"
+                || (name == "img-src" && s == "data:")
+                || (name == "connect-src" && (s == "ipc:" || s == "http://ipc.localhost"));
+            assert!(allowed, "CSP {name} allows {s}");
+        }
+    }
+}
+
+#[test]
+fn the_ui_has_no_inline_script_remote_content_or_html_from_strings() {
+    for (path, text) in ui_files() {
+        for remote in ["http://", "https://", "//cdn", "@import"] {
+            assert!(!text.contains(remote), "{path} refers to {remote}");
+        }
+        for sink in [
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+            "new Function",
+            "setTimeout(\"",
+        ] {
+            assert!(!text.contains(sink), "{path} uses {sink}");
+        }
+        if path.ends_with(".html") {
+            let lower = text.to_ascii_lowercase();
+            for (i, _) in lower.match_indices("<script") {
+                let tag = &lower[i..i + lower[i..].find('>').unwrap()];
+                assert!(tag.contains(" src="), "{path}: inline <script>");
+                assert!(
+                    lower[i..].contains("></script>"),
+                    "{path}: a <script> with content"
+                );
+            }
+            for attr in [
+                " onclick=",
+                " onload=",
+                " onerror=",
+                " onsubmit=",
+                " onchange=",
+            ] {
+                assert!(!lower.contains(attr), "{path}: inline handler {attr}");
+            }
+        }
+    }
+}
+
+#[test]
+fn navigation_away_from_the_app_is_refused() {
+    let lib = read("src-tauri/src/lib.rs");
+    assert!(
+        lib.contains(".on_navigation(") && lib.contains("is_app_url(url)"),
+        "lib.rs guards navigation with is_app_url (unit-tested there)"
+    );
+}
