@@ -3,7 +3,9 @@
 //! Bound to 127.0.0.1 on the fixed port registered at the vendor. It answers only `GET` on the
 //! callback path with a `Host` of localhost/127.0.0.1 (DNS rebinding), checks `state` on every
 //! answer, ignores stray requests (favicon, probes), tells the browser the tab can be closed,
-//! and stops at the first valid callback, the deadline, or cancel. The listening socket is
+//! and stops at the first valid callback, the deadline, or cancel. Slow clients are cut off by a
+//! header timeout, long requests refused, and at most [`MAX_CONNECTIONS`] are served at once
+//! (the oldest is closed first), so no client can hold up the browser's. The listening socket is
 //! owned by [`CallbackListener::wait`], so the port is released whichever way it returns.
 //!
 //! The manual fallback ("paste the address your browser ended on") goes through the same
@@ -14,14 +16,24 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Request, Response, StatusCode};
 use secrecy::SecretString;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
+use tokio::task::AbortHandle;
 use tokio_util::sync::CancellationToken;
 use url::Url;
+
+/// Connections served at once; past this the oldest is closed (a flood cannot starve the browser).
+pub const MAX_CONNECTIONS: usize = 64;
+/// A client must send its request line and headers within this time (slow clients).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest request (line plus headers) read; longer ones are refused.
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
+/// No connection lives longer than this, whatever it does.
+const MAX_CONNECTION_TIME: Duration = Duration::from_secs(20);
 
 /// What a valid callback carried: the code, and the extra parameters the provider asks us to
 /// keep (Intuit's `realmId`).
@@ -251,6 +263,7 @@ impl CallbackListener {
         // Connection tasks stop with the listener: a slow or idle client cannot keep a task alive.
         let stop = CancellationToken::new();
         let _stop_guard = stop.clone().drop_guard();
+        let mut active: VecDeque<AbortHandle> = VecDeque::new();
         loop {
             tokio::select! {
                 biased;
@@ -266,12 +279,24 @@ impl CallbackListener {
                         crate::error::human_duration(deadline.as_secs())),
                 )),
                 accepted = self.listener.accept() => {
-                    let Ok((stream, _peer)) = accepted else { continue };
+                    let Ok((stream, peer)) = accepted else { continue };
+                    // Bound to 127.0.0.1, so every peer is loopback; checked anyway.
+                    if !peer.ip().is_loopback() {
+                        continue;
+                    }
+                    // A flood of idle connections must not crowd out the browser's: past the cap,
+                    // the oldest connection is closed to make room for the newest.
+                    active.retain(|h| !h.is_finished());
+                    if active.len() >= MAX_CONNECTIONS
+                        && let Some(oldest) = active.pop_front()
+                    {
+                        oldest.abort();
+                    }
                     let tx = tx.clone();
                     let exp = exp.clone();
                     let system = system.clone();
                     let stop = stop.clone();
-                    tokio::spawn(async move {
+                    let task = tokio::spawn(async move {
                         let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
                             let tx = tx.clone();
                             let exp = exp.clone();
@@ -280,16 +305,23 @@ impl CallbackListener {
                         });
                         let conn = hyper::server::conn::http1::Builder::new()
                             .timer(hyper_util::rt::TokioTimer::new())
-                            .header_read_timeout(Duration::from_secs(10))
-                            .max_buf_size(16 * 1024)
+                            .header_read_timeout(HEADER_TIMEOUT)
+                            .max_buf_size(MAX_REQUEST_BYTES)
                             .keep_alive(false)
                             .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                        tokio::pin!(conn);
                         tokio::select! {
-                            _ = conn => {}
-                            _ = tokio::time::sleep(Duration::from_secs(20)) => {}
-                            _ = stop.cancelled() => {}
+                            _ = conn.as_mut() => {}
+                            _ = tokio::time::sleep(MAX_CONNECTION_TIME) => {}
+                            _ = stop.cancelled() => {
+                                // The wait is over: an answer being written (the tab's "you can
+                                // close this tab") still gets out, briefly.
+                                conn.as_mut().graceful_shutdown();
+                                let _ = tokio::time::timeout(Duration::from_secs(2), conn).await;
+                            }
                         }
                     });
+                    active.push_back(task.abort_handle());
                 }
             }
         }
