@@ -124,6 +124,12 @@ impl Connections {
         })
     }
 
+    /// Give every vendor request this timeout instead of [`crate::http::REQUEST_TIMEOUT`].
+    pub fn with_request_timeout(mut self, timeout: std::time::Duration) -> Result<Connections> {
+        self.http = crate::http::client_with_timeout(timeout)?;
+        Ok(self)
+    }
+
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
     }
@@ -680,7 +686,16 @@ impl Connections {
                 .load_grant(id)
                 .await?
                 .ok_or_else(|| Error::reconnect(&p.name))?;
-            verify::verify(&self.http, p, env, &route, &token, &grant.params).await
+            match verify::verify(&self.http, p, env, &route, &token, &grant.params).await {
+                // The access token alone may have been revoked or expired early: one refresh
+                // tells that apart from a grant that is gone.
+                Err(e) if e.kind() == ErrorKind::Reconnect && grant.refresh_token.is_some() => {
+                    tracing::info!(system = %p.name, error = %e.detailed(), "verify refused the access token; refreshing once");
+                    let token = self.access_token(id, true).await?;
+                    verify::verify(&self.http, p, env, &route, &token, &grant.params).await
+                }
+                r => r,
+            }
         }
         .await;
         match result {

@@ -19,8 +19,8 @@ pub fn spec(provider: &ProviderSpec) -> Result<&ExchangeSpec> {
     })
 }
 
-/// The `exp` claim of a JWT, if the token is one and has it.
-pub fn jwt_expiry(token: &str) -> Option<i64> {
+/// The claims of a JWT, read without checking the signature; `None` when it is not one.
+fn jwt_claims(token: &str) -> Option<serde_json::Value> {
     let mut parts = token.split('.');
     let (_header, payload, _sig) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() || payload.len() > 16 * 1024 {
@@ -29,10 +29,34 @@ pub fn jwt_expiry(token: &str) -> Option<i64> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    match claims.get("exp")? {
+    serde_json::from_slice(&bytes).ok()
+}
+
+fn seconds_claim(claims: &serde_json::Value, name: &str) -> Option<i64> {
+    match claims.get(name)? {
         serde_json::Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
         _ => None,
+    }
+}
+
+/// The `exp` claim of a JWT, if the token is one and has it.
+pub fn jwt_expiry(token: &str) -> Option<i64> {
+    seconds_claim(&jwt_claims(token)?, "exp")
+}
+
+/// When a JWT received `now` expires by this computer's clock. `exp` is the vendor's clock; when
+/// the token also says when it was issued (`iat`), its lifetime `exp - iat` is counted from `now`,
+/// so a vendor whose clock is off by hours neither makes every token look expired (a refresh on
+/// every call) nor makes an expired one look valid.
+pub fn jwt_expires_at(token: &str, now: i64) -> Option<i64> {
+    let claims = jwt_claims(token)?;
+    let exp = seconds_claim(&claims, "exp")?;
+    match seconds_claim(&claims, "iat") {
+        Some(iat) if exp >= iat => Some(
+            exp.checked_sub(iat)
+                .map_or(exp, |life| now.saturating_add(life)),
+        ),
+        _ => Some(exp),
     }
 }
 
@@ -85,10 +109,11 @@ pub fn parse_tokens(x: &ExchangeSpec, body: &[u8]) -> Option<TokenSet> {
     };
     let token = field(&x.response_token_key)?;
     let refresh = field(&x.response_refresh_key);
+    let now = crate::oauth::now();
     Some(TokenSet {
-        expires_at: jwt_expiry(&token),
+        expires_at: jwt_expires_at(&token, now),
         access_token: SecretString::from(token),
-        refresh_expires_at: refresh.as_deref().and_then(jwt_expiry),
+        refresh_expires_at: refresh.as_deref().and_then(|r| jwt_expires_at(r, now)),
         refresh_token: refresh.map(SecretString::from),
     })
 }
@@ -165,6 +190,27 @@ mod tests {
             jwt_expiry(&jwt(r#"{"exp":1893456000.5}"#)),
             Some(1893456000)
         );
+    }
+
+    #[test]
+    fn a_skewed_vendor_clock_does_not_move_the_expiry() {
+        let now = 1_800_000_000;
+        // The vendor's clock is two hours behind: by its exp the token expired an hour ago.
+        let behind = jwt(r#"{"iat":1799992800,"exp":1799996400}"#);
+        assert_eq!(jwt_expires_at(&behind, now), Some(now + 3600));
+        // Two hours ahead: by its exp the token would look valid for three hours.
+        let ahead = jwt(r#"{"iat":1800007200,"exp":1800010800}"#);
+        assert_eq!(jwt_expires_at(&ahead, now), Some(now + 3600));
+        // No iat (or a nonsensical one): exp as given.
+        assert_eq!(
+            jwt_expires_at(&jwt(r#"{"exp":1800000600}"#), now),
+            Some(1800000600)
+        );
+        assert_eq!(
+            jwt_expires_at(&jwt(r#"{"iat":1800000900,"exp":1800000600}"#), now),
+            Some(1800000600)
+        );
+        assert_eq!(jwt_expires_at("abc", now), None);
     }
 
     #[test]

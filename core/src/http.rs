@@ -13,11 +13,19 @@ pub const USER_AGENT: &str = concat!("Patchbay/", env!("CARGO_PKG_VERSION"));
 /// The shared client: rustls, timeouts, a user agent and no automatic redirects (a token
 /// endpoint that redirects is an error, never something to follow; RFC 9700 4.11).
 pub fn client() -> Result<reqwest::Client> {
+    client_with_timeout(REQUEST_TIMEOUT)
+}
+
+/// How long one vendor request may take, start to end.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The shared client with another request timeout (tests of a vendor that stops answering).
+pub fn client_with_timeout(timeout: Duration) -> Result<reqwest::Client> {
     reqwest::Client::builder()
         .user_agent(USER_AGENT)
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(30))
+        .connect_timeout(Duration::from_secs(10).min(timeout))
+        .timeout(timeout)
         .build()
         .map_err(|e| {
             Error::new(

@@ -102,7 +102,8 @@ pub async fn verify(
     Err(last_err.unwrap_or_else(|| Error::reconnect(&provider.name)))
 }
 
-/// GET a JSON API resource with the bearer token, waiting out 429s within a bound.
+/// GET a JSON API resource with the bearer token, waiting out 429s within a bound and trying
+/// once more after a server error.
 pub async fn get_json(
     http: &reqwest::Client,
     provider: &ProviderSpec,
@@ -110,6 +111,7 @@ pub async fn get_json(
     access_token: &SecretString,
 ) -> Result<serde_json::Value> {
     let mut waited = Duration::ZERO;
+    let mut retried_server_error = false;
     loop {
         let resp = http
             .get(url.clone())
@@ -136,6 +138,13 @@ pub async fn get_json(
                 waited += wait;
                 continue;
             }
+        }
+        if status >= 500 && !retried_server_error {
+            // A read is safe to repeat: one server error gets a second chance.
+            tracing::info!(system = %provider.name, status, "server error; trying once more");
+            retried_server_error = true;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
         }
         return Err(api_error(provider, status, &headers, &body));
     }

@@ -41,6 +41,11 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
             &serde_json::to_value(sh.store.read(|s| s.settings.clone())).unwrap_or(Value::Null),
         ),
         (["settings"], &Method::POST) => update_settings(sh, req),
+        (["clock"], &Method::GET) => json(
+            200,
+            &serde_json::json!({"skew_secs": crate::util::clock_skew()}),
+        ),
+        (["clock"], &Method::POST) => set_clock(req),
         (["stats"], &Method::GET) => json(
             200,
             &serde_json::to_value(sh.rt.stats()).unwrap_or(Value::Null),
@@ -157,6 +162,24 @@ fn create_app_form(sh: &Shared, req: &Req) -> Resp {
     match create_app(sh, n) {
         Ok(_) => redirect(303, "/_emulator/"),
         Err((status, msg)) => crate::http::error_page(status, "Could not create the app", &msg),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Clock {
+    skew_secs: i64,
+}
+
+/// Skew the vendors' clock (token `iat`/`exp`, code and token lifetimes) against this computer's.
+fn set_clock(req: &Req) -> Resp {
+    match serde_json::from_slice::<Clock>(&req.body) {
+        Ok(c) if c.skew_secs.unsigned_abs() <= 10 * 365 * 86_400 => {
+            crate::util::set_clock_skew(c.skew_secs);
+            json(200, &serde_json::json!({"skew_secs": c.skew_secs}))
+        }
+        Ok(_) => bad(400, "skew_secs must be within ten years"),
+        Err(e) => bad(400, &format!("invalid clock: {e}")),
     }
 }
 

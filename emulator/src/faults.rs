@@ -123,6 +123,29 @@ pub(crate) fn respond(provider: &str, ep: Endpoint, req: &Req, f: &Fault) -> Res
                 r#"{"error":"invalid_grant"}"#,
             ),
         },
+        FaultKind::InvalidClient => match provider {
+            QBT => qbt::oauth_error(
+                400,
+                "invalid_client",
+                "Client authentication failed: unknown client_id or wrong client_secret",
+            ),
+            ASPIRE => aspire::message(
+                404,
+                "No API user was found for the supplied ClientId and Secret.",
+            ),
+            _ => qbo::invalid_client(),
+        },
+        FaultKind::Revoked => match (provider, ep) {
+            (QBT, Endpoint::Api) => qbt::api_error(401, "Unauthorized"),
+            (QBT, _) => qbt::oauth_error(400, "invalid_grant", "The refresh token is invalid"),
+            (ASPIRE, Endpoint::Token) => aspire::message(
+                404,
+                "No API user was found for the supplied ClientId and Secret.",
+            ),
+            (ASPIRE, _) => aspire::denied(),
+            (_, Endpoint::Api) => qbo::unauthorized(!req.accepts_json(), "Token revoked"),
+            _ => qbo::invalid_grant("Token invalid"),
+        },
         FaultKind::PaymentRequired => qbt::api_error(402, "Payment Required"),
         // Handled by the dispatcher; never answered here.
         FaultKind::Slow | FaultKind::Reset | FaultKind::DenyConsent => {

@@ -43,6 +43,10 @@ pub(crate) enum FaultKind {
     HtmlBody,
     RateLimit,
     InvalidGrant,
+    /// The client credentials are refused (the secret was changed or the app deleted).
+    InvalidClient,
+    /// The grant was revoked at the vendor: API calls are 401, refreshes `invalid_grant`.
+    Revoked,
     PaymentRequired,
     Reset,
     DenyConsent,

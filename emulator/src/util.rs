@@ -5,16 +5,30 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::Rng as _;
 use rand::distr::Alphanumeric;
 use sha2::{Digest as _, Sha256};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-/// Seconds since the Unix epoch.
+/// How far the vendors' clock is off from this computer's, in seconds (`POST /_emulator/clock`).
+/// Process-wide: every emulator in this process shares one clock, like one vendor's servers.
+static CLOCK_SKEW_SECS: AtomicI64 = AtomicI64::new(0);
+
+pub(crate) fn set_clock_skew(secs: i64) {
+    CLOCK_SKEW_SECS.store(secs, Ordering::SeqCst);
+}
+
+pub(crate) fn clock_skew() -> i64 {
+    CLOCK_SKEW_SECS.load(Ordering::SeqCst)
+}
+
+/// Seconds since the Unix epoch, by the vendors' (possibly skewed) clock.
 pub(crate) fn now() -> u64 {
-    SystemTime::now()
+    let real = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
-        .unwrap_or(0)
+        .unwrap_or(0);
+    real.saturating_add_signed(clock_skew())
 }
 
 pub(crate) fn now_millis() -> u64 {

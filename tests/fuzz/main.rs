@@ -17,12 +17,9 @@ fn seconds() -> u64 {
         .unwrap_or(30)
 }
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("repository root")
-        .to_path_buf()
-}
+#[path = "../support/docs.rs"]
+mod docs;
+use docs::repo;
 
 fn fuzz_binary(target: &str) -> PathBuf {
     let dir = std::env::var_os("PATCHBAY_FUZZ_TARGET_DIR")
@@ -128,26 +125,25 @@ fn fuzz(target: &str, feeds: &str) {
 
 /// Replace this target's row of the fuzz table in docs/RELIABILITY.md.
 fn record(target: &str, feeds: &str, secs: u64, s: &Stats) {
-    let path = repo().join("docs/RELIABILITY.md");
-    let doc = std::fs::read_to_string(&path).unwrap_or_default();
     let key = format!("| `{target}` |");
     let row = format!(
         "{key} {feeds} | {secs} s | {} | {} | {} | {} | 0 |",
         s.execs, s.cov, s.features, s.corpus
     );
     let end = "<!-- /fuzz -->";
-    let doc = if doc.lines().any(|l| l.starts_with(&key)) {
-        doc.lines()
-            .map(|l| if l.starts_with(&key) { row.as_str() } else { l })
-            .collect::<Vec<_>>()
-            .join("\n")
-            + "\n"
-    } else if let Some(at) = doc.find(end) {
-        format!("{}{row}\n{}", &doc[..at], &doc[at..])
-    } else {
-        panic!("docs/RELIABILITY.md has no {end} marker");
-    };
-    std::fs::write(&path, doc).unwrap();
+    docs::edit("RELIABILITY.md", |doc| {
+        if doc.lines().any(|l| l.starts_with(&key)) {
+            doc.lines()
+                .map(|l| if l.starts_with(&key) { row.as_str() } else { l })
+                .collect::<Vec<_>>()
+                .join("\n")
+                + "\n"
+        } else if let Some(at) = doc.find(end) {
+            format!("{}{row}\n{}", &doc[..at], &doc[at..])
+        } else {
+            panic!("docs/RELIABILITY.md has no {end} marker");
+        }
+    });
 }
 
 #[test]

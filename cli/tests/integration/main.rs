@@ -5,7 +5,10 @@
 // Tests state their expectations by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../../../tests/support/docs.rs"]
+mod docs;
 mod errors;
+mod faults;
 mod flows;
 mod harness;
 mod preview;

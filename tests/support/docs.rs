@@ -1,0 +1,42 @@
+//! Writing measured figures into `docs/*.md` from tests. Tests of several binaries run at once,
+//! so each read-modify-write holds a lock file.
+
+use std::path::{Path, PathBuf};
+
+/// The repository root (this file is `tests/support/docs.rs`).
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|p| p.join("Cargo.lock").exists() && p.join("docs").is_dir())
+        .expect("repository root")
+        .to_path_buf()
+}
+
+/// Apply `edit` to `docs/<file>` under an exclusive lock.
+pub fn edit(file: &str, edit: impl FnOnce(String) -> String) {
+    let lock_path = std::env::temp_dir().join("patchbay-docs.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .expect("docs lock file");
+    lock.lock().expect("docs lock");
+    let path = repo().join("docs").join(file);
+    let doc = std::fs::read_to_string(&path).unwrap_or_default();
+    std::fs::write(&path, edit(doc)).expect("write docs");
+}
+
+/// Replace what is between `<!-- NAME -->` and `<!-- /NAME -->` (both kept).
+pub fn replace_block(doc: &str, name: &str, body: &str) -> String {
+    let (start, end) = (format!("<!-- {name} -->"), format!("<!-- /{name} -->"));
+    let (Some(a), Some(b)) = (doc.find(&start), doc.find(&end)) else {
+        panic!("the document has no {start} ... {end} block");
+    };
+    format!(
+        "{}{start}\n{}{}",
+        &doc[..a],
+        body.trim_end().to_string() + "\n",
+        &doc[b..]
+    )
+}
