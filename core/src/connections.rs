@@ -4,11 +4,12 @@
 use crate::callback::{CallbackListener, CallbackParams, Expectation, parse_pasted_address};
 use crate::catalog::{Catalog, EnvironmentSpec, Mechanism, ProviderSpec, Signal};
 use crate::checklist::Event;
+use crate::crashpoint;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::Route;
 use crate::oauth::{self, TokenSet, now};
 use crate::sanitize;
-use crate::settings::{ConnectionRecord, LastError, Paths, Settings};
+use crate::settings::{ConnectionRecord, LastError, Paths, RefreshMark, Settings};
 use crate::store::{Grant, SecretStore, Vault};
 use crate::{exchange, verify};
 use secrecy::{ExposeSecret, SecretString};
@@ -275,6 +276,7 @@ impl Connections {
                 refreshed_at: Some(t),
                 needs_reconnect: None,
                 last_error: None,
+                refresh_started: None,
                 catalog_file: req
                     .catalog_file
                     .clone()
@@ -562,49 +564,46 @@ impl Connections {
         current: Grant,
     ) -> Result<SecretString> {
         let route = self.route(record.practice)?;
-        let tokens = match p.mechanism {
-            Mechanism::AuthorizationCode => {
-                let rt = current
-                    .refresh_token
-                    .as_ref()
-                    .ok_or_else(|| Error::reconnect(&p.name))?;
-                oauth::refresh(
-                    &self.http,
-                    p,
-                    env,
-                    &route,
-                    &current.client_id,
-                    &current.client_secret,
-                    rt,
-                )
-                .await?
-            }
-            Mechanism::TokenExchange => {
-                let refreshed = match &current.refresh_token {
-                    Some(rt) => exchange::refresh(&self.http, p, env, &route, rt).await,
-                    None => Err(Error::reconnect(&p.name)),
-                };
-                match refreshed {
-                    // The client credentials are kept, so a dead refresh token is not the end.
-                    Err(e) if e.kind() == ErrorKind::Reconnect => match exchange::authenticate(
-                        &self.http,
-                        p,
-                        env,
-                        &route,
-                        &current.client_id,
-                        &current.client_secret,
-                    )
-                    .await
-                    {
-                        Err(e) if e.kind() == ErrorKind::InvalidClient => {
-                            return Err(Error::reconnect(&p.name));
-                        }
-                        r => r?,
-                    },
-                    r => r?,
+        // Mark the refresh as started from this generation (we hold the refresh lock). A mark
+        // left from this same generation means the last refresh never finished: the vendor may
+        // have rotated the refresh token without Patchbay storing the new one.
+        let interrupted = self
+            .record(id)?
+            .refresh_started
+            .filter(|m| m.generation == current.generation);
+        let mark = RefreshMark {
+            at: now(),
+            generation: current.generation,
+        };
+        self.settings.update(id, |r| {
+            r.map(|mut r| {
+                r.refresh_started = Some(mark);
+                r
+            })
+        })?;
+        crashpoint::reached(crashpoint::REFRESH_BEFORE_REQUEST);
+        let tokens = match self.refresh_request(p, env, &route, &current).await {
+            Ok(t) => t,
+            Err(e) => {
+                let definitive =
+                    matches!(e.kind(), ErrorKind::Reconnect | ErrorKind::InvalidClient);
+                if definitive {
+                    self.clear_refresh_mark(id);
                 }
+                return Err(match interrupted {
+                    Some(m) if e.kind() == ErrorKind::Reconnect => Error::new(
+                        ErrorKind::Reconnect,
+                        format!(
+                            "The renewal of this connection that started {} ago was interrupted (Patchbay was closed, or the network dropped) before Patchbay could save what {name} sent back, and {name} no longer accepts the previous sign-in. Connect again; your settings are kept.",
+                            crate::error::human_duration(now().saturating_sub(m.at).max(1) as u64),
+                            name = p.name
+                        ),
+                    ),
+                    _ => e,
+                });
             }
         };
+        crashpoint::reached(crashpoint::REFRESH_AFTER_RESPONSE);
         let grant = Grant {
             refresh_token: tokens
                 .refresh_token
@@ -618,17 +617,81 @@ impl Connections {
         };
         // Stored before use: if this write fails, the error says keychain and the old entry stays.
         self.save_grant(id, grant).await?;
+        crashpoint::reached(crashpoint::REFRESH_AFTER_WRITE);
         let t = now();
         let _ = self.settings.update(id, |r| {
             r.map(|mut r| {
                 r.refreshed_at = Some(t);
                 r.expires_at = tokens.expires_at;
                 r.needs_reconnect = None;
+                r.refresh_started = None;
                 r
             })
         });
         tracing::info!(system = %p.name, "refreshed");
         Ok(tokens.access_token)
+    }
+
+    fn clear_refresh_mark(&self, id: &str) {
+        let _ = self.settings.update(id, |r| {
+            r.map(|mut r| {
+                r.refresh_started = None;
+                r
+            })
+        });
+    }
+
+    /// The vendor call of a refresh: the refresh token, or for a token exchange whose refresh
+    /// token is refused, the kept client credentials.
+    async fn refresh_request(
+        &self,
+        p: &ProviderSpec,
+        env: &EnvironmentSpec,
+        route: &Route,
+        current: &Grant,
+    ) -> Result<TokenSet> {
+        let no_refresh_token = || Error::reconnect(&p.name);
+        match p.mechanism {
+            Mechanism::AuthorizationCode => {
+                let rt = current
+                    .refresh_token
+                    .as_ref()
+                    .ok_or_else(no_refresh_token)?;
+                oauth::refresh(
+                    &self.http,
+                    p,
+                    env,
+                    route,
+                    &current.client_id,
+                    &current.client_secret,
+                    rt,
+                )
+                .await
+            }
+            Mechanism::TokenExchange => {
+                let refreshed = match &current.refresh_token {
+                    Some(rt) => exchange::refresh(&self.http, p, env, route, rt).await,
+                    None => Err(no_refresh_token()),
+                };
+                match refreshed {
+                    // The client credentials are kept, so a dead refresh token is not the end.
+                    Err(e) if e.kind() == ErrorKind::Reconnect => exchange::authenticate(
+                        &self.http,
+                        p,
+                        env,
+                        route,
+                        &current.client_id,
+                        &current.client_secret,
+                    )
+                    .await
+                    .map_err(|e| match e.kind() {
+                        ErrorKind::InvalidClient => Error::reconnect(&p.name),
+                        _ => e,
+                    }),
+                    r => r,
+                }
+            }
+        }
     }
 
     async fn lock_file(&self, id: &str) -> Result<std::fs::File> {

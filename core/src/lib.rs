@@ -13,6 +13,7 @@ pub mod callback;
 pub mod catalog;
 pub mod checklist;
 pub mod connections;
+pub mod crashpoint;
 pub mod error;
 pub mod exchange;
 pub mod http;

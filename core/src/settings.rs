@@ -119,9 +119,21 @@ pub struct ConnectionRecord {
     /// The admin's catalog file this system came from, if not built in.
     #[serde(default)]
     pub catalog_file: Option<PathBuf>,
+    /// Set while a refresh is under way: if Patchbay is stopped (or the network drops) between
+    /// the vendor rotating the refresh token and the keychain write, the next refresh knows why
+    /// the vendor refuses the old one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_started: Option<RefreshMark>,
     /// Saved configuration (mapping id -> chosen value and its name).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub mappings: std::collections::BTreeMap<String, Choice>,
+}
+
+/// A refresh that started from the grant of this generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshMark {
+    pub at: i64,
+    pub generation: u64,
 }
 
 /// A chosen option: what is stored and what the admin saw.

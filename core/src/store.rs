@@ -366,6 +366,7 @@ impl Vault {
             check_size(a)?;
         }
         self.store.set(connection, &creds_json)?;
+        crate::crashpoint::reached(crate::crashpoint::KEYCHAIN_BETWEEN_WRITES);
         match access_json {
             Some(a) => self.store.set(&access_account(connection), &a),
             None => self.store.delete(&access_account(connection)),

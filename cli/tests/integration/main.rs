@@ -5,6 +5,7 @@
 // Tests state their expectations by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod crash;
 #[path = "../../../tests/support/docs.rs"]
 mod docs;
 mod errors;

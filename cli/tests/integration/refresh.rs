@@ -53,7 +53,7 @@ pub async fn connect_aspire(lab: &Lab) -> (Arc<Connections>, String) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn many_callers_one_refresh_in_process_and_across_processes() {
+async fn many_callers_in_two_instances_and_the_cli_cause_one_refresh() {
     let lab = Lab::new().await;
     // Tokens that are already inside the refresh margin when issued...
     lab.settings(json!({"provider": "aspire", "access_token_ttl_secs": 5}))
@@ -62,10 +62,25 @@ async fn many_callers_one_refresh_in_process_and_across_processes() {
     // ...and a refreshed one that is comfortably valid.
     lab.settings(json!({"provider": "aspire", "access_token_ttl_secs": 3600}))
         .await;
+    // A second, independent instance over the same files and keychain: what a second app
+    // window (another process) would be; it shares no in-process lock with the first.
+    let other = Arc::new(
+        Connections::new(
+            Catalog::builtin().unwrap(),
+            Arc::new(lab.keychain()),
+            Paths::under(lab.home.path()),
+            Some(url::Url::parse(&lab.base()).unwrap()),
+        )
+        .unwrap(),
+    );
     let before = lab.stats().await["aspire"]["refresh"].as_u64().unwrap();
     let mut tasks = Vec::new();
-    for _ in 0..40 {
-        let c = connections.clone();
+    for i in 0..40 {
+        let c = if i % 2 == 0 {
+            connections.clone()
+        } else {
+            other.clone()
+        };
         let id = id.clone();
         tasks.push(tokio::spawn(async move {
             c.access_token(&id, false)
@@ -88,7 +103,7 @@ async fn many_callers_one_refresh_in_process_and_across_processes() {
     assert_eq!(
         after - before,
         1,
-        "42 callers in 3 processes, exactly one refresh at the vendor"
+        "42 callers in two independent instances and two CLI processes, exactly one refresh at the vendor"
     );
     assert_eq!(tokens.len(), 1, "everyone got the refreshed token");
 }
