@@ -170,6 +170,13 @@ pub fn main() -> i32 {
         Ok(code) => code,
         Err(e) => {
             eprintln!("\n{}", e.message());
+            // The checklist item this kind of trouble belongs to, with its fix.
+            if let Some(item) = Catalog::builtin()
+                .ok()
+                .and_then(|c| c.common_item(e.kind()).cloned())
+            {
+                eprintln!("\n✗ {}\n  {}", item.title, item.fix);
+            }
             if let Some(d) = e.provider_detail() {
                 eprintln!("(vendor said: {d})");
             }

@@ -762,6 +762,12 @@ impl Catalog {
         })
     }
 
+    /// The common checklist item an error of this kind turns red, if any (for errors outside a
+    /// connection attempt, e.g. a dead keychain at start-up).
+    pub fn common_item(&self, kind: ErrorKind) -> Option<&ChecklistItemSpec> {
+        self.common.iter().find(|c| c.fails_on.contains(&kind))
+    }
+
     /// A provider's checklist: its own items, then the common ones it does not override.
     pub fn checklist(&self, provider: &ProviderSpec) -> Vec<ChecklistItemSpec> {
         let mut items = provider.checklist.clone();

@@ -423,6 +423,17 @@ impl Connections {
         None
     }
 
+    /// The connection is on record but its keychain entry is gone (deleted by another program,
+    /// a keychain reset, a profile copied to a new computer): a keychain matter, fixed by
+    /// connecting again.
+    fn missing_grant(&self, p: &ProviderSpec) -> Error {
+        Error::keychain(format!(
+            "The saved credentials for {} are no longer in {} (something removed them). Connect again to save new ones; your settings are kept.",
+            p.name,
+            self.vault.location()
+        ))
+    }
+
     async fn load_grant(&self, id: &str) -> Result<Option<Grant>> {
         let vault = self.vault.clone();
         let id = id.to_string();
@@ -481,11 +492,7 @@ impl Connections {
         };
         let mut record = record;
         if grant.is_none() && record.needs_reconnect.is_none() {
-            record.needs_reconnect = Some(format!(
-                "The saved credentials for {} are no longer in {}. Connect again.",
-                p.name,
-                self.vault.location()
-            ));
+            record.needs_reconnect = Some(self.missing_grant(p).message().to_string());
         }
         if let Some(g) = &grant {
             record.expires_at = g.expires_at;
@@ -521,7 +528,7 @@ impl Connections {
         let before = self
             .load_grant(id)
             .await?
-            .ok_or_else(|| Error::reconnect(&p.name))?;
+            .ok_or_else(|| self.missing_grant(p))?;
         if !force
             && before.fresh(now(), margin)
             && let Some(t) = before.access_token
@@ -540,7 +547,7 @@ impl Connections {
         let current = self
             .load_grant(id)
             .await?
-            .ok_or_else(|| Error::reconnect(&p.name))?;
+            .ok_or_else(|| self.missing_grant(p))?;
         let someone_else_refreshed = current.generation != before.generation;
         if (someone_else_refreshed || !force)
             && current.fresh(now(), margin)
@@ -722,7 +729,7 @@ impl Connections {
         let grant = self
             .load_grant(id)
             .await?
-            .ok_or_else(|| Error::reconnect(&p.name))?;
+            .ok_or_else(|| self.missing_grant(p))?;
         let fresh = grant.fresh(now(), refresh_margin(p));
         let token = match grant.access_token {
             Some(t) if fresh => t,
@@ -748,7 +755,7 @@ impl Connections {
             let grant = self
                 .load_grant(id)
                 .await?
-                .ok_or_else(|| Error::reconnect(&p.name))?;
+                .ok_or_else(|| self.missing_grant(p))?;
             match verify::verify(&self.http, p, env, &route, &token, &grant.params).await {
                 // The access token alone may have been revoked or expired early: one refresh
                 // tells that apart from a grant that is gone.

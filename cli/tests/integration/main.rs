@@ -12,5 +12,6 @@ mod errors;
 mod faults;
 mod flows;
 mod harness;
+mod keychain;
 mod preview;
 mod refresh;

@@ -1,0 +1,193 @@
+//! Keychain trouble: locked, missing (no D-Bus session), an entry too large, an entry deleted
+//! behind Patchbay's back. Each ends in the "keychain" checklist item with its fix, and nothing
+//! is ever written anywhere else instead.
+
+use crate::harness::{Lab, Output, status_json};
+use crate::refresh::connect_aspire;
+use patchbay_core::ErrorKind;
+use patchbay_core::checklist::{Checklist, Event, ItemState};
+use patchbay_core::store::{Grant, SecretStore, Vault};
+use patchbay_core::{Catalog, Error};
+use secrecy::{ExposeSecret, SecretString};
+use std::path::Path;
+use std::sync::Arc;
+
+const KEYCHAIN_ITEM: &str = "This computer's keychain is available";
+
+/// Every file under `dir`, read as bytes: none may hold any of `secrets`.
+fn assert_no_secret_on_disk(dir: &Path, secrets: &[&str]) {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                let text = String::from_utf8_lossy(&bytes);
+                for s in secrets {
+                    assert!(
+                        !text.contains(s),
+                        "{} holds a secret in plain text",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn assert_keychain_trouble(out: &Output, words: &str) {
+    assert_eq!(out.code, ErrorKind::Keychain.exit_code(), "{out:?}");
+    assert!(out.stderr.contains(words), "{words:?}: {out:?}");
+    assert!(out.stderr.contains(KEYCHAIN_ITEM), "checklist item: {out:?}");
+    assert!(out.stderr.contains("never in a plain file"), "the fix: {out:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_keychain_at_all_is_named_and_nothing_is_stored_elsewhere() {
+    let lab = Lab::new().await;
+    let (id, secret) = lab.app("aspire", "sandbox", "").await;
+    let mut cmd = lab.command(&["connect", "aspire", "--env", "sandbox"]);
+    cmd.env(
+        "DBUS_SESSION_BUS_ADDRESS",
+        format!("unix:path={}/no-bus", lab.home.path().display()),
+    );
+    let out = lab.run_with(cmd, &format!("{id}\n{secret}\n"));
+    assert_keychain_trouble(&out, "keychain");
+    assert!(
+        lab.stats().await["aspire"]["token"] == 0,
+        "nothing was asked of the vendor before the keychain was known to work"
+    );
+    assert_no_secret_on_disk(lab.home.path(), &[&secret]);
+}
+
+/// Run `script` in a private D-Bus session with its own unlocked login keyring.
+fn private_session(lab: &Lab, script: &str, env: &[(&str, &str)]) -> Output {
+    let mut cmd = lab.command(&[]);
+    let cli = crate::harness::CLI;
+    cmd.env("PATCHBAY", cli);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let home = lab.home.path().join("session-home");
+    std::fs::create_dir_all(&home).unwrap();
+    // Its own HOME: gnome-keyring keeps its files there, apart from the shared test keyring.
+    cmd.env("HOME", &home).env_remove("DISPLAY");
+    let mut c = std::process::Command::new("dbus-run-session");
+    c.args(["--", "bash", "-c"]).arg(format!(
+        "set -u\necho -n pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null\n{script}"
+    ));
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    lab.run_with(c, "")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_locked_keychain_is_named_and_nothing_is_stored_elsewhere() {
+    let lab = Lab::new().await;
+    let (id, secret) = lab.app("aspire", "sandbox", "").await;
+    let script = r#"
+printf '%s\n%s\n' "$KEY_ID" "$KEY_SECRET" | "$PATCHBAY" connect aspire --env sandbox >/dev/null 2>&1
+echo "connected=$?"
+dbus-send --session --dest=org.freedesktop.secrets --type=method_call --print-reply \
+  /org/freedesktop/secrets org.freedesktop.Secret.Service.Lock \
+  array:objpath:/org/freedesktop/secrets/collection/login >/dev/null
+"$PATCHBAY" token aspire --env sandbox
+echo "token=$?"
+"#;
+    let out = private_session(&lab, script, &[("KEY_ID", &id), ("KEY_SECRET", &secret)]);
+    assert!(out.stdout.contains("connected=0"), "{out:?}");
+    assert!(out.stdout.contains("token=7"), "{out:?}");
+    assert!(out.stderr.contains("The keychain is locked"), "{out:?}");
+    assert!(out.stderr.contains(KEYCHAIN_ITEM), "{out:?}");
+    assert_no_secret_on_disk(lab.home.path().join("config").as_path(), &[&secret]);
+    assert_no_secret_on_disk(lab.home.path().join("data").as_path(), &[&secret]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_entry_deleted_behind_our_back_asks_to_connect_again() {
+    let lab = Lab::new().await;
+    let (id, secret) = lab.app("aspire", "sandbox", "").await;
+    let out = lab
+        .run_async(
+            &["connect", "aspire", "--env", "sandbox"],
+            &format!("{id}\n{secret}\n"),
+        )
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    // Another program (a keychain manager, a cleanup tool) removes both entries.
+    let conn = "practice:aspire:sandbox";
+    let k = lab.keychain();
+    k.delete(conn).unwrap();
+    k.delete(&format!("{conn}#access")).unwrap();
+    let token = lab
+        .run_async(&["token", "aspire", "--env", "sandbox"], "")
+        .await;
+    assert_keychain_trouble(&token, "are no longer in the system keyring");
+    assert!(token.stdout.is_empty(), "no token printed: {token:?}");
+    let status = status_json(&lab.run_async(&["status", "--json"], "").await);
+    assert_eq!(status[0]["state"], "needs_reconnect", "{status:?}");
+    assert!(
+        status[0].to_string().contains("are no longer in the system keyring"),
+        "{status:?}"
+    );
+    assert_no_secret_on_disk(lab.home.path(), &[&secret]);
+    // Connecting again puts it right.
+    let again = lab
+        .run_async(
+            &["connect", "aspire", "--env", "sandbox"],
+            &format!("{id}\n{secret}\n"),
+        )
+        .await;
+    assert_eq!(again.code, 0, "{again:?}");
+    assert_eq!(
+        lab.run_async(&["token", "aspire", "--env", "sandbox"], "")
+            .await
+            .code,
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_entry_too_large_is_refused_and_the_old_one_kept() {
+    let lab = Lab::new().await;
+    let (_connections, id) = connect_aspire(&lab).await;
+    let vault = Vault::new(Arc::new(lab.keychain()));
+    let before = vault.load(&id).unwrap().unwrap();
+    let huge = "x".repeat(patchbay_core::store::MAX_ENTRY_BYTES + 1);
+    let bigger = Grant {
+        access_token: Some(SecretString::from(huge.clone())),
+        generation: before.generation + 1,
+        ..before.clone()
+    };
+    let err: Error = vault.save(&id, &bigger).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Keychain);
+    assert!(err.message().contains("too large"), "{}", err.message());
+    let after = vault.load(&id).unwrap().unwrap();
+    assert_eq!(after.generation, before.generation, "nothing was replaced");
+    assert_eq!(
+        after.access_token.unwrap().expose_secret(),
+        before.access_token.unwrap().expose_secret()
+    );
+    // The checklist names the keychain, with its fix.
+    let catalog = Catalog::builtin().unwrap();
+    let mut checklist = Checklist::new(&catalog, catalog.provider("aspire").unwrap());
+    checklist.observe(&Event::failed(&err));
+    let red: Vec<_> = checklist
+        .items()
+        .iter()
+        .filter(|i| i.state == ItemState::Failed)
+        .collect();
+    assert_eq!(red.len(), 1);
+    assert_eq!(red[0].id, "keychain");
+    assert!(red[0].fix.as_deref().unwrap().contains("never in a plain file"));
+    assert_no_secret_on_disk(lab.home.path(), &[&huge]);
+}
