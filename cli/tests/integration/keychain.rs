@@ -43,8 +43,14 @@ fn assert_no_secret_on_disk(dir: &Path, secrets: &[&str]) {
 fn assert_keychain_trouble(out: &Output, words: &str) {
     assert_eq!(out.code, ErrorKind::Keychain.exit_code(), "{out:?}");
     assert!(out.stderr.contains(words), "{words:?}: {out:?}");
-    assert!(out.stderr.contains(KEYCHAIN_ITEM), "checklist item: {out:?}");
-    assert!(out.stderr.contains("never in a plain file"), "the fix: {out:?}");
+    assert!(
+        out.stderr.contains(KEYCHAIN_ITEM),
+        "checklist item: {out:?}"
+    );
+    assert!(
+        out.stderr.contains("never in a plain file"),
+        "the fix: {out:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -136,7 +142,9 @@ async fn an_entry_deleted_behind_our_back_asks_to_connect_again() {
     let status = status_json(&lab.run_async(&["status", "--json"], "").await);
     assert_eq!(status[0]["state"], "needs_reconnect", "{status:?}");
     assert!(
-        status[0].to_string().contains("are no longer in the system keyring"),
+        status[0]
+            .to_string()
+            .contains("are no longer in the system keyring"),
         "{status:?}"
     );
     assert_no_secret_on_disk(lab.home.path(), &[&secret]);
@@ -188,6 +196,12 @@ async fn an_entry_too_large_is_refused_and_the_old_one_kept() {
         .collect();
     assert_eq!(red.len(), 1);
     assert_eq!(red[0].id, "keychain");
-    assert!(red[0].fix.as_deref().unwrap().contains("never in a plain file"));
+    assert!(
+        red[0]
+            .fix
+            .as_deref()
+            .unwrap()
+            .contains("never in a plain file")
+    );
     assert_no_secret_on_disk(lab.home.path(), &[&huge]);
 }

@@ -13,5 +13,6 @@ mod faults;
 mod flows;
 mod harness;
 mod keychain;
+mod leaks;
 mod preview;
 mod refresh;

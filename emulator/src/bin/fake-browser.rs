@@ -32,6 +32,31 @@ fn redacted(url: &Url) -> Url {
     shown
 }
 
+/// With `FAKE_BROWSER_PROC_DUMP=DIR`: copy this process's and its parent's command line and
+/// environment (`/proc/<pid>/cmdline`, `environ`) into DIR, for tests that check that nothing
+/// secret is handed to the processes Patchbay starts.
+fn dump_process_images() {
+    let Ok(dir) = std::env::var("FAKE_BROWSER_PROC_DUMP") else {
+        return;
+    };
+    let me = std::process::id();
+    let parent = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            let after = s.rsplit_once(')')?.1.to_string();
+            after.split_whitespace().nth(1)?.parse::<u32>().ok()
+        });
+    let _ = std::fs::create_dir_all(&dir);
+    for (who, pid) in [("self", Some(me)), ("parent", parent)] {
+        let Some(pid) = pid else { continue };
+        for part in ["cmdline", "environ"] {
+            if let Ok(bytes) = std::fs::read(format!("/proc/{pid}/{part}")) {
+                let _ = std::fs::write(format!("{dir}/{me}-{who}-{pid}.{part}"), bytes);
+            }
+        }
+    }
+}
+
 fn log(url: &Url) {
     let Ok(path) = std::env::var("FAKE_BROWSER_LOG") else {
         return;
@@ -126,6 +151,7 @@ async fn walk(start: &str) -> Result<u8, String> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    dump_process_images();
     let Some(start) = std::env::args().nth(1) else {
         eprintln!("usage: fake-browser URL");
         return ExitCode::from(2);
