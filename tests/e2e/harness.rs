@@ -94,6 +94,7 @@ impl Desk {
     /// Start the app with `env` added to what every launch gets.
     pub async fn launch(&self, env: &[(&str, &str)]) -> App {
         let port = free_port();
+        let log = self.home.path().join(format!("app-{port}.log"));
         // The OS routes "open this URL" through xdg-open, which prefers an installed desktop
         // browser over BROWSER when a display is set: a fake xdg-open first on PATH is the
         // machine-independent interception (BROWSER stays set for systems without xdg-open).
@@ -126,7 +127,8 @@ impl Desk {
         .env("XDG_CONFIG_HOME", self.home.path().join("xdg-config"))
         .env("XDG_DATA_HOME", self.home.path().join("xdg-data"))
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        // The app's own stderr (its log) comes through the drivers: kept for the leak scan.
+        .stderr(std::fs::File::create(&log).expect("app log file"));
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -152,7 +154,11 @@ impl Desk {
         .await
         .expect("the app starts within 20 s")
         .expect("WebDriver session");
-        let app = App { client, driver };
+        let app = App {
+            client,
+            driver,
+            log,
+        };
         app.client.set_window_size(1024, 700).await.ok();
         app
     }
@@ -172,6 +178,8 @@ impl Drop for Desk {
 pub struct App {
     pub client: Client,
     driver: Child,
+    /// What the app (and the drivers) wrote to stderr.
+    pub log: PathBuf,
 }
 
 fn tid(id: &str) -> String {

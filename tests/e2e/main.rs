@@ -7,6 +7,8 @@
 // Tests state their expectations by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../support/docs.rs"]
+mod docs;
 mod harness;
 
 use harness::{App, Desk, clipboard};
@@ -583,4 +585,177 @@ async fn preview_shows_counts_with_progress_and_mappings_survive_a_restart() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     app.close().await;
+}
+
+/// Records every message Rust sends to the page (command answers and events both arrive through
+/// Tauri's callback table) as JSON text in `window.__fromRust`.
+const RECORD_IPC: &str = r#"
+const table = window.__TAURI_INTERNALS__.callbacks;
+window.__fromRust = [];
+const wrap = (fn) => (data) => {
+  try { window.__fromRust.push(JSON.stringify(data)); } catch (e) { window.__fromRust.push(String(data)); }
+  return fn(data);
+};
+for (const [id, fn] of table) Map.prototype.set.call(table, id, wrap(fn));
+Object.defineProperty(table, "set", { value: function (id, fn) { return Map.prototype.set.call(this, id, wrap(fn)); } });
+return table.size;
+"#;
+
+/// Everything the page holds or received: the messages from Rust, the document, and the values
+/// of its fields.
+const PAGE_CONTENTS: &str = r#"
+const fields = [...document.querySelectorAll("input, textarea")].map((f) => f.value);
+return { fromRust: window.__fromRust || [], html: document.documentElement.outerHTML, text: document.body.innerText, fields };
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
+    use secrecy::ExposeSecret;
+    let desk = Desk::new().await;
+    // An app with a sentinel secret, registered for the callback address the practice apps use.
+    let apps: serde_json::Value =
+        reqwest::get(format!("{}/_emulator/apps", desk.emulator.base_url()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let practice = apps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["provider"] == "quickbooks-online" && a["environment"] == "sandbox")
+        .expect("a practice QuickBooks Online sandbox app");
+    let secret = "SENTINELwebviewSECRET0000000000X";
+    let app_info = desk
+        .admin(
+            "apps",
+            json!({"provider": "quickbooks-online", "environment": "sandbox",
+                   "redirect_uris": practice["redirect_uris"], "client_secret": secret}),
+        )
+        .await;
+    let client_id = app_info["client_id"].as_str().unwrap();
+    let dumps = desk.home.path().join("process-images");
+    let dumps_s = dumps.display().to_string();
+    let app = desk
+        .launch(&[
+            ("PATCHBAY_LOG", "trace"),
+            ("FAKE_BROWSER_PROC_DUMP", &dumps_s),
+        ])
+        .await;
+    app.get("choose").await;
+    let listeners: u64 = app
+        .client
+        .execute(RECORD_IPC, vec![])
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap();
+    assert!(listeners > 0, "the page listens for events");
+
+    choose(&app, "quickbooks-online", Some("sandbox")).await;
+    fill_and_reach_connect(&app, client_id, &format!(" {secret}\u{200b}")).await;
+    app.click("connect-button").await;
+    app.wait_text("connected-identity", "connected as").await;
+    app.click("done").await;
+    app.get("home").await;
+    app.click("check-now").await;
+    app.wait_text("connection-state", "Connected").await;
+    app.click("copy-report").await;
+    app.get("copy-feedback").await;
+    let report = app
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke('report').then((r) => done(r), (e) => done(String(e)));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(report.to_string().len() > 200, "a real report: {report}");
+    app.click("preview-data").await;
+    app.wait_text("preview-status", "Done:").await;
+    let page = app.client.execute(PAGE_CONTENTS, vec![]).await.unwrap();
+    let log_path = app.log.clone();
+    app.close().await;
+
+    // Every secret that went in or was issued.
+    let keychain = patchbay_core::store::Keychain::open(&desk.service).unwrap();
+    let grant = patchbay_core::store::Vault::new(std::sync::Arc::new(keychain))
+        .load("practice:quickbooks-online:sandbox")
+        .unwrap()
+        .expect("stored");
+    let mut secrets = vec![secret.to_string()];
+    for t in [&grant.access_token, &grant.refresh_token]
+        .into_iter()
+        .flatten()
+    {
+        secrets.push(t.expose_secret().to_string());
+    }
+    let from_rust: Vec<String> = page["fromRust"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        from_rust.len() > 20,
+        "messages were recorded: {}",
+        from_rust.len()
+    );
+    let mut searched: Vec<(String, String)> = vec![
+        (
+            "the page's HTML".into(),
+            page["html"].as_str().unwrap().into(),
+        ),
+        (
+            "the page's text".into(),
+            page["text"].as_str().unwrap().into(),
+        ),
+        ("the report".into(), report.to_string()),
+    ];
+    for f in page["fields"].as_array().unwrap() {
+        searched.push((
+            "a field left on the page".into(),
+            f.as_str().unwrap_or_default().into(),
+        ));
+    }
+    for (i, m) in from_rust.iter().enumerate() {
+        searched.push((format!("message {i} from Rust"), m.clone()));
+    }
+    let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+    assert!(
+        log.contains("connected"),
+        "the app's trace log was captured:\n{log:.2000}"
+    );
+    searched.push(("the app's log (trace)".into(), log));
+    let mut images = 0;
+    for e in std::fs::read_dir(&dumps)
+        .expect("the browser was started")
+        .flatten()
+    {
+        images += 1;
+        searched.push((
+            e.path().display().to_string(),
+            String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()).into_owned(),
+        ));
+    }
+    assert!(images >= 2, "the browser's and the app's process images");
+    let mut bytes = 0;
+    for (what, text) in &searched {
+        bytes += text.len();
+        for s in &secrets {
+            assert!(!text.contains(s.as_str()), "a secret is in {what}");
+        }
+    }
+    let body = format!(
+        "| Secrets searched for | Messages from Rust to the page | Page (HTML, text, field values) | App log (`trace`) | Process images | Bytes searched | Hits |\n\
+         |---:|---:|---:|---:|---:|---:|---:|\n\
+         | {} | {} | {} fields | 1 | {images} | {bytes} | 0 |\n",
+        secrets.len(),
+        from_rust.len(),
+        page["fields"].as_array().unwrap().len(),
+    );
+    docs::edit("RELIABILITY.md", |d| {
+        docs::replace_block(&d, "leaks-app", &body)
+    });
 }
