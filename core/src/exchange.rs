@@ -60,6 +60,17 @@ pub fn jwt_expires_at(token: &str, now: i64) -> Option<i64> {
     }
 }
 
+/// Overwrite every string in a JSON value (a request or answer that held a secret) before it
+/// is dropped.
+fn zeroize_json(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) => zeroize::Zeroize::zeroize(s),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(zeroize_json),
+        serde_json::Value::Object(o) => o.values_mut().for_each(zeroize_json),
+        _ => {}
+    }
+}
+
 fn url(env: &EnvironmentSpec, route: &Route, path: &str) -> Result<url::Url> {
     route.url(&format!("{}{}", env.api_base.trim_end_matches('/'), path))
 }
@@ -68,14 +79,17 @@ async fn post(
     http: &reqwest::Client,
     provider: &ProviderSpec,
     url: url::Url,
-    body: serde_json::Value,
+    mut body: serde_json::Value,
     invalid: impl Fn(u16) -> Option<Error>,
 ) -> Result<TokenSet> {
     let x = spec(provider)?;
-    let resp = http
+    let request = http
         .post(url)
         .header("accept", "application/json")
-        .json(&body)
+        .json(&body);
+    // The request holds its own copy now; ours had the secret or refresh token.
+    zeroize_json(&mut body);
+    let resp = request
         .send()
         .await
         .map_err(|e| transport_error(&provider.name, e))?;
@@ -100,7 +114,13 @@ async fn post(
 /// from the catalog); `None` when the body is not that (the caller says the vendor misbehaved,
 /// without echoing the body, which may hold a token).
 pub fn parse_tokens(x: &ExchangeSpec, body: &[u8]) -> Option<TokenSet> {
-    let json: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let mut json: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let tokens = tokens_in(x, &json);
+    zeroize_json(&mut json);
+    tokens
+}
+
+fn tokens_in(x: &ExchangeSpec, json: &serde_json::Value) -> Option<TokenSet> {
     let field = |k: &str| {
         json.get(k)
             .and_then(|v| v.as_str())
@@ -189,6 +209,16 @@ mod tests {
         assert_eq!(
             jwt_expiry(&jwt(r#"{"exp":1893456000.5}"#)),
             Some(1893456000)
+        );
+    }
+
+    #[test]
+    fn json_holding_secrets_is_wiped() {
+        let mut v = serde_json::json!({"Secret": "s3cr3t", "n": [{"RefreshToken": "rt"}], "k": 1});
+        zeroize_json(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({"Secret": "", "n": [{"RefreshToken": ""}], "k": 1})
         );
     }
 

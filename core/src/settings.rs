@@ -273,6 +273,7 @@ mod tests {
             refreshed_at: None,
             needs_reconnect: None,
             last_error: None,
+            refresh_started: None,
             catalog_file: None,
             mappings: Default::default(),
         }

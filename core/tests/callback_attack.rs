@@ -3,6 +3,9 @@
 //! floods of connections and a second callback. None may complete a flow, block the real
 //! callback, or keep the port.
 
+// Tests state their expectations by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use patchbay_core::ErrorKind;
 use patchbay_core::callback::{
     CallbackListener, CallbackParams, Expectation, HEADER_TIMEOUT, MAX_CONNECTIONS,
