@@ -289,3 +289,23 @@ pub fn status_json(out: &Output) -> Vec<Value> {
     serde_json::from_str::<Vec<Value>>(&out.stdout)
         .unwrap_or_else(|e| panic!("status --json: {e}: {out:?}"))
 }
+
+/// Every file below `dir` with its contents (lossy UTF-8), for searches of what was written.
+pub fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                found.push((p, String::from_utf8_lossy(&bytes).into_owned()));
+            }
+        }
+    }
+    found
+}

@@ -2,7 +2,7 @@
 //! behind Patchbay's back. Each ends in the "keychain" checklist item with its fix, and nothing
 //! is ever written anywhere else instead.
 
-use crate::harness::{Lab, Output, status_json};
+use crate::harness::{Lab, Output, files_under, status_json};
 use crate::refresh::connect_aspire;
 use patchbay_core::ErrorKind;
 use patchbay_core::checklist::{Checklist, Event, ItemState};
@@ -14,28 +14,15 @@ use std::sync::Arc;
 
 const KEYCHAIN_ITEM: &str = "This computer's keychain is available";
 
-/// Every file under `dir`, read as bytes: none may hold any of `secrets`.
+/// No file under `dir` holds any of `secrets`.
 fn assert_no_secret_on_disk(dir: &Path, secrets: &[&str]) {
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let bytes = std::fs::read(&path).unwrap();
-                let text = String::from_utf8_lossy(&bytes);
-                for s in secrets {
-                    assert!(
-                        !text.contains(s),
-                        "{} holds a secret in plain text",
-                        path.display()
-                    );
-                }
-            }
+    for (path, text) in files_under(dir) {
+        for s in secrets {
+            assert!(
+                !text.contains(s),
+                "{} holds a secret in plain text",
+                path.display()
+            );
         }
     }
 }

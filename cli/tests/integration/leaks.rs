@@ -7,7 +7,7 @@
 //! into docs/RELIABILITY.md.
 
 use crate::docs;
-use crate::harness::{Lab, Output};
+use crate::harness::{Lab, Output, files_under};
 use patchbay_core::store::Vault;
 use secrecy::ExposeSecret;
 use serde_json::json;
@@ -61,45 +61,23 @@ impl Scan {
         }
     }
 
-    fn files(&mut self, dir: &Path) -> Vec<(String, String)> {
-        let mut found = Vec::new();
-        let mut stack = vec![dir.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&d) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if let Ok(bytes) = std::fs::read(&p) {
-                    found.push((
-                        p.display().to_string(),
-                        String::from_utf8_lossy(&bytes).into_owned(),
-                    ));
-                }
-            }
-        }
-        found
-    }
-
     fn run(&mut self, home: &Path, dumps: &Path) {
         for (what, text) in &self.outputs {
             self.bytes += text.len();
             self.check(what, text);
         }
-        for (what, text) in self.files(dumps) {
+        for (path, text) in files_under(dumps) {
             self.processes += 1;
             self.bytes += text.len();
-            self.check(&what, &text);
+            self.check(&path.display().to_string(), &text);
         }
-        for (what, text) in self.files(home) {
-            if what.starts_with(&dumps.display().to_string()) {
+        for (path, text) in files_under(home) {
+            if path.starts_with(dumps) {
                 continue;
             }
             self.files += 1;
             self.bytes += text.len();
-            self.check(&what, &text);
+            self.check(&path.display().to_string(), &text);
         }
     }
 }
