@@ -582,12 +582,15 @@ impl Connections {
             at: now(),
             generation: current.generation,
         };
-        self.settings.update(id, |r| {
+        // Best effort: a settings file that cannot be written must not stop the refresh itself.
+        if let Err(e) = self.settings.update(id, |r| {
             r.map(|mut r| {
                 r.refresh_started = Some(mark);
                 r
             })
-        })?;
+        }) {
+            tracing::warn!(error = %e.detailed(), "could not mark the refresh as started");
+        }
         crashpoint::reached(crashpoint::REFRESH_BEFORE_REQUEST);
         let tokens = match self.refresh_request(p, env, &route, &current).await {
             Ok(t) => t,
