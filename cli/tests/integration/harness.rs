@@ -192,6 +192,7 @@ pub struct Running {
     pub child: Child,
     pub lines: mpsc::Receiver<String>,
     pub stdin: std::process::ChildStdin,
+    seen: std::sync::Mutex<Vec<String>>,
 }
 
 impl Running {
@@ -214,19 +215,20 @@ impl Running {
             child,
             lines: rx,
             stdin,
+            seen: Default::default(),
         }
     }
 
     /// Wait for a stderr line containing `needle`; returns it.
     pub fn expect_line(&self, needle: &str) -> String {
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        let mut seen = Vec::new();
+        let mut seen = self.seen.lock().unwrap();
         while std::time::Instant::now() < deadline {
             if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+                seen.push(line.clone());
                 if line.contains(needle) {
                     return line;
                 }
-                seen.push(line);
             }
         }
         panic!(
@@ -237,7 +239,8 @@ impl Running {
 
     pub fn finish(mut self) -> Output {
         drop(self.stdin);
-        let mut rest = Vec::new();
+        // Everything on stderr, including what `expect_line` already read.
+        let mut rest = std::mem::take(&mut *self.seen.lock().unwrap());
         let mut stdout = String::new();
         if let Some(mut o) = self.child.stdout.take() {
             let _ = o.read_to_string(&mut stdout);

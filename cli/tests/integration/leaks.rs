@@ -1,5 +1,5 @@
 //! Secrets never leak: every system's full life (connect, status, verify, refresh, preview with
-//! export, mappings, report, failures, disconnect) with sentinel client secrets, at the most
+//! export, mappings, report, failures, a process killed mid-refresh, disconnect) with sentinel client secrets, at the most
 //! verbose log level, then a search of everything that came out for every secret that went in or
 //! was issued: stdout and stderr (the log), the report, error messages, every file under the
 //! Patchbay home (settings, exports), and the command line and environment of every process
@@ -7,7 +7,7 @@
 //! into docs/RELIABILITY.md.
 
 use crate::docs;
-use crate::harness::{Lab, Output, files_under};
+use crate::harness::{Lab, Output, Running, files_under};
 use patchbay_core::store::Vault;
 use secrecy::ExposeSecret;
 use serde_json::json;
@@ -207,6 +207,22 @@ async fn no_secret_reaches_logs_reports_files_or_other_processes() {
         String::new(),
     );
     scan.output("mappings", &out, false);
+    // Crash output: a refresh killed (SIGKILL) after the vendor answered, before anything was
+    // stored, with everything it wrote until then.
+    let mut cmd = lab.command(&["refresh", "quickbooks-time", "--env", "production"]);
+    cmd.env("PATCHBAY_LOG", "trace").env(
+        "PATCHBAY_PAUSE_AT",
+        patchbay_core::crashpoint::REFRESH_AFTER_RESPONSE,
+    );
+    let mut killed = Running::start(cmd);
+    killed.expect_line("paused at");
+    killed.child.kill().unwrap();
+    let out = killed.finish();
+    assert!(
+        out.stderr.contains("TRACE"),
+        "the killed process's log: {out:?}"
+    );
+    scan.output("refresh killed after the vendor answered", &out, false);
     for s in &SYSTEMS {
         let mut args = vec![
             "disconnect".to_string(),
