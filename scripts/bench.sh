@@ -3,6 +3,7 @@
 # into docs/PERFORMANCE.md. Each benchmark measures its own baseline in the same run.
 #   ./scripts/bench.sh            all benchmarks
 #   ./scripts/bench.sh preview    the preview import: throughput vs a plain HTTP loop, peak memory
+#   ./scripts/bench.sh startup    the app against the smallest Tauri app: start-up, memory, size
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -11,6 +12,12 @@ which="${1:-all}"
 # The CLI connects through the fake browser, built next to the benchmark binaries.
 cargo build --release --quiet -p patchbay-emulator --bin fake-browser
 cargo bench --no-run --quiet -p patchbay-cli --bench preview
+if [ "$which" = all ] || [ "$which" = startup ]; then
+  # Both apps in the same run and profile; the WebDriver bridge for the driven connection.
+  cargo build --release --quiet -p patchbay-app -p patchbay-baseline
+  cargo bench --no-run --quiet -p patchbay-e2e --bench startup
+  command -v tauri-driver >/dev/null || cargo install tauri-driver --version "^2" --locked
+fi
 
 # The real keychain (Secret Service) in a private D-Bus session, as in the tests.
 export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
@@ -24,4 +31,7 @@ run_keyring() {
 
 if [ "$which" = all ] || [ "$which" = preview ]; then
   run_keyring cargo bench --quiet -p patchbay-cli --bench preview
+fi
+if [ "$which" = all ] || [ "$which" = startup ]; then
+  run_keyring xvfb-run -a -s "-screen 0 1920x1080x24" cargo bench --quiet -p patchbay-e2e --bench startup
 fi

@@ -21,6 +21,7 @@ fn main() {
         "save_export",
         "mappings",
         "save_mappings",
+        "painted",
     ];
     tauri_build::try_build(
         tauri_build::Attributes::new()

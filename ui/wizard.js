@@ -115,6 +115,8 @@ async function boot() {
   // First run goes straight to "Add a connection"; later runs land on Home.
   if (app.info.has_connections) await app.home();
   else app.choose();
+  // Two frames later the first screen is on the glass.
+  requestAnimationFrame(() => requestAnimationFrame(() => ipc.painted().catch(() => {})));
 }
 
 boot().catch((err) => {

@@ -61,6 +61,18 @@ async fn app_info(state: &AppState) -> Reply<AppInfo> {
     })
 }
 
+/// The first screen is on the glass (the page calls this two animation frames after putting it
+/// in place): logged once, with the time since the process started. The start-up benchmark reads
+/// this line.
+#[tauri::command]
+pub fn painted() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let ms = crate::STARTED.get().map_or(0, |t| t.elapsed().as_millis());
+        tracing::info!(ms, "first screen painted");
+    });
+}
+
 #[tauri::command]
 pub async fn app_state(state: State<'_, AppState>) -> Reply<AppInfo> {
     app_info(&state).await

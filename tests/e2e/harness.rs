@@ -187,6 +187,11 @@ fn tid(id: &str) -> String {
 }
 
 impl App {
+    /// The process id of tauri-driver (the app runs below it).
+    pub fn driver_pid(&self) -> u32 {
+        self.driver.id()
+    }
+
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();

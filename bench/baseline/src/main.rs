@@ -1,0 +1,20 @@
+//! The smallest Tauri 2 app: one window showing one static page. The page reports its first
+//! paint the way Patchbay's does (two animation frames, then one command), so the benchmark
+//! times both the same way.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+#[tauri::command]
+fn painted() {
+    eprintln!("first screen painted");
+}
+
+fn main() {
+    if let Err(e) = tauri::Builder::default()
+        .invoke_handler(tauri::generate_handler![painted])
+        .run(tauri::generate_context!())
+    {
+        eprintln!("baseline could not start: {e}");
+        std::process::exit(1);
+    }
+}
