@@ -4,6 +4,7 @@
 #   ./scripts/bench.sh            all benchmarks
 #   ./scripts/bench.sh preview    the preview import: throughput vs a plain HTTP loop, peak memory
 #   ./scripts/bench.sh startup    the app against the smallest Tauri app: start-up, memory, size
+#   ./scripts/bench.sh refresh    100 callers needing a refresh at once: one refresh, their latency
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -11,7 +12,7 @@ which="${1:-all}"
 
 # The CLI connects through the fake browser, built next to the benchmark binaries.
 cargo build --release --quiet -p patchbay-emulator --bin fake-browser
-cargo bench --no-run --quiet -p patchbay-cli --bench preview
+cargo bench --no-run --quiet -p patchbay-cli --bench preview --bench refresh
 if [ "$which" = all ] || [ "$which" = startup ]; then
   # Both apps in the same run and profile; the WebDriver bridge for the driven connection.
   cargo build --release --quiet -p patchbay-app -p patchbay-baseline
@@ -31,6 +32,9 @@ run_keyring() {
 
 if [ "$which" = all ] || [ "$which" = preview ]; then
   run_keyring cargo bench --quiet -p patchbay-cli --bench preview
+fi
+if [ "$which" = all ] || [ "$which" = refresh ]; then
+  run_keyring cargo bench --quiet -p patchbay-cli --bench refresh
 fi
 if [ "$which" = all ] || [ "$which" = startup ]; then
   run_keyring xvfb-run -a -s "-screen 0 1920x1080x24" cargo bench --quiet -p patchbay-e2e --bench startup

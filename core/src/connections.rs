@@ -104,7 +104,9 @@ pub struct Connections {
     settings: Settings,
     http: reqwest::Client,
     practice: Option<Url>,
-    flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// One refresh at a time per connection in this process; the slot holds the token the last
+    /// refresh here got, so the callers that waited for it need not read the keychain again.
+    flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Refreshed>>>>>,
 }
 
 impl Connections {
@@ -542,24 +544,45 @@ impl Connections {
                 .map_err(|_| Error::keychain("internal lock poisoned"))?;
             map.entry(id.to_string()).or_default().clone()
         };
-        let _in_process = flight.lock().await;
+        let mut slot = flight.lock().await;
+        if let Some(r) = slot.as_ref()
+            && r.generation > before.generation
+            && r.expires_at.is_none_or(|exp| exp > now())
+        {
+            // A refresh in this process finished while we waited: its token is the newest.
+            return Ok(r.token.clone());
+        }
         let _cross_process = self.lock_file(id).await?;
         let current = self
             .load_grant(id)
             .await?
             .ok_or_else(|| self.missing_grant(p))?;
+        // Whoever refreshed while we waited got the vendor's newest token: use it while it is
+        // valid at all, even inside the margin (refreshing again would get no better one).
         let someone_else_refreshed = current.generation != before.generation;
-        if (someone_else_refreshed || !force)
-            && current.fresh(now(), margin)
-            && let Some(t) = current.access_token
-        {
+        let usable = if someone_else_refreshed {
+            current.fresh(now(), 0)
+        } else {
+            !force && current.fresh(now(), margin)
+        };
+        if usable && let Some(t) = current.access_token {
             return Ok(t);
         }
-        let result = self.refresh_locked(id, p, env, &record, current).await;
-        if let Err(e) = &result {
-            self.note_error(id, e);
+        let generation = current.generation + 1;
+        match self.refresh_locked(id, p, env, &record, current).await {
+            Ok((token, expires_at)) => {
+                *slot = Some(Refreshed {
+                    generation,
+                    token: token.clone(),
+                    expires_at,
+                });
+                Ok(token)
+            }
+            Err(e) => {
+                self.note_error(id, &e);
+                Err(e)
+            }
         }
-        result
     }
 
     async fn refresh_locked(
@@ -569,7 +592,7 @@ impl Connections {
         env: &EnvironmentSpec,
         record: &ConnectionRecord,
         current: Grant,
-    ) -> Result<SecretString> {
+    ) -> Result<(SecretString, Option<i64>)> {
         let route = self.route(record.practice)?;
         // Mark the refresh as started from this generation (we hold the refresh lock). A mark
         // left from this same generation means the last refresh never finished: the vendor may
@@ -639,7 +662,7 @@ impl Connections {
             })
         });
         tracing::info!(system = %p.name, "refreshed");
-        Ok(tokens.access_token)
+        Ok((tokens.access_token, tokens.expires_at))
     }
 
     fn clear_refresh_mark(&self, id: &str) {
@@ -837,6 +860,14 @@ impl Connections {
         tracing::info!(system = %p.name, ?revocation, "disconnected");
         Ok(revocation)
     }
+}
+
+/// The outcome of the last refresh of a connection in this process.
+#[derive(Debug)]
+struct Refreshed {
+    generation: u64,
+    token: SecretString,
+    expires_at: Option<i64>,
 }
 
 /// A connection ready for a preview import: where to send requests and with what.

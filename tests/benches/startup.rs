@@ -11,11 +11,11 @@
 // A benchmark reports a broken setup by panicking, like a test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "../support/docs.rs"]
+mod docs;
 #[allow(dead_code)]
 #[path = "../e2e/harness.rs"]
 mod harness;
-#[path = "../support/docs.rs"]
-mod docs;
 
 use harness::{App, Desk, workspace_bin};
 use std::io::{BufRead, BufReader};
@@ -43,7 +43,11 @@ fn tree(root: u32) -> Vec<u32> {
         let Some((_, after)) = stat.rsplit_once(')') else {
             continue;
         };
-        if let Some(ppid) = after.split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok()) {
+        if let Some(ppid) = after
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<u32>().ok())
+        {
             parents.push((pid, ppid));
         }
     }
@@ -87,7 +91,9 @@ fn tree_pss(root: u32) -> (u64, Vec<String>) {
 
 fn kill_tree(root: u32) {
     for pid in tree(root).into_iter().rev() {
-        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
     }
 }
 
@@ -162,7 +168,10 @@ fn app_pid(app: &App) -> u32 {
         {
             return p;
         }
-        assert!(Instant::now() < deadline, "no patchbay-app below tauri-driver");
+        assert!(
+            Instant::now() < deadline,
+            "no patchbay-app below tauri-driver"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -187,7 +196,9 @@ async fn after_connection() -> (f64, f64) {
     ] {
         while app
             .client
-            .find(fantoccini::Locator::Css(&format!("[data-testid=\"{field}\"]")))
+            .find(fantoccini::Locator::Css(&format!(
+                "[data-testid=\"{field}\"]"
+            )))
             .await
             .map(|_| ())
             .is_err()
@@ -302,5 +313,7 @@ async fn main() {
         ps / bs
     ));
     println!("{out}");
-    docs::edit("PERFORMANCE.md", |d| docs::replace_block(&d, "bench:startup", &out));
+    docs::edit("PERFORMANCE.md", |d| {
+        docs::replace_block(&d, "bench:startup", &out)
+    });
 }
