@@ -75,6 +75,7 @@ pub fn painted() {
 
 #[tauri::command]
 pub async fn app_state(state: State<'_, AppState>) -> Reply<AppInfo> {
+    crate::startup_mark("app_state called");
     app_info(&state).await
 }
 
@@ -131,6 +132,7 @@ fn system(p: &ProviderSpec) -> System {
 
 #[tauri::command]
 pub fn systems(state: State<'_, AppState>) -> Vec<System> {
+    crate::startup_mark("systems called");
     state.catalog.providers().iter().map(system).collect()
 }
 

@@ -10,6 +10,12 @@ use tauri::{Builder, Manager, Runtime};
 /// When `run` was entered: start-up is timed from here (the benchmark times from the exec).
 static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
+/// A start-up milestone in the debug log, with the time since `run` began.
+pub(crate) fn startup_mark(what: &str) {
+    let ms = STARTED.get().map_or(0, |t| t.elapsed().as_millis());
+    tracing::debug!(ms, "start-up: {what}");
+}
+
 /// Start the app.
 pub fn run() {
     STARTED.get_or_init(std::time::Instant::now);
@@ -51,9 +57,11 @@ pub fn run_app<R: Runtime>(builder: Builder<R>) {
                 .build(),
         )
         .setup(|app| {
+            startup_mark("setup");
             let state = tauri::async_runtime::block_on(state::AppState::start())
                 .map_err(|e| -> Box<dyn std::error::Error> { e.detailed().into() })?;
             app.manage(state);
+            startup_mark("state ready");
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
