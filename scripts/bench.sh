@@ -5,6 +5,7 @@
 #   ./scripts/bench.sh preview    the preview import: throughput vs a plain HTTP loop, peak memory
 #   ./scripts/bench.sh startup    the app against the smallest Tauri app: start-up, memory, size
 #   ./scripts/bench.sh refresh    100 callers needing a refresh at once: one refresh, their latency
+#   ./scripts/bench.sh flows      connect, refresh and `patchbay token` against plain requests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -12,7 +13,7 @@ which="${1:-all}"
 
 # The CLI connects through the fake browser, built next to the benchmark binaries.
 cargo build --release --quiet -p patchbay-emulator --bin fake-browser
-cargo bench --no-run --quiet -p patchbay-cli --bench preview --bench refresh
+cargo bench --no-run --quiet -p patchbay-cli --bench preview --bench refresh --bench flows
 if [ "$which" = all ] || [ "$which" = startup ]; then
   # Both apps in the same run and profile; the WebDriver bridge for the driven connection.
   cargo build --release --quiet -p patchbay-app -p patchbay-baseline
@@ -32,6 +33,9 @@ run_keyring() {
 
 if [ "$which" = all ] || [ "$which" = preview ]; then
   run_keyring cargo bench --quiet -p patchbay-cli --bench preview
+fi
+if [ "$which" = all ] || [ "$which" = flows ]; then
+  run_keyring cargo bench --quiet -p patchbay-cli --bench flows
 fi
 if [ "$which" = all ] || [ "$which" = refresh ]; then
   run_keyring cargo bench --quiet -p patchbay-cli --bench refresh
