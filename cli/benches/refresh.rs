@@ -6,7 +6,6 @@
 // A benchmark reports a broken setup by panicking, like a test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[allow(dead_code)]
 #[path = "../../tests/support/docs.rs"]
 mod docs;
 #[allow(dead_code)]

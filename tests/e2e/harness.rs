@@ -187,7 +187,8 @@ fn tid(id: &str) -> String {
 }
 
 impl App {
-    /// The process id of tauri-driver (the app runs below it).
+    /// The process id of tauri-driver (the app runs below it); for the start-up benchmark.
+    #[allow(dead_code)]
     pub fn driver_pid(&self) -> u32 {
         self.driver.id()
     }
