@@ -229,11 +229,19 @@ impl App {
     }
 
     pub async fn click(&self, id: &str) {
-        self.get(id)
-            .await
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click {id}: {e}"));
+        // A screen that re-renders (Home after "Check now") can replace the element between
+        // finding and clicking it: find it again, a few times.
+        let mut tries = 0;
+        loop {
+            match self.get(id).await.click().await {
+                Ok(_) => return,
+                Err(e) if tries < 5 && e.to_string().contains("was not found") => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("click {id}: {e}"),
+            }
+        }
     }
 
     pub async fn click_css(&self, css: &str) {
