@@ -22,7 +22,7 @@ export const checkConnection = (id) => call("check_connection", { id });
 export const disconnect = (id) => call("disconnect", { id });
 export const report = () => call("report");
 /** The first screen is painted (start-up is timed to here). */
-export const painted = () => call("painted");
+export const painted = (page) => call("painted", { page });
 
 /** Listen to the connect progress events: callback({event, checklist}). */
 export function onConnectEvent(callback) {

@@ -95,6 +95,9 @@ function applyInfo(info) {
   alert.textContent = info.keychain.ok ? "" : info.keychain.message;
 }
 
+// Start-up milestones of the page (ms since navigation started), reported with the first paint.
+const marks = { module: performance.now() };
+
 async function boot() {
   ipc.onConnectEvent(({ event, checklist }) => {
     app.updateChecklist(checklist);
@@ -112,11 +115,19 @@ async function boot() {
   });
   applyInfo(await ipc.appState());
   app.systems = await ipc.systems();
+  marks.ready = performance.now();
   // First run goes straight to "Add a connection"; later runs land on Home.
   if (app.info.has_connections) await app.home();
   else app.choose();
   // Two frames later the first screen is on the glass.
-  requestAnimationFrame(() => requestAnimationFrame(() => ipc.painted().catch(() => {})));
+  marks.rendered = performance.now();
+  requestAnimationFrame(() => {
+    marks.frame = performance.now();
+    requestAnimationFrame(() => {
+      marks.painted = performance.now();
+      ipc.painted(marks).catch(() => {});
+    });
+  });
 }
 
 boot().catch((err) => {

@@ -62,14 +62,16 @@ async fn app_info(state: &AppState) -> Reply<AppInfo> {
 }
 
 /// The first screen is on the glass (the page calls this two animation frames after putting it
-/// in place): logged once, with the time since the process started. The start-up benchmark reads
-/// this line.
+/// in place): logged once, with the time since the process started, and at debug level the page's
+/// own milestones. The start-up benchmark reads the first line.
 #[tauri::command]
-pub fn painted() {
+pub fn painted(page: Option<BTreeMap<String, f64>>) {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let ms = crate::STARTED.get().map_or(0, |t| t.elapsed().as_millis());
         tracing::info!(ms, "first screen painted");
+        // The page's own milestones, in ms since its navigation started.
+        tracing::debug!(?page, "start-up: page milestones");
     });
 }
 
