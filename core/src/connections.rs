@@ -857,6 +857,10 @@ impl Connections {
             .await
             .map_err(|e| Error::keychain("The keychain did not answer.").with_source(e))??;
         self.settings.update(id, |_| None)?;
+        // Forget the last refreshed token too: nobody may be handed it after a disconnect.
+        if let Ok(mut flights) = self.flights.lock() {
+            flights.remove(id);
+        }
         tracing::info!(system = %p.name, ?revocation, "disconnected");
         Ok(revocation)
     }
