@@ -661,8 +661,21 @@ async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
     app.get("home").await;
     app.click("check-now").await;
     app.wait_text("connection-state", "Connected").await;
+    // Copy the support report: it goes to the system clipboard (read back and searched too).
+    harness::set_clipboard("nothing yet");
     app.click("copy-report").await;
-    app.get("copy-feedback").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let copied = loop {
+        let c = clipboard();
+        if c.contains("Patchbay support report") {
+            break c;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the report was not copied: {c:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
     let report = app
         .client
         .execute_async(
@@ -712,6 +725,7 @@ async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
             page["text"].as_str().unwrap().into(),
         ),
         ("the report".into(), report.to_string()),
+        ("the report copied to the clipboard".into(), copied),
     ];
     for f in page["fields"].as_array().unwrap() {
         searched.push((
