@@ -11,6 +11,11 @@ fn painted() {
 
 fn main() {
     if let Err(e) = tauri::Builder::default()
+        // The same start-up mark as Patchbay's debug log, so the phases can be compared.
+        .setup(|_| {
+            eprintln!("start-up: setup ms=0");
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![painted])
         .run(tauri::generate_context!())
     {
