@@ -19,11 +19,10 @@ mod docs;
 #[path = "../tests/integration/harness.rs"]
 mod harness;
 
-use harness::{Lab, workspace_bin};
-use patchbay_core::settings::Paths;
+use harness::{FakeBrowser, Lab};
 use patchbay_core::store::Vault;
-use patchbay_core::{Browser, Catalog, ConnectHooks, ConnectRequest, Connections};
-use secrecy::{ExposeSecret, SecretString};
+use patchbay_core::{Browser, Connections};
+use secrecy::ExposeSecret;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -32,20 +31,6 @@ use std::time::{Duration, Instant};
 const ROUNDS: usize = 20;
 const PROVIDER: &str = "quickbooks-online";
 const ENV: &str = "sandbox";
-
-struct FakeBrowser;
-
-impl patchbay_core::Browser for FakeBrowser {
-    fn open(&self, url: &str) -> Result<(), String> {
-        std::process::Command::new(workspace_bin("fake-browser"))
-            .arg(url)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    }
-}
 
 fn median(v: &mut [Duration]) -> Duration {
     v.sort();
@@ -58,13 +43,8 @@ fn ms(d: Duration) -> f64 {
 
 /// The connect flow written plainly: the browser to the authorize URL, the callback on a bare
 /// socket, the code exchanged, the company read. Returns the access token.
-async fn plain_connect(
-    http: &reqwest::Client,
-    base: &str,
-    port: u16,
-    id: &str,
-    secret: &str,
-) -> String {
+async fn plain_connect(http: &reqwest::Client, lab: &Lab, id: &str, secret: &str) -> String {
+    let (base, port) = (lab.base(), lab.port);
     let listener = std::net::TcpListener::bind(("127.0.0.1", port)).unwrap();
     let redirect = format!("http://localhost:{port}/callback");
     let mut authorize =
@@ -76,7 +56,11 @@ async fn plain_connect(
         .append_pair("scope", "com.intuit.quickbooks.accounting")
         .append_pair("redirect_uri", &redirect)
         .append_pair("state", "plain-state-0123456789");
-    FakeBrowser.open(authorize.as_str()).unwrap();
+    FakeBrowser {
+        log: lab.browser_log.clone(),
+    }
+    .open(authorize.as_str())
+    .unwrap();
     let request = tokio::task::spawn_blocking(move || {
         let (mut s, _) = listener.accept().unwrap();
         let mut buf = vec![0u8; 8192];
@@ -126,30 +110,10 @@ async fn plain_connect(
     token
 }
 
-async fn patchbay_connect(connections: &Connections, id: &str, secret: &str) {
-    let fields = BTreeMap::from([
-        ("client_id".to_string(), SecretString::from(id.to_string())),
-        (
-            "client_secret".to_string(),
-            SecretString::from(secret.to_string()),
-        ),
-    ]);
-    let events = |_e| {};
-    let hooks = ConnectHooks {
-        browser: &FakeBrowser,
-        events: &events,
-        cancel: Default::default(),
-        pasted: None,
-        deadline: Duration::from_secs(20),
-    };
-    let request = ConnectRequest {
-        provider: PROVIDER.into(),
-        environment: Some(ENV.into()),
-        practice: true,
-        fields,
-        catalog_file: None,
-    };
-    connections.connect(request, hooks).await.unwrap();
+async fn patchbay_connect(lab: &Lab, connections: &Connections, id: &str, secret: &str) {
+    lab.connect_in_process(connections, PROVIDER, ENV, (id, secret))
+        .await
+        .unwrap();
 }
 
 async fn plain_refresh(http: &reqwest::Client, base: &str, id: &str, secret: &str, rt: &str) {
@@ -184,29 +148,21 @@ async fn main() {
     lab.settings(serde_json::json!({"provider": PROVIDER, "rate_limit_per_window": 1_000_000, "access_token_ttl_secs": 864_000}))
         .await;
     let (id, secret) = lab.app(PROVIDER, ENV, &lab.callback()).await;
-    let mut catalog = Catalog::builtin().unwrap();
-    catalog.set_callback_port(lab.port);
-    let connections = Connections::new(
-        catalog,
-        Arc::new(lab.keychain()),
-        Paths::under(lab.home.path()),
-        Some(url::Url::parse(&lab.base()).unwrap()),
-    )
-    .unwrap();
+    let connections = lab.connections();
     let http = reqwest::Client::new();
     let base = lab.base();
     let conn = Connections::connection_id(PROVIDER, ENV, true);
 
     // Warm-up of both sides, then alternate.
-    patchbay_connect(&connections, &id, &secret).await;
-    plain_connect(&http, &base, lab.port, &id, &secret).await;
+    patchbay_connect(&lab, &connections, &id, &secret).await;
+    plain_connect(&http, &lab, &id, &secret).await;
     let (mut pb, mut plain) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
         let t = Instant::now();
-        patchbay_connect(&connections, &id, &secret).await;
+        patchbay_connect(&lab, &connections, &id, &secret).await;
         pb.push(t.elapsed());
         let t = Instant::now();
-        plain_connect(&http, &base, lab.port, &id, &secret).await;
+        plain_connect(&http, &lab, &id, &secret).await;
         plain.push(t.elapsed());
     }
     let (c_pb, c_plain) = (median(&mut pb), median(&mut plain));

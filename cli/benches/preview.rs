@@ -14,14 +14,12 @@ mod harness;
 
 use harness::Lab;
 use patchbay_core::preview::PreviewOptions;
-use patchbay_core::settings::Paths;
-use patchbay_core::{Catalog, Connections};
+
 use patchbay_emulator::DataScale;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Timed rounds per system and side (plain loop, preview), alternating.
@@ -59,13 +57,7 @@ const SYSTEMS: [System; 3] = [
 async fn main() {
     let lab = Lab::with_scale(DataScale::large()).await;
     let ids = connect_all(&lab).await;
-    let connections = Connections::new(
-        Catalog::builtin().expect("catalog"),
-        Arc::new(lab.keychain()),
-        Paths::under(lab.home.path()),
-        Some(url::Url::parse(&lab.base()).expect("emulator url")),
-    )
-    .expect("connections");
+    let connections = lab.connections();
     let http = reqwest::Client::new();
 
     let mut throughput = String::new();

@@ -13,8 +13,7 @@ mod docs;
 mod harness;
 
 use harness::Lab;
-use patchbay_core::settings::Paths;
-use patchbay_core::{Catalog, Connections};
+use patchbay_core::Connections;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -44,15 +43,7 @@ fn pct(sorted: &[Duration], p: f64) -> Duration {
 #[tokio::main]
 async fn main() {
     let lab = Lab::new().await;
-    let connections = Arc::new(
-        Connections::new(
-            Catalog::builtin().unwrap(),
-            Arc::new(lab.keychain()),
-            Paths::under(lab.home.path()),
-            Some(url::Url::parse(&lab.base()).unwrap()),
-        )
-        .unwrap(),
-    );
+    let connections = Arc::new(lab.connections());
     let mut table = format!(
         "{CALLERS} callers at once, {ROUNDS} rounds per system, release build, the real keychain.\n\n\
          | System | Refreshes at the vendor per round | One caller alone (median) | {CALLERS} callers: median | p90 | slowest |\n\

@@ -45,6 +45,14 @@ pub(crate) fn message(status: u16, msg: &str) -> Resp {
     json(status, &json!({ "Message": msg }))
 }
 
+/// Bad or other-environment client credentials at `POST /Authorization`.
+pub(crate) fn bad_credentials() -> Resp {
+    message(
+        404,
+        "No API user was found for the supplied ClientId and Secret.",
+    )
+}
+
 /// Assumption (reference 2.7 UNCONFIRMED body): ASP.NET's standard 401 text.
 pub(crate) fn denied() -> Resp {
     message(401, "Authorization has been denied for this request.")
@@ -200,10 +208,7 @@ fn authenticate(sh: &Shared, req: &Req, env: &'static str) -> Resp {
     if !known {
         // Assumption (2.7 UNCONFIRMED): bad or other-environment credentials answer 404, as one
         // third party reports; the body is ours.
-        return message(
-            404,
-            "No API user was found for the supplied ClientId and Secret.",
-        );
+        return bad_credentials();
     }
     let key = sh.store.read(|s| s.signing_key.clone());
     let make = mint(key, req.host.clone(), env);

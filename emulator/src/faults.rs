@@ -112,10 +112,7 @@ pub(crate) fn respond(provider: &str, ep: Endpoint, req: &Req, f: &Fault) -> Res
                 },
             ),
             // Aspire has no OAuth errors: its bad-credentials answer (404) and refresh refusal (401).
-            ASPIRE if ep == Endpoint::Token => aspire::message(
-                404,
-                "No API user was found for the supplied ClientId and Secret.",
-            ),
+            ASPIRE if ep == Endpoint::Token => aspire::bad_credentials(),
             ASPIRE => aspire::denied(),
             _ => response(
                 400,
@@ -129,19 +126,13 @@ pub(crate) fn respond(provider: &str, ep: Endpoint, req: &Req, f: &Fault) -> Res
                 "invalid_client",
                 "Client authentication failed: unknown client_id or wrong client_secret",
             ),
-            ASPIRE => aspire::message(
-                404,
-                "No API user was found for the supplied ClientId and Secret.",
-            ),
+            ASPIRE => aspire::bad_credentials(),
             _ => qbo::invalid_client(),
         },
         FaultKind::Revoked => match (provider, ep) {
             (QBT, Endpoint::Api) => qbt::api_error(401, "Unauthorized"),
             (QBT, _) => qbt::oauth_error(400, "invalid_grant", "The refresh token is invalid"),
-            (ASPIRE, Endpoint::Token) => aspire::message(
-                404,
-                "No API user was found for the supplied ClientId and Secret.",
-            ),
+            (ASPIRE, Endpoint::Token) => aspire::bad_credentials(),
             (ASPIRE, _) => aspire::denied(),
             (_, Endpoint::Api) => qbo::unauthorized(!req.accepts_json(), "Token revoked"),
             _ => qbo::invalid_grant("Token invalid"),

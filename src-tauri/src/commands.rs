@@ -68,8 +68,7 @@ async fn app_info(state: &AppState) -> Reply<AppInfo> {
 pub fn painted(page: Option<BTreeMap<String, f64>>) {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let ms = crate::STARTED.get().map_or(0, |t| t.elapsed().as_millis());
-        tracing::info!(ms, "first screen painted");
+        tracing::info!(ms = crate::since_start_ms(), "first screen painted");
         // The page's own milestones, in ms since its navigation started.
         tracing::debug!(?page, "start-up: page milestones");
     });

@@ -10,10 +10,14 @@ use tauri::{Builder, Manager, Runtime};
 /// When `run` was entered: start-up is timed from here (the benchmark times from the exec).
 static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
+/// Milliseconds since `run` began.
+pub(crate) fn since_start_ms() -> u128 {
+    STARTED.get().map_or(0, |t| t.elapsed().as_millis())
+}
+
 /// A start-up milestone in the debug log, with the time since `run` began.
 pub(crate) fn startup_mark(what: &str) {
-    let ms = STARTED.get().map_or(0, |t| t.elapsed().as_millis());
-    tracing::debug!(ms, "start-up: {what}");
+    tracing::debug!(ms = since_start_ms(), "start-up: {what}");
 }
 
 /// Start the app.

@@ -4,15 +4,13 @@
 //! stored grant is unchanged by a failure, and that the connection works again once the vendor
 //! does. The table goes into docs/RELIABILITY.md.
 
-use crate::harness::{Lab, workspace_bin};
+use crate::harness::Lab;
 use patchbay_core::checklist::{Checklist, Event, ItemState};
 use patchbay_core::preview::PreviewOptions;
-use patchbay_core::settings::Paths;
 use patchbay_core::store::Vault;
-use patchbay_core::{Catalog, ConnectHooks, ConnectRequest, Connections, Error, ErrorKind};
-use secrecy::{ExposeSecret, SecretString};
+use patchbay_core::{Connections, Error, ErrorKind};
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -215,24 +213,6 @@ fn preview_list(provider: &str) -> &'static str {
     }
 }
 
-/// Opens the authorize page the way the OS would: a separate browser process.
-struct FakeBrowser {
-    log: std::path::PathBuf,
-}
-
-impl patchbay_core::Browser for FakeBrowser {
-    fn open(&self, url: &str) -> Result<(), String> {
-        std::process::Command::new(workspace_bin("fake-browser"))
-            .arg(url)
-            .env("FAKE_BROWSER_LOG", &self.log)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .map(|_| ())
-            .map_err(|e| e.to_string())
-    }
-}
-
 /// A lab with one connected system, and two views of it: `steady` with the normal request
 /// timeout (setup and the after-check) and `short` with the matrix's timeout (the faulted step).
 struct Rig {
@@ -242,18 +222,6 @@ struct Rig {
     steady: Connections,
     short: Connections,
     client: (String, String),
-}
-
-fn connections(lab: &Lab) -> Connections {
-    let mut catalog = Catalog::builtin().unwrap();
-    catalog.set_callback_port(lab.port);
-    Connections::new(
-        catalog,
-        Arc::new(lab.keychain()),
-        Paths::under(lab.home.path()),
-        Some(url::Url::parse(&lab.base()).unwrap()),
-    )
-    .unwrap()
 }
 
 impl Rig {
@@ -266,8 +234,8 @@ impl Rig {
             lab.callback()
         };
         let client = lab.app(provider, env, &redirect).await;
-        let steady = connections(&lab);
-        let short = connections(&lab).with_request_timeout(TIMEOUT).unwrap();
+        let steady = lab.connections();
+        let short = lab.connections().with_request_timeout(TIMEOUT).unwrap();
         let mut rig = Rig {
             id: Connections::connection_id(provider, env, true),
             lab,
@@ -281,36 +249,12 @@ impl Rig {
     }
 
     async fn connect(&mut self, short: bool) -> Result<(), Error> {
-        let fields = BTreeMap::from([
-            (
-                "client_id".to_string(),
-                SecretString::from(self.client.0.clone()),
-            ),
-            (
-                "client_secret".to_string(),
-                SecretString::from(self.client.1.clone()),
-            ),
-        ]);
-        let browser = FakeBrowser {
-            log: self.lab.browser_log.clone(),
-        };
-        let events = |_e| {};
-        let hooks = ConnectHooks {
-            browser: &browser,
-            events: &events,
-            cancel: Default::default(),
-            pasted: None,
-            deadline: Duration::from_secs(20),
-        };
-        let request = ConnectRequest {
-            provider: self.provider.into(),
-            environment: Some(environment(self.provider).into()),
-            practice: true,
-            fields,
-            catalog_file: None,
-        };
         let c = if short { &self.short } else { &self.steady };
-        c.connect(request, hooks).await.map(|_| ())
+        let keys = (self.client.0.as_str(), self.client.1.as_str());
+        self.lab
+            .connect_in_process(c, self.provider, environment(self.provider), keys)
+            .await
+            .map(|_| ())
     }
 
     async fn run(&mut self, step: Step) -> Result<(), Error> {
@@ -444,16 +388,7 @@ async fn cell(provider: &'static str, fault: &Fault, step: Step, want: Want) -> 
         let st = rig.steady.status(&rig.id).await.unwrap();
         let exp = st.record.expires_at.expect("an expiry");
         let now = patchbay_core::oauth::now();
-        let settings: Value = rig
-            .lab
-            .http
-            .get(format!("{}/_emulator/settings", rig.lab.base()))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let settings = rig.lab.emulator_json("settings").await;
         let ttl = settings[provider]["access_token_ttl_secs"]
             .as_i64()
             .unwrap();

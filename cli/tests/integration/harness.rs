@@ -124,15 +124,68 @@ impl Lab {
         self.admin("settings", body).await;
     }
 
-    pub async fn stats(&self) -> Value {
+    /// `GET /_emulator/<path>` as JSON (stats, settings, apps).
+    pub async fn emulator_json(&self, path: &str) -> Value {
         self.http
-            .get(format!("{}/_emulator/stats", self.base()))
+            .get(format!("{}/_emulator/{path}", self.base()))
             .send()
             .await
             .unwrap()
             .json()
             .await
             .unwrap()
+    }
+
+    pub async fn stats(&self) -> Value {
+        self.emulator_json("stats").await
+    }
+
+    /// Connect `provider` (practice) in-process with these keys; the browser step is walked by
+    /// the fake browser, as the OS would launch it.
+    pub async fn connect_in_process(
+        &self,
+        connections: &patchbay_core::Connections,
+        provider: &str,
+        environment: &str,
+        (client_id, secret): (&str, &str),
+    ) -> patchbay_core::Result<patchbay_core::connections::ConnectionStatus> {
+        let fields = std::collections::BTreeMap::from([
+            ("client_id".to_string(), client_id.to_string().into()),
+            ("client_secret".to_string(), secret.to_string().into()),
+        ]);
+        let browser = FakeBrowser {
+            log: self.browser_log.clone(),
+        };
+        let events = |_e| {};
+        let hooks = patchbay_core::ConnectHooks {
+            browser: &browser,
+            events: &events,
+            cancel: Default::default(),
+            pasted: None,
+            deadline: Duration::from_secs(20),
+        };
+        let request = patchbay_core::ConnectRequest {
+            provider: provider.into(),
+            environment: Some(environment.into()),
+            practice: true,
+            fields,
+            catalog_file: None,
+        };
+        connections.connect(request, hooks).await
+    }
+
+    /// Patchbay's connections in-process, over this lab's home, keychain service, emulator
+    /// and callback port: what the app holds.
+    pub fn connections(&self) -> patchbay_core::Connections {
+        let mut catalog = patchbay_core::Catalog::builtin().unwrap();
+        catalog.set_callback_port(self.port);
+        patchbay_core::Connections::new(
+            catalog,
+            std::sync::Arc::new(self.keychain()),
+            patchbay_core::settings::Paths::under(self.home.path()),
+            Some(url::Url::parse(&self.base()).unwrap()),
+        )
+        .unwrap()
     }
 
     /// The CLI with this lab's environment: private home and keychain service, the emulator,
@@ -184,6 +237,24 @@ impl Lab {
 
     pub fn keychain(&self) -> patchbay_core::store::Keychain {
         patchbay_core::store::Keychain::open(&self.service).expect("keychain available in tests")
+    }
+}
+
+/// Opens the authorize page the way the OS would: a separate `fake-browser` process.
+pub struct FakeBrowser {
+    pub log: PathBuf,
+}
+
+impl patchbay_core::Browser for FakeBrowser {
+    fn open(&self, url: &str) -> Result<(), String> {
+        Command::new(workspace_bin("fake-browser"))
+            .arg(url)
+            .env("FAKE_BROWSER_LOG", &self.log)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     }
 }
 

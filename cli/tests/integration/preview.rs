@@ -289,14 +289,7 @@ async fn quickbooks_online_mappings_default_sensibly_and_survive_a_restart() {
     // Pick another account than the suggestion and Save Configuration.
     let status = crate::harness::status_json(&lab.run_async(&["status", "--json"], "").await);
     let conn_id = status[0]["id"].as_str().unwrap().to_string();
-    let keychain = std::sync::Arc::new(lab.keychain());
-    let connections = patchbay_core::Connections::new(
-        patchbay_core::Catalog::builtin().unwrap(),
-        keychain,
-        patchbay_core::settings::Paths::under(lab.home.path()),
-        Some(url::Url::parse(&lab.base()).unwrap()),
-    )
-    .unwrap();
+    let connections = lab.connections();
     let choices = patchbay_core::mappings::choices(&connections, &conn_id)
         .await
         .unwrap();

@@ -1,52 +1,16 @@
 //! Refresh in-process and across processes: single-flight, rotation stored before use.
 
 use crate::harness::Lab;
-use patchbay_core::settings::Paths;
-use patchbay_core::{Catalog, ConnectHooks, ConnectRequest, Connections};
-use secrecy::{ExposeSecret, SecretString};
+use patchbay_core::Connections;
+use secrecy::ExposeSecret;
 use serde_json::json;
-use std::collections::BTreeMap;
 use std::sync::Arc;
-
-struct NoBrowser;
-impl patchbay_core::Browser for NoBrowser {
-    fn open(&self, _url: &str) -> Result<(), String> {
-        Err("not used".into())
-    }
-}
 
 pub async fn connect_aspire(lab: &Lab) -> (Arc<Connections>, String) {
     let (id, secret) = lab.app("aspire", "sandbox", "").await;
-    let keychain = patchbay_core::store::Keychain::open(&lab.service).unwrap();
-    let base = url::Url::parse(&lab.base()).unwrap();
-    let connections = Connections::new(
-        Catalog::builtin().unwrap(),
-        Arc::new(keychain),
-        Paths::under(lab.home.path()),
-        Some(base),
-    )
-    .unwrap();
-    let fields = BTreeMap::from([
-        ("client_id".to_string(), SecretString::from(id)),
-        ("client_secret".to_string(), SecretString::from(secret)),
-    ]);
-    let events = |_e| {};
-    let hooks = ConnectHooks {
-        browser: &NoBrowser,
-        events: &events,
-        cancel: Default::default(),
-        pasted: None,
-        deadline: std::time::Duration::from_secs(5),
-    };
-    let request = ConnectRequest {
-        provider: "aspire".into(),
-        environment: Some("sandbox".into()),
-        practice: true,
-        fields,
-        catalog_file: None,
-    };
-    let status = connections
-        .connect(request, hooks)
+    let connections = lab.connections();
+    let status = lab
+        .connect_in_process(&connections, "aspire", "sandbox", (&id, &secret))
         .await
         .expect("aspire connects");
     (Arc::new(connections), status.record.id)
@@ -64,15 +28,7 @@ async fn many_callers_in_two_instances_and_the_cli_cause_one_refresh() {
         .await;
     // A second, independent instance over the same files and keychain: what a second app
     // window (another process) would be; it shares no in-process lock with the first.
-    let other = Arc::new(
-        Connections::new(
-            Catalog::builtin().unwrap(),
-            Arc::new(lab.keychain()),
-            Paths::under(lab.home.path()),
-            Some(url::Url::parse(&lab.base()).unwrap()),
-        )
-        .unwrap(),
-    );
+    let other = Arc::new(lab.connections());
     let before = lab.stats().await["aspire"]["refresh"].as_u64().unwrap();
     let mut tasks = Vec::new();
     for i in 0..40 {
