@@ -15,8 +15,12 @@ which="${1:-all}"
 cargo build --release --quiet -p patchbay-emulator --bin fake-browser
 cargo bench --no-run --quiet -p patchbay-cli --bench preview --bench refresh --bench flows
 if [ "$which" = all ] || [ "$which" = startup ]; then
-  # Both apps in the same run and profile; the WebDriver bridge for the driven connection.
-  cargo build --release --quiet -p patchbay-app -p patchbay-baseline
+  # Both apps in the same run and profile, built the way they ship: `tauri build` (it turns on
+  # tauri's custom-protocol feature) with their .deb installers. Then the WebDriver bridge for the
+  # driven connection.
+  npm ci --no-audit --no-fund --silent
+  (cd src-tauri && ../node_modules/.bin/tauri build --bundles deb)
+  (cd bench/baseline && ../../node_modules/.bin/tauri build --bundles deb)
   cargo bench --no-run --quiet -p patchbay-e2e --bench startup
   command -v tauri-driver >/dev/null || cargo install tauri-driver --version "^2" --locked
 fi

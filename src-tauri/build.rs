@@ -23,6 +23,8 @@ fn main() {
         "save_mappings",
         "painted",
     ];
+    // The page is embedded at build time: a new or changed file under ui/ means a new binary.
+    println!("cargo:rerun-if-changed=../ui");
     tauri_build::try_build(
         tauri_build::Attributes::new()
             .app_manifest(tauri_build::AppManifest::new().commands(commands)),

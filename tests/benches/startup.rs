@@ -6,7 +6,12 @@
 //! apps over many runs. Memory: the proportional set size (PSS, so shared libraries are not
 //! counted once per process) of the app and its WebKit processes one second after the first
 //! paint, and for Patchbay also after a full practice connection driven over WebDriver. Size:
-//! the release binaries. Run with `scripts/bench.sh startup` (Xvfb, a private keyring).
+//! the release binaries and their `.deb` installers. Run with `scripts/bench.sh startup` (Xvfb, a
+//! private keyring), which builds both the way they ship (`tauri build`).
+//!
+//! A third series, the content floor: the minimal app showing a static copy of Patchbay's first
+//! screen (`bench/baseline/ui/first-screen.html`: the same markup and stylesheet, no modules, no
+//! commands, no setup). The copy is checked against the live screen at the start of every run.
 
 // A benchmark reports a broken setup by panicking, like a test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -104,9 +109,11 @@ struct Start {
 }
 
 /// Start `bin` with a private home, wait for the page's first-paint signal, measure, stop it.
-fn start_once(bin: &Path, home: &Path) -> Start {
+/// `page` is the minimal app's page (its `BASELINE_PAGE`).
+fn start_once(bin: &Path, home: &Path, page: &str) -> Start {
     let started = Instant::now();
     let mut child = Command::new(bin)
+        .env("BASELINE_PAGE", page)
         .env("PATCHBAY_HOME", home.join("patchbay"))
         .env("PATCHBAY_KEYCHAIN_SERVICE", "Patchbay-bench")
         .env("PATCHBAY_LOG", "info")
@@ -226,6 +233,55 @@ async fn after_connection() -> (f64, f64) {
     (before, after)
 }
 
+/// The minimal app's static copy of Patchbay's first screen.
+const FIRST_SCREEN: &str = "first-screen.html";
+
+/// Keeps `bench/baseline/ui/first-screen.html` equal to Patchbay's live first screen: Patchbay's
+/// `index.html` head with the minimal app's script instead of the wizard's modules, and the body
+/// exactly as the page has built it. The minimal app embeds its pages when it is built, so a
+/// stale copy is rewritten and the run stops: build again and rerun.
+async fn check_first_screen_copy() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let desk = Desk::new().await;
+    let app = desk.launch(&[]).await;
+    app.get("choose").await;
+    let body = app
+        .client
+        .execute("return document.body.innerHTML", vec![])
+        .await
+        .unwrap();
+    app.close().await;
+    let index = std::fs::read_to_string(root.join("ui/index.html")).unwrap();
+    let (head, _) = index.split_once("<body>").unwrap();
+    let wizard = r#"<script type="module" src="wizard.js"></script>"#;
+    assert!(
+        head.contains(wizard),
+        "ui/index.html no longer loads wizard.js"
+    );
+    let head = head
+        .replacen(
+            "<!doctype html>\n",
+            "<!doctype html>\n<!-- Written by tests/benches/startup.rs from Patchbay's live first screen; do not edit. -->\n",
+            1,
+        )
+        .replace(wizard, r#"<script type="module" src="main.js"></script>"#);
+    let page = format!("{head}<body>{}</body>\n</html>\n", body.as_str().unwrap());
+    let path = root.join("bench/baseline/ui").join(FIRST_SCREEN);
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(page.as_str()) {
+        std::fs::write(&path, page).unwrap();
+        panic!(
+            "{} was out of date and has been rewritten from the live screen: run the benchmark again (it rebuilds the minimal app)",
+            path.display()
+        );
+    }
+}
+
+fn files_in(dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default()
+}
+
 fn mib(kib: f64) -> String {
     format!("{:.1} MiB", kib / 1024.0)
 }
@@ -234,31 +290,30 @@ fn mib(kib: f64) -> String {
 async fn main() {
     let patchbay = workspace_bin("patchbay-app");
     let baseline = workspace_bin("patchbay-baseline");
+    check_first_screen_copy().await;
     let home = tempfile::tempdir().unwrap();
     let n = rounds();
+    // The three series: the minimal app, the minimal app showing Patchbay's first screen, Patchbay.
+    let series = [
+        (&baseline, "index.html"),
+        (&baseline, FIRST_SCREEN),
+        (&patchbay, "index.html"),
+    ];
     // One unmeasured start each: first-run work (WebKit's caches, the keyring) is not start-up.
-    start_once(&baseline, home.path());
-    start_once(&patchbay, home.path());
-    let (mut b_ms, mut p_ms, mut b_mem, mut p_mem) = (vec![], vec![], vec![], vec![]);
-    let mut procs = (0, 0);
+    for (bin, page) in series {
+        start_once(bin, home.path(), page);
+    }
+    let mut ms = [vec![], vec![], vec![]];
+    let mut mem = [vec![], vec![], vec![]];
+    let mut procs = [0; 3];
     for i in 0..n {
-        // Alternate which goes first, so drift on the machine hits both alike.
-        let order = if i % 2 == 0 {
-            [(&baseline, true), (&patchbay, false)]
-        } else {
-            [(&patchbay, false), (&baseline, true)]
-        };
-        for (bin, is_base) in order {
-            let s = start_once(bin, home.path());
-            if is_base {
-                b_ms.push(s.ms);
-                b_mem.push(s.pss_kib as f64);
-                procs.0 = s.processes;
-            } else {
-                p_ms.push(s.ms);
-                p_mem.push(s.pss_kib as f64);
-                procs.1 = s.processes;
-            }
+        // Rotate which goes first, so drift on the machine hits all alike.
+        for k in 0..series.len() {
+            let j = (i + k) % series.len();
+            let s = start_once(series[j].0, home.path(), series[j].1);
+            ms[j].push(s.ms);
+            mem[j].push(s.pss_kib as f64);
+            procs[j] = s.processes;
         }
     }
     let mut conn_before = vec![];
@@ -270,47 +325,71 @@ async fn main() {
     }
     let size = |p: &Path| std::fs::metadata(p).unwrap().len() as f64;
     let (bs, ps) = (size(&baseline), size(&patchbay));
+    let deb = |prefix: &str| {
+        let dir = patchbay.parent().unwrap().join("bundle/deb");
+        let found = files_in(&dir)
+            .into_iter()
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy();
+                name.starts_with(prefix) && name.ends_with(".deb")
+            })
+            .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "no {prefix}*.deb in {}: build with `tauri build`",
+                    dir.display()
+                )
+            });
+        size(&found)
+    };
+    let (bd, pd) = (deb("Patchbay Baseline_"), deb("Patchbay_"));
 
-    let (bm, bq1, bq3) = summary(&b_ms);
-    let (pm, pq1, pq3) = summary(&p_ms);
-    let (bmem, bmq1, bmq3) = summary(&b_mem);
-    let (pmem, pmq1, pmq3) = summary(&p_mem);
+    let [(bm, bq1, bq3), (fm, fq1, fq3), (pm, pq1, pq3)] = [0, 1, 2].map(|j| summary(&ms[j]));
+    let [bmem, fmem, pmem] = [0, 1, 2].map(|j| summary(&mem[j]));
     let (cb, _, _) = summary(&conn_before);
     let (ca, caq1, caq3) = summary(&conn_after);
+    let range = |(m, q1, q3): (f64, f64, f64)| format!("{} ({}–{})", mib(m), mib(q1), mib(q3));
     let mut out = String::new();
     out.push_str(&format!(
-        "{n} alternating starts of each, release builds, Xvfb 1920x1080, median (first–third quartile).\n\n\
-         | Figure | Minimal Tauri 2 app | Patchbay | Ratio | Target |\n|---|---:|---:|---:|---:|\n"
+        "{n} rotating starts of each, release builds made by `tauri build` (as shipped), Xvfb 1920x1080, median (first–third quartile). \
+         \"Content floor\": the minimal app showing a static copy of Patchbay's first screen (same markup and stylesheet, no modules, no commands).\n\n\
+         | Figure | Minimal Tauri 2 app | Content floor | Patchbay | Ratio to minimal | Target | Ratio to floor |\n|---|---:|---:|---:|---:|---:|---:|\n"
     ));
     out.push_str(&format!(
-        "| Start to first screen painted | {bm:.0} ms ({bq1:.0}–{bq3:.0}) | {pm:.0} ms ({pq1:.0}–{pq3:.0}) | {:.2}x | ≤ 1.15x |\n",
-        pm / bm
+        "| Start to first screen painted | {bm:.0} ms ({bq1:.0}–{bq3:.0}) | {fm:.0} ms ({fq1:.0}–{fq3:.0}) | {pm:.0} ms ({pq1:.0}–{pq3:.0}) | {:.2}x | ≤ 1.15x | {:.2}x |\n",
+        pm / bm,
+        pm / fm
     ));
     out.push_str(&format!(
-        "| Memory 1 s after the first paint (PSS, app + WebKit, {} / {} processes) | {} ({}–{}) | {} ({}–{}) | {:.2}x | ≤ 1.2x |\n",
-        procs.0,
-        procs.1,
-        mib(bmem),
-        mib(bmq1),
-        mib(bmq3),
-        mib(pmem),
-        mib(pmq1),
-        mib(pmq3),
-        pmem / bmem
+        "| Memory 1 s after the first paint (PSS, app + WebKit, {} / {} / {} processes) | {} | {} | {} | {:.2}x | ≤ 1.2x | {:.2}x |\n",
+        procs[0],
+        procs[1],
+        procs[2],
+        range(bmem),
+        range(fmem),
+        range(pmem),
+        pmem.0 / bmem.0,
+        pmem.0 / fmem.0
     ));
     out.push_str(&format!(
-        "| Memory after a full practice connection (3 runs over WebDriver; at start in those runs: {}) | — | {} ({}–{}) | {:.2}x of the baseline's start | — |\n",
+        "| Memory after a full practice connection (3 runs over WebDriver; at start in those runs: {}) | — | — | {} ({}–{}) | {:.2}x of the minimal app's start | — | — |\n",
         mib(cb),
         mib(ca),
         mib(caq1),
         mib(caq3),
-        ca / bmem
+        ca / bmem.0
     ));
     out.push_str(&format!(
-        "| Release binary | {:.1} MiB | {:.1} MiB | {:.2}x | ≤ 1.5x |\n",
+        "| Release binary | {:.1} MiB | (same) | {:.1} MiB | {:.2}x | ≤ 1.5x | — |\n",
         bs / 1048576.0,
         ps / 1048576.0,
         ps / bs
+    ));
+    out.push_str(&format!(
+        "| Installer (`.deb`) | {:.2} MiB | (same) | {:.2} MiB | {:.2}x | — | — |\n",
+        bd / 1048576.0,
+        pd / 1048576.0,
+        pd / bd
     ));
     println!("{out}");
     docs::edit("PERFORMANCE.md", |d| {
