@@ -19,6 +19,14 @@ if cargo tree -p patchbay-core -e normal --prefix none | grep -qi '^tauri'; then
   echo "test: patchbay-core must not depend on tauri" >&2; exit 1
 fi
 cargo build --workspace --bins --quiet
+# The Linux installer, built the way it ships (release, `tauri build` from package.json's pinned
+# CLI); the `install` tests unpack it and run what it installs.
+npm ci --no-audit --no-fund --silent
+bundle_log="$CARGO_TARGET_DIR/tauri-build.log"
+if ! (cd src-tauri && ../node_modules/.bin/tauri build --bundles deb --ci >"$bundle_log" 2>&1); then
+  cat "$bundle_log" >&2; echo "test: the .deb installer did not build" >&2; exit 1
+fi
+grep -F ".deb" "$bundle_log" | tail -1
 cargo nextest run --workspace --no-run --cargo-quiet
 # The fuzz targets, in their own target directory (their flags differ); the `fuzz` tests run them.
 export PATCHBAY_FUZZ_TARGET_DIR="${PATCHBAY_FUZZ_TARGET_DIR:-$HOME/.cache/patchbay-fuzz-target}"

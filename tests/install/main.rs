@@ -1,0 +1,245 @@
+//! The Linux installer as `.ci/run` builds it (`tauri build --bundles deb`, release, as shipped):
+//! its package fields, what it installs (the binary, the menu entry, the icons), and the
+//! installed binary itself: `--version` without a display, then a real start to its first
+//! painted screen. The package is unpacked into a scratch root with `dpkg-deb -x` (no root
+//! rights, nothing touches the machine).
+
+// Tests state their expectations by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn config() -> Value {
+    let text = std::fs::read_to_string(repo().join("src-tauri/tauri.conf.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The newest Patchbay `.deb` in the release bundle folder of this target directory.
+fn deb() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let target = exe
+        .ancestors()
+        .find(|p| p.join("release").is_dir() || p.join("debug").is_dir())
+        .unwrap()
+        .to_path_buf();
+    let dir = target.join("release/bundle/deb");
+    std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}: build the installer first (scripts/test.sh does: tauri build --bundles deb)",
+                dir.display()
+            )
+        })
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("Patchbay_") && name.ends_with(".deb")
+        })
+        .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .unwrap_or_else(|| panic!("no Patchbay_*.deb in {}", dir.display()))
+}
+
+fn dpkg_deb(args: &[&str]) -> String {
+    let out = Command::new("dpkg-deb").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "dpkg-deb {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The package unpacked into a fresh scratch root.
+fn unpacked() -> (tempfile::TempDir, PathBuf) {
+    let root = tempfile::tempdir().unwrap();
+    let path = root.path().to_path_buf();
+    dpkg_deb(&["-x", deb().to_str().unwrap(), path.to_str().unwrap()]);
+    (root, path)
+}
+
+#[test]
+fn the_package_says_what_it_is_and_what_it_needs() {
+    let conf = config();
+    let field = |name: &str| {
+        dpkg_deb(&["-f", deb().to_str().unwrap(), name])
+            .trim()
+            .to_string()
+    };
+    assert_eq!(field("Package"), "patchbay");
+    assert_eq!(field("Version"), conf["version"].as_str().unwrap());
+    assert_eq!(field("Architecture"), "amd64");
+    assert_eq!(
+        field("Maintainer"),
+        conf["bundle"]["publisher"].as_str().unwrap()
+    );
+    let depends = field("Depends");
+    for lib in ["libwebkit2gtk-4.1-0", "libgtk-3-0"] {
+        assert!(depends.contains(lib), "Depends lacks {lib}: {depends}");
+    }
+    // The keychain (a Secret Service) and the browser launcher are what the app needs at run time.
+    let recommends = field("Recommends");
+    for pkg in ["gnome-keyring", "xdg-utils"] {
+        assert!(recommends.contains(pkg), "Recommends lacks {pkg}: {recommends}");
+    }
+    let description = field("Description");
+    assert!(
+        description.starts_with(conf["bundle"]["shortDescription"].as_str().unwrap()),
+        "{description}"
+    );
+}
+
+#[test]
+fn it_installs_the_app_its_menu_entry_and_its_icons() {
+    let (_root, root) = unpacked();
+    let bin = root.join("usr/bin/patchbay-app");
+    assert!(bin.is_file(), "no usr/bin/patchbay-app in the package");
+    let desktop = std::fs::read_to_string(root.join("usr/share/applications/Patchbay.desktop"))
+        .expect("the menu entry usr/share/applications/Patchbay.desktop");
+    for line in [
+        "Name=Patchbay",
+        "Exec=patchbay-app",
+        "Icon=patchbay-app",
+        "Categories=Office;",
+    ] {
+        assert!(desktop.contains(line), "{line} missing from:\n{desktop}");
+    }
+    for size in ["32x32", "128x128", "256x256@2"] {
+        let icon = root.join(format!(
+            "usr/share/icons/hicolor/{size}/apps/patchbay-app.png"
+        ));
+        assert!(icon.is_file(), "no {} icon: {}", size, icon.display());
+    }
+}
+
+#[test]
+fn the_installed_binary_answers_version_without_a_display() {
+    let (_root, root) = unpacked();
+    let out = Command::new(root.join("usr/bin/patchbay-app"))
+        .arg("--version")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().trim(),
+        format!("Patchbay {}", config()["version"].as_str().unwrap())
+    );
+}
+
+#[test]
+fn the_installed_app_starts_and_paints_its_first_screen() {
+    let (_root, root) = unpacked();
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(root.join("usr/bin/patchbay-app"))
+        .env("PATCHBAY_HOME", home.path().join("patchbay"))
+        .env("PATCHBAY_KEYCHAIN_SERVICE", "Patchbay-install-test")
+        .env("PATCHBAY_LOG", "info")
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_CACHE_HOME", home.path().join("cache"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("first screen painted") {
+                let _ = tx.send(Ok(()));
+                return;
+            }
+            seen.push(line);
+        }
+        let _ = tx.send(Err(seen.join("\n")));
+    });
+    let result = rx.recv_timeout(Duration::from_secs(30));
+    let _ = child.kill();
+    let _ = child.wait();
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(log)) => panic!("the installed app stopped before painting:\n{log}"),
+        Err(_) => panic!("the installed app did not paint its first screen in 30 s"),
+    }
+}
+
+#[test]
+fn every_platform_has_its_bundle_settings_and_icons() {
+    let conf = config();
+    let bundle = &conf["bundle"];
+    let targets: Vec<&str> = bundle["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    for t in ["deb", "appimage", "msi", "nsis", "dmg", "app"] {
+        assert!(
+            targets.contains(&t),
+            "bundle target {t} missing: {targets:?}"
+        );
+    }
+    for field in [
+        "publisher",
+        "copyright",
+        "shortDescription",
+        "longDescription",
+        "category",
+    ] {
+        assert!(
+            bundle[field].as_str().is_some_and(|v| !v.trim().is_empty()),
+            "bundle.{field} is empty"
+        );
+    }
+    assert!(conf["identifier"].as_str().unwrap().contains('.'));
+    // Every listed icon exists and is what its name says; Windows needs .ico, macOS .icns.
+    let icons: Vec<String> = bundle["icon"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i.as_str().unwrap().to_string())
+        .collect();
+    for icon in &icons {
+        let path = repo().join("src-tauri").join(icon);
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{icon}: {e}"));
+        let magic: &[u8] = match path.extension().unwrap().to_str().unwrap() {
+            "png" => b"\x89PNG",
+            "ico" => b"\x00\x00\x01\x00",
+            "icns" => b"icns",
+            other => panic!("{icon}: unexpected icon type {other}"),
+        };
+        assert!(
+            bytes.starts_with(magic),
+            "{icon} is not a .{:?} file",
+            path.extension()
+        );
+    }
+    for ext in [
+        ".ico",
+        ".icns",
+        "32x32.png",
+        "128x128.png",
+        "128x128@2x.png",
+    ] {
+        assert!(
+            icons.iter().any(|i| i.ends_with(ext)),
+            "no {ext} icon in {icons:?}"
+        );
+    }
+    assert!(bundle["windows"]["nsis"].is_object() && bundle["windows"]["wix"].is_object());
+    assert!(bundle["macOS"]["minimumSystemVersion"].is_string());
+}
