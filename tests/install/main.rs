@@ -91,7 +91,10 @@ fn the_package_says_what_it_is_and_what_it_needs() {
     // The keychain (a Secret Service) and the browser launcher are what the app needs at run time.
     let recommends = field("Recommends");
     for pkg in ["gnome-keyring", "xdg-utils"] {
-        assert!(recommends.contains(pkg), "Recommends lacks {pkg}: {recommends}");
+        assert!(
+            recommends.contains(pkg),
+            "Recommends lacks {pkg}: {recommends}"
+        );
     }
     let description = field("Description");
     assert!(
