@@ -16,6 +16,7 @@ fn main() {
         "check_connection",
         "disconnect",
         "report",
+        "open_log_folder",
         "preview",
         "cancel_preview",
         "save_export",

@@ -21,6 +21,8 @@ export const connections = () => call("connections");
 export const checkConnection = (id) => call("check_connection", { id });
 export const disconnect = (id) => call("disconnect", { id });
 export const report = () => call("report");
+/** Show the log folder in the file manager: {path, opened}. */
+export const openLogFolder = () => call("open_log_folder");
 /** The first screen is painted (start-up is timed to here). */
 export const painted = (page) => call("painted", { page });
 

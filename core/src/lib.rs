@@ -8,6 +8,7 @@
 //! - [`connections`]: connect, refresh (single-flight), verify, disconnect, status.
 //! - [`checklist`]: the live troubleshooting checklist; [`report`]: the redacted diagnostics.
 //! - [`error`]: errors with a stable kind and a message for an office admin.
+//! - [`logging`]: stderr and size-rotated JSON log files in the platform's log folder.
 
 pub mod callback;
 pub mod catalog;
@@ -17,6 +18,7 @@ pub mod crashpoint;
 pub mod error;
 pub mod exchange;
 pub mod http;
+pub mod logging;
 pub mod mappings;
 pub mod oauth;
 pub mod port;

@@ -14,6 +14,9 @@ pub struct Paths {
     pub data_dir: PathBuf,
     /// Lock files for refresh single-flight across processes.
     pub lock_dir: PathBuf,
+    /// Log files (see `logging`): `~/Library/Logs/Patchbay` on macOS, `%LOCALAPPDATA%` on
+    /// Windows, `$XDG_STATE_HOME/patchbay/logs` on Linux.
+    pub log_dir: PathBuf,
 }
 
 impl Paths {
@@ -31,10 +34,15 @@ impl Paths {
                 )
             })?;
         let data = dirs.data_local_dir().to_path_buf();
+        let log_dir = match (cfg!(target_os = "macos"), directories::BaseDirs::new()) {
+            (true, Some(base)) => base.home_dir().join("Library/Logs/Patchbay"),
+            _ => dirs.state_dir().unwrap_or(&data).join("logs"),
+        };
         Ok(Paths {
             config_dir: dirs.config_dir().to_path_buf(),
             lock_dir: data.join("locks"),
             data_dir: data,
+            log_dir,
         })
     }
 
@@ -43,6 +51,7 @@ impl Paths {
             config_dir: root.join("config"),
             data_dir: root.join("data"),
             lock_dir: root.join("data").join("locks"),
+            log_dir: root.join("logs"),
         }
     }
 

@@ -463,6 +463,30 @@ async fn report_text(state: &AppState) -> String {
         .to_text()
 }
 
+/// Where the logs are, and whether the file manager showed them.
+#[derive(Debug, Serialize)]
+pub struct LogFolder {
+    path: String,
+    opened: bool,
+}
+
+/// "Open log folder": the platform's log folder in the system's file manager, from Rust (the
+/// webview has no opener permission). When no file manager opens, the page shows the path.
+#[tauri::command]
+pub fn open_log_folder<R: Runtime>(app: AppHandle<R>) -> Reply<LogFolder> {
+    let dir = patchbay_core::settings::Paths::from_env()?.log_dir;
+    let opened = std::fs::create_dir_all(&dir).is_ok()
+        && app
+            .opener()
+            .open_path(dir.to_string_lossy(), None::<&str>)
+            .inspect_err(|e| tracing::info!(%e, "could not open the log folder"))
+            .is_ok();
+    Ok(LogFolder {
+        path: dir.display().to_string(),
+        opened,
+    })
+}
+
 #[tauri::command]
 pub async fn report(state: State<'_, AppState>) -> Reply<String> {
     Ok(report_text(&state).await)

@@ -23,12 +23,7 @@ pub(crate) fn startup_mark(what: &str) {
 /// Start the app.
 pub fn run() {
     STARTED.get_or_init(std::time::Instant::now);
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PATCHBAY_LOG")
-        .unwrap_or_else(|_| "info".into());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    patchbay_core::logging::init("patchbay-app", "info");
     run_app(Builder::default());
 }
 
@@ -83,6 +78,7 @@ pub fn run_app<R: Runtime>(builder: Builder<R>) {
             commands::check_connection,
             commands::disconnect,
             commands::report,
+            commands::open_log_folder,
             commands::preview,
             commands::cancel_preview,
             commands::save_export,

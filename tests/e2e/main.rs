@@ -676,6 +676,23 @@ async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
+    // Open log folder: the desktop's opener (xdg-open: the fake browser, playing the file
+    // manager) is asked for the log folder, and the page says where it is.
+    let logs = desk.home.path().join("patchbay/logs");
+    let logs_s = logs.display().to_string();
+    app.click("open-log-folder").await;
+    app.wait_text("log-folder-note", &logs_s).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !std::fs::read_to_string(&desk.browser_log)
+        .unwrap_or_default()
+        .contains(&format!("folder {logs_s}"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log folder was not opened"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let report = app
         .client
         .execute_async(
@@ -742,6 +759,16 @@ async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
         "the app's trace log was captured:\n{log:.2000}"
     );
     searched.push(("the app's log (trace)".into(), log));
+    // The log files in the log folder: JSON lines, rotated by size (see patchbay_core::logging).
+    let files = std::fs::read_to_string(logs.join("patchbay-app.log")).unwrap();
+    let line: serde_json::Value =
+        serde_json::from_str(files.lines().next().expect("the log file has lines")).unwrap();
+    assert!(
+        line["timestamp"].is_string() && line["level"].is_string(),
+        "{line}"
+    );
+    assert!(files.contains("first screen painted"), "{files:.2000}");
+    searched.push(("the app's log file (trace)".into(), files));
     let mut images = 0;
     for e in std::fs::read_dir(&dumps)
         .expect("the browser was started")
@@ -762,9 +789,9 @@ async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
         }
     }
     let body = format!(
-        "| Secrets searched for | Messages from Rust to the page | Page (HTML, text, field values) | App log (`trace`) | Process images | Bytes searched | Hits |\n\
+        "| Secrets searched for | Messages from Rust to the page | Page (HTML, text, field values) | App log (`trace`: stderr and the log file) | Process images | Bytes searched | Hits |\n\
          |---:|---:|---:|---:|---:|---:|---:|\n\
-         | {} | {} | {} fields | 1 | {images} | {bytes} | 0 |\n",
+         | {} | {} | {} fields | 2 | {images} | {bytes} | 0 |\n",
         secrets.len(),
         from_rust.len(),
         page["fields"].as_array().unwrap().len(),

@@ -74,6 +74,7 @@ export function renderHome(app, list) {
   const root = h("section", { class: "screen home", "data-testid": "home" });
   const refresh = async () => app.show(renderHome, await ipc.connections());
   const feedback = h("span", { class: "feedback", "data-testid": "copy-feedback" });
+  const logNote = h("p", { class: "hint", "data-testid": "log-folder-note" });
   root.append(
     h("div", { class: "screen-head" },
       h("h1", {}, "Your connections"),
@@ -85,7 +86,14 @@ export function renderHome(app, list) {
       h("button", { type: "button", class: "secondary", "data-testid": "copy-report", onclick: async () => {
         try { await ipc.copy("report"); copiedFeedback(feedback, "Support report"); } catch (err) { announce(err.message); }
       } }, "Copy support report"),
+      h("button", { type: "button", class: "secondary", "data-testid": "open-log-folder", onclick: async () => {
+        try {
+          const folder = await ipc.openLogFolder();
+          logNote.textContent = folder.opened ? `Logs: ${folder.path}` : `Your file manager did not open. The logs are in ${folder.path}`;
+        } catch (err) { announce(err.message); }
+      } }, "Open log folder"),
       feedback,
+      logNote,
       h("p", { class: "hint" }, "The report has no passwords or keys in it; paste it into an email to whoever supports you.")));
   return root;
 }

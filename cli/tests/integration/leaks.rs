@@ -235,6 +235,12 @@ async fn no_secret_reaches_logs_reports_files_or_other_processes() {
         assert_eq!(out.code, 0, "{out:?}");
         scan.output(&format!("{} disconnect", s.id), &out, false);
     }
+    // The CLI's log file (JSON lines, at trace here) is among the files searched.
+    let log = std::fs::read_to_string(lab.home.path().join("logs/patchbay.log")).unwrap();
+    assert!(
+        log.lines().count() > 20 && log.contains("\"level\":\"TRACE\""),
+        "{log:.1000}"
+    );
     scan.run(lab.home.path(), &dumps);
     assert!(
         scan.processes >= 2,
@@ -243,7 +249,7 @@ async fn no_secret_reaches_logs_reports_files_or_other_processes() {
     assert!(scan.files >= 3, "settings and exports were searched");
     let outputs = scan.outputs.len();
     let body = format!(
-        "| Secrets searched for | CLI runs (stdout and stderr at `trace`) | Files under the Patchbay home | Process images (command line, environment) | Bytes searched | Hits |\n\
+        "| Secrets searched for | CLI runs (stdout and stderr at `trace`) | Files under the Patchbay home (settings, exports, log files) | Process images (command line, environment) | Bytes searched | Hits |\n\
          |---:|---:|---:|---:|---:|---:|\n\
          | {} | {outputs} outputs | {} | {} | {} | 0 |\n",
         scan.secrets.len(),

@@ -4,6 +4,9 @@
 //! tab), and appends each visited URL to `FAKE_BROWSER_LOG` with `code`, `state` and
 //! `code_verifier` values redacted. Exit 0 after the walk, 3 on an error page (4xx/5xx),
 //! 2 on bad usage or a network error. Prints nothing to stdout.
+//!
+//! `fake-browser /a/folder` (what `xdg-open` is also asked for "Open log folder" and "show the
+//! exported files"): plays the file manager, logging `folder /a/folder` if it is a folder.
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -58,10 +61,13 @@ fn dump_process_images() {
 }
 
 fn log(url: &Url) {
+    append_to_log(redacted(url).as_str());
+}
+
+fn append_to_log(shown: &str) {
     let Ok(path) = std::env::var("FAKE_BROWSER_LOG") else {
         return;
     };
-    let shown = redacted(url);
     if let Ok(mut f) = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -156,6 +162,14 @@ async fn main() -> ExitCode {
         eprintln!("usage: fake-browser URL");
         return ExitCode::from(2);
     };
+    if start.starts_with('/') {
+        if !std::path::Path::new(&start).is_dir() {
+            eprintln!("fake-browser: no folder {start}");
+            return ExitCode::from(2);
+        }
+        append_to_log(&format!("folder {start}"));
+        return ExitCode::SUCCESS;
+    }
     match walk(&start).await {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

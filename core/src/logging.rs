@@ -1,0 +1,106 @@
+//! Logs, for the app and the command line alike: readable lines on stderr, and structured JSON
+//! lines in the platform's log folder ([`Paths::log_dir`]), one file per program, rotated by
+//! size so the folder never grows past [`MAX_FILE_BYTES`] x ([`KEEP_OLD_FILES`] + 1) per program.
+//!
+//! Secrets are redacted by type, not by pattern: every secret travels as a `SecretString` or a
+//! type holding one, whose `Debug` prints `[REDACTED]`, and no secret is ever a log field. The
+//! leak tests run every command at `trace` and scan these files for sentinel secrets.
+//!
+//! `PATCHBAY_LOG` (an `EnvFilter`, e.g. `debug` or `patchbay_core=trace`) sets both outputs; by
+//! default the file gets `info` and stderr the program's own default.
+
+use crate::settings::Paths;
+use file_rotate::{ContentLimit, FileRotate, compression::Compression, suffix::AppendCount};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
+
+/// A log file is rotated once it passes this size.
+pub const MAX_FILE_BYTES: usize = 2 * 1024 * 1024;
+/// Rotated files kept per program (`name.log.1` is the newest); older ones are deleted.
+pub const KEEP_OLD_FILES: usize = 4;
+
+fn filter(default: &str) -> EnvFilter {
+    EnvFilter::try_from_env("PATCHBAY_LOG").unwrap_or_else(|_| EnvFilter::new(default))
+}
+
+/// A size-rotated log file `<dir>/<program>.log`.
+pub fn rotating_file(
+    dir: &std::path::Path,
+    program: &str,
+    max_bytes: usize,
+    keep: usize,
+) -> FileRotate<AppendCount> {
+    FileRotate::new(
+        dir.join(format!("{program}.log")),
+        AppendCount::new(keep),
+        ContentLimit::BytesSurpassed(max_bytes),
+        Compression::None,
+        #[cfg(unix)]
+        None,
+    )
+}
+
+/// Install the logger for `program` (`patchbay-app`, `patchbay`). `stderr_default` is the
+/// stderr level when `PATCHBAY_LOG` is not set. Returns the log file's path, or `None` when
+/// the log folder cannot be made (the program still runs, logging to stderr only).
+pub fn init(program: &str, stderr_default: &str) -> Option<PathBuf> {
+    let dir = Paths::from_env()
+        .ok()
+        .map(|p| p.log_dir)
+        .filter(|d| std::fs::create_dir_all(d).is_ok());
+    let file = dir.as_ref().map(|d| {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_ansi(false)
+            .with_writer(Mutex::new(rotating_file(
+                d,
+                program,
+                MAX_FILE_BYTES,
+                KEEP_OLD_FILES,
+            )))
+            .with_filter(filter("info"))
+    });
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(filter(stderr_default));
+    // A second call (tests run several programs in one process) keeps the first logger.
+    let _ = tracing_subscriber::registry()
+        .with(stderr)
+        .with(file)
+        .try_init();
+    dir.map(|d| d.join(format!("{program}.log")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn a_log_file_rotates_by_size_and_keeps_only_so_many() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = rotating_file(dir.path(), "patchbay", 1000, 2);
+        let line = format!("{}\n", "x".repeat(99));
+        for _ in 0..100 {
+            log.write_all(line.as_bytes()).unwrap();
+        }
+        log.flush().unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["patchbay.log", "patchbay.log.1", "patchbay.log.2"]);
+        for n in &names {
+            let len = std::fs::metadata(dir.path().join(n)).unwrap().len();
+            assert!(len <= 1000 + line.len() as u64, "{n} is {len} bytes");
+        }
+        // 10 kB written, 3 files of about 1 kB kept: the oldest lines are gone.
+        let total: u64 = names
+            .iter()
+            .map(|n| std::fs::metadata(dir.path().join(n)).unwrap().len())
+            .sum();
+        assert!(total < 3500, "{total} bytes kept");
+    }
+}
