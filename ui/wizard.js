@@ -5,6 +5,7 @@ import * as ipc from "./ipc.js";
 import { announce, focusHeading } from "./dom.js";
 import { renderHome } from "./screens/home.js";
 import { renderChoose } from "./screens/choose.js";
+import { renderWelcome } from "./screens/welcome.js";
 import { renderStep } from "./screens/step.js";
 import { renderConnected } from "./screens/connected.js";
 import { renderPreview } from "./screens/preview.js";
@@ -37,6 +38,25 @@ export const app = {
 
   choose() {
     this.show(renderChoose);
+  },
+
+  /** Home, or the welcome while there is no connection yet. */
+  async landing() {
+    const list = await ipc.connections();
+    this.info.has_connections = list.length > 0;
+    this.guide = null;
+    this.show(list.length ? renderHome : renderWelcome, list);
+  },
+
+  /** The welcome's "Try it in practice mode": practice on, then choose a system. */
+  async startPractice() {
+    try {
+      applyInfo(await ipc.setPractice(true));
+      announce("Practice mode is on");
+      this.choose();
+    } catch (err) {
+      announce(err.message || String(err));
+    }
   },
 
   /** Start (or restart, for Reconnect) the steps of one system. */
@@ -116,9 +136,9 @@ async function boot() {
   applyInfo(await ipc.appState());
   app.systems = await ipc.systems();
   marks.ready = performance.now();
-  // First run goes straight to "Add a connection"; later runs land on Home.
+  // With no connection yet (the first run) the welcome; later runs land on Home.
   if (app.info.has_connections) await app.home();
-  else app.choose();
+  else app.show(renderWelcome);
   // Two frames later the first screen is on the glass.
   marks.rendered = performance.now();
   requestAnimationFrame(() => {

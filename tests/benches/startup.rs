@@ -188,10 +188,11 @@ fn app_pid(app: &App) -> u32 {
 async fn after_connection() -> (f64, f64) {
     let desk = Desk::new().await;
     let app = desk.launch(&[]).await;
-    app.get("choose").await;
+    app.get("welcome").await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let pid = app_pid(&app);
     let before = tree_pss(pid).0 as f64;
+    app.click("welcome-start").await;
     app.click_css("[data-testid=\"system-option\"][data-provider=\"quickbooks-online\"]")
         .await;
     app.click_css("[data-testid=\"environment-option\"][data-environment=\"sandbox\"]")
@@ -244,7 +245,7 @@ async fn check_first_screen_copy() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let desk = Desk::new().await;
     let app = desk.launch(&[]).await;
-    app.get("choose").await;
+    app.get("welcome").await;
     let body = app
         .client
         .execute("return document.body.innerHTML", vec![])

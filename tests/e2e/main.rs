@@ -14,8 +14,14 @@ mod harness;
 use harness::{App, Desk, clipboard};
 use serde_json::json;
 
-/// From Choose to the first step of a system.
+/// From Choose (or the welcome, with no connection yet) to the first step of a system.
 async fn choose(app: &App, provider: &str, environment: Option<&str>) {
+    let screen = app
+        .wait_css("[data-testid=\"choose\"], [data-testid=\"welcome\"]")
+        .await;
+    if screen.attr("data-testid").await.unwrap().as_deref() == Some("welcome") {
+        app.click("welcome-start").await;
+    }
     app.get("choose").await;
     app.click_css(&format!(
         "[data-testid=\"system-option\"][data-provider=\"{provider}\"]"
@@ -65,7 +71,33 @@ async fn fill_and_reach_connect(app: &App, client_id: &str, secret: &str) {
 async fn quickbooks_time_practice_connection_from_the_screens_alone() {
     let desk = Desk::new().await;
     let app = desk.launch(&[]).await;
-    // First run goes straight to "Add a connection".
+    // First run: the welcome says what Patchbay does and what to have ready, and offers
+    // practice mode.
+    let welcome = app.text("welcome").await;
+    for needle in [
+        "QuickBooks Time, Aspire and QuickBooks Online",
+        "Admin rights",
+        "About ten minutes",
+        "Practice mode",
+    ] {
+        assert!(welcome.contains(needle), "{needle} not in: {welcome}");
+    }
+    app.screenshot("00-welcome").await;
+    // Practice off from the header, then the welcome's offer turns it on and goes on.
+    app.click("practice-toggle").await;
+    let banner = app
+        .client
+        .find(fantoccini::Locator::Css(
+            "[data-testid=\"practice-banner\"]",
+        ))
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + harness::WAIT;
+    while banner.is_displayed().await.unwrap() {
+        assert!(std::time::Instant::now() < deadline, "practice stayed on");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.click("welcome-practice").await;
     app.get("choose").await;
     assert!(
         app.get("practice-banner")
@@ -74,6 +106,13 @@ async fn quickbooks_time_practice_connection_from_the_screens_alone() {
             .await
             .unwrap()
             .contains("Practice mode")
+    );
+    assert!(
+        app.get("practice-banner")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
     );
     app.screenshot("01-choose-system").await;
     choose(&app, "quickbooks-time", None).await;
@@ -643,7 +682,7 @@ async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
             ("FAKE_BROWSER_PROC_DUMP", &dumps_s),
         ])
         .await;
-    app.get("choose").await;
+    app.get("welcome").await;
     let listeners: u64 = app
         .client
         .execute(RECORD_IPC, vec![])

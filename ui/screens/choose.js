@@ -49,7 +49,7 @@ export function renderChoose(app) {
     h("p", { class: "lead" }, "Which system do you want to connect? Patchbay then shows the vendor's steps one at a time."),
     options, envBox, before,
     h("div", { class: "nav" },
-      app.info.has_connections ? h("button", { type: "button", class: "secondary", "data-testid": "back-home", onclick: () => app.home() }, "Back") : null,
+      h("button", { type: "button", class: "secondary", "data-testid": "back-home", onclick: () => app.landing() }, "Back"),
       next));
   renderDetails();
   return root;
