@@ -11,7 +11,7 @@
 
 use crate::settings::Paths;
 use file_rotate::{ContentLimit, FileRotate, compression::Compression, suffix::AppendCount};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
 
@@ -72,10 +72,93 @@ pub fn init(program: &str, stderr_default: &str) -> Option<PathBuf> {
     dir.map(|d| d.join(format!("{program}.log")))
 }
 
+/// The programs whose log files the support report reads.
+const PROGRAMS: [&str; 2] = ["patchbay-app", "patchbay"];
+
+/// The newest warnings and errors of the app's and the command line's log files (the current and
+/// the last rotated file of each), oldest first, one line each: the time, the program, the
+/// message and its fields (error kinds, the vendor's codes and request ids such as `intuit_tid`).
+/// Log lines hold no secret (see the module docs), so neither do these.
+pub fn recent_problems(dir: &Path, max: usize) -> Vec<String> {
+    let mut found: Vec<(String, String)> = Vec::new();
+    for program in PROGRAMS {
+        for suffix in ["", ".1"] {
+            let Ok(text) = std::fs::read_to_string(dir.join(format!("{program}.log{suffix}")))
+            else {
+                continue;
+            };
+            for line in text.lines() {
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                    continue;
+                };
+                let level = v["level"].as_str().unwrap_or_default();
+                if level != "WARN" && level != "ERROR" {
+                    continue;
+                }
+                let at = v["timestamp"].as_str().unwrap_or_default().to_string();
+                let mut fields = v["fields"].as_object().cloned().unwrap_or_default();
+                let message = fields
+                    .remove("message")
+                    .and_then(|m| m.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                let mut shown = format!("{at} {program} {level} {message}");
+                for (k, v) in fields {
+                    let v = v
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string());
+                    shown.push_str(&format!(" {k}={v}"));
+                }
+                found.push((at, shown));
+            }
+        }
+    }
+    found.sort();
+    let skip = found.len().saturating_sub(max);
+    found.into_iter().skip(skip).map(|(_, l)| l).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::io::Write;
+
+    #[test]
+    fn the_newest_warnings_and_errors_of_both_programs_oldest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = |at: &str, level: &str, msg: &str| {
+            format!(
+                r#"{{"timestamp":"{at}","level":"{level}","fields":{{"message":"{msg}","kind":"invalid_client","error":"HTTP 401 intuit_tid=1-abc"}},"target":"t"}}"#
+            )
+        };
+        std::fs::write(
+            dir.path().join("patchbay-app.log"),
+            [
+                line("2026-11-29T10:00:02Z", "INFO", "first screen painted"),
+                line("2026-11-29T10:00:03Z", "WARN", "connect failed"),
+                "not json".into(),
+            ]
+            .join("\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("patchbay.log.1"),
+            [
+                line("2026-11-29T10:00:01Z", "ERROR", "old"),
+                line("2026-11-29T10:00:04Z", "WARN", "refresh failed"),
+            ]
+            .join("\n"),
+        )
+        .unwrap();
+        let all = recent_problems(dir.path(), 10);
+        assert_eq!(all.len(), 3, "{all:#?}");
+        assert!(all[0].starts_with("2026-11-29T10:00:01Z patchbay ERROR old"));
+        assert!(all[1].contains("patchbay-app WARN connect failed"));
+        assert!(all[1].contains("kind=invalid_client") && all[1].contains("intuit_tid=1-abc"));
+        assert_eq!(recent_problems(dir.path(), 1).len(), 1);
+        assert!(recent_problems(dir.path(), 1)[0].contains("refresh failed"));
+        assert!(recent_problems(&dir.path().join("none"), 5).is_empty());
+    }
 
     #[test]
     fn a_log_file_rotates_by_size_and_keeps_only_so_many() {

@@ -12,7 +12,12 @@ pub struct Report {
     pub keychain: String,
     pub ports: Vec<PortHealth>,
     pub connections: Vec<ConnectionStatus>,
+    /// The newest warnings and errors from the log files (see `logging::recent_problems`).
+    pub recent_problems: Vec<String>,
 }
+
+/// How many log problems the report carries.
+const RECENT_PROBLEMS: usize = 20;
 
 #[derive(Debug, Serialize)]
 pub struct PortHealth {
@@ -47,10 +52,13 @@ impl Report {
         }
         Report {
             app_version: env!("CARGO_PKG_VERSION").to_string(),
-            os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+            os: format!("{} ({})", os_info::get(), std::env::consts::ARCH),
             keychain,
             ports,
             connections: connections.list().await.unwrap_or_default(),
+            recent_problems: crate::settings::Paths::from_env()
+                .map(|p| crate::logging::recent_problems(&p.log_dir, RECENT_PROBLEMS))
+                .unwrap_or_default(),
         }
     }
 
@@ -117,6 +125,12 @@ impl Report {
                 if let Some(d) = &e.provider_detail {
                     out.push_str(&format!("    vendor said: {d}\n"));
                 }
+            }
+        }
+        if !self.recent_problems.is_empty() {
+            out.push_str("\nrecent problems (newest last, from the logs):\n");
+            for p in &self.recent_problems {
+                out.push_str(&format!("  {p}\n"));
             }
         }
         out

@@ -14,8 +14,9 @@ pub struct Paths {
     pub data_dir: PathBuf,
     /// Lock files for refresh single-flight across processes.
     pub lock_dir: PathBuf,
-    /// Log files (see `logging`): `~/Library/Logs/Patchbay` on macOS, `%LOCALAPPDATA%` on
-    /// Windows, `$XDG_STATE_HOME/patchbay/logs` on Linux.
+    /// Log files (see `logging`): `~/Library/Logs/Patchbay` on macOS,
+    /// `%LOCALAPPDATA%\Patchbay\Patchbay\data\logs` on Windows, `$XDG_STATE_HOME/patchbay/logs`
+    /// on Linux.
     pub log_dir: PathBuf,
 }
 

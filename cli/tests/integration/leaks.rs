@@ -195,6 +195,12 @@ async fn no_secret_reaches_logs_reports_files_or_other_processes() {
         let out = run(vec!["report".into()], String::new());
         assert_eq!(out.code, 0, "{out:?}");
         assert!(out.stdout.len() > 200, "a real report: {out:?}");
+        // The mistyped secret's failure is among the report's recent problems, with its kind.
+        assert!(
+            out.stdout.contains("recent problems") && out.stdout.contains("connect failed"),
+            "{}",
+            out.stdout
+        );
         scan.output("report", &out, false);
     }
     let out = run(
