@@ -118,6 +118,21 @@ pub struct SupportSpec {
     /// The vendor's own help, in the guide's words.
     #[serde(default)]
     pub vendor_help: String,
+    /// Who to ask when the guide's steps do not work, as the guide gives it ("Still need
+    /// help?"): shown next to the support report.
+    #[serde(default)]
+    pub contact: Option<SupportContact>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SupportContact {
+    pub email: String,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// When they answer, in the guide's words.
+    #[serde(default)]
+    pub hours: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

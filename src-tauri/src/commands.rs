@@ -100,6 +100,8 @@ pub struct System {
     /// The connected screen's button into the preview (the guide's words where it has them).
     preview_label: Option<String>,
     has_mappings: bool,
+    /// Who the guide says to ask for help (shown next to the support report).
+    support_contact: Option<patchbay_core::catalog::SupportContact>,
 }
 
 #[derive(Debug, Serialize)]
@@ -125,6 +127,7 @@ fn system(p: &ProviderSpec) -> System {
             })
             .collect(),
         before_you_start: p.before_you_start.clone(),
+        support_contact: p.support.contact.clone(),
         has_preview: p.preview.is_some(),
         preview_label: p.preview.as_ref().map(|x| x.start_label.clone()),
         has_mappings: !p.mappings.is_empty(),

@@ -251,6 +251,14 @@ async fn quickbooks_time_practice_connection_from_the_screens_alone() {
         app.text("connection-identity").await.contains(" at "),
         "who/which company"
     );
+    // Next to the report: who the guide says to ask, in its words.
+    let contacts = app.text("support-contacts").await;
+    assert!(
+        contacts.contains("Still need help with QuickBooks Time?")
+            && contacts.contains("help@protiv.com")
+            && contacts.contains("+1 848-220-1416"),
+        "{contacts}"
+    );
     app.screenshot("07-home").await;
     app.client.set_window_size(1440, 900).await.unwrap();
     app.screenshot("07-home-large").await;

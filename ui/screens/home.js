@@ -70,6 +70,25 @@ function confirmDisconnect(c, refresh) {
   dialog.showModal();
 }
 
+/** The guides' "Still need help?" contacts for the systems on Home (each contact once). */
+function contacts(app, list) {
+  const shown = new Map();
+  for (const c of list) {
+    const s = app.systems.find((x) => x.id === c.provider);
+    const k = s && s.support_contact;
+    if (!k) continue;
+    if (!shown.has(k.email)) shown.set(k.email, { contact: k, systems: new Set() });
+    shown.get(k.email).systems.add(s.name);
+  }
+  if (!shown.size) return null;
+  return h("div", { class: "contacts", "data-testid": "support-contacts" },
+    [...shown.values()].map(({ contact, systems }) =>
+      h("p", { class: "hint" },
+        h("strong", {}, `Still need help with ${[...systems].join(" or ")}? `),
+        `Email ${contact.email}`, contact.phone ? ` or call ${contact.phone}` : "", ". ",
+        contact.hours || "")));
+}
+
 export function renderHome(app, list) {
   const root = h("section", { class: "screen home", "data-testid": "home" });
   const refresh = async () => app.show(renderHome, await ipc.connections());
@@ -94,6 +113,7 @@ export function renderHome(app, list) {
       } }, "Open log folder"),
       feedback,
       logNote,
-      h("p", { class: "hint" }, "The report has no passwords or keys in it; paste it into an email to whoever supports you.")));
+      h("p", { class: "hint" }, "The report has no passwords or keys in it; paste it into an email to whoever supports you."),
+      contacts(app, list)));
   return root;
 }
