@@ -56,9 +56,10 @@ impl Report {
             keychain,
             ports,
             connections: connections.list().await.unwrap_or_default(),
-            recent_problems: crate::settings::Paths::from_env()
-                .map(|p| crate::logging::recent_problems(&p.log_dir, RECENT_PROBLEMS))
-                .unwrap_or_default(),
+            recent_problems: crate::logging::recent_problems(
+                &connections.settings().paths().log_dir,
+                RECENT_PROBLEMS,
+            ),
         }
     }
 

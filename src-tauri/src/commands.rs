@@ -476,8 +476,11 @@ pub struct LogFolder {
 /// "Open log folder": the platform's log folder in the system's file manager, from Rust (the
 /// webview has no opener permission). When no file manager opens, the page shows the path.
 #[tauri::command]
-pub fn open_log_folder<R: Runtime>(app: AppHandle<R>) -> Reply<LogFolder> {
-    let dir = patchbay_core::settings::Paths::from_env()?.log_dir;
+pub async fn open_log_folder<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Reply<LogFolder> {
+    let dir = state.connections().await.settings().paths().log_dir.clone();
     let opened = std::fs::create_dir_all(&dir).is_ok()
         && app
             .opener()
