@@ -21,6 +21,14 @@ export const connections = () => call("connections");
 export const checkConnection = (id) => call("check_connection", { id });
 export const disconnect = (id) => call("disconnect", { id });
 export const report = () => call("report");
+/** About and help: version, OS, where things are kept, the guides. */
+export const about = () => call("about");
+/** The bundled crates' licenses, as ui/licenses.json (a JSON string). */
+export const licenses = () => call("licenses");
+/** A system's own help pages in the system browser. */
+export const openHelp = (provider) => call("open_help", { provider });
+/** "Save report…": the system's save dialog, then the file; the saved path, or null. */
+export const saveReport = () => call("save_report");
 /** Show the log folder in the file manager: {path, opened}. */
 export const openLogFolder = () => call("open_log_folder");
 /** The first screen is painted (start-up is timed to here). */

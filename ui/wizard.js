@@ -10,6 +10,7 @@ import { renderStep } from "./screens/step.js";
 import { renderConnected } from "./screens/connected.js";
 import { renderPreview } from "./screens/preview.js";
 import { renderMappings } from "./screens/mappings.js";
+import { showAbout } from "./screens/about.js";
 
 const main = document.getElementById("main");
 
@@ -133,6 +134,8 @@ async function boot() {
       announce(err.message || String(err));
     }
   });
+  document.getElementById("help-button").addEventListener("click", () =>
+    showAbout(app).catch((err) => announce(err.message || String(err))));
   applyInfo(await ipc.appState());
   app.systems = await ipc.systems();
   marks.ready = performance.now();

@@ -64,6 +64,19 @@ pub enum Signal {
     Verified,
 }
 
+impl Signal {
+    /// Every signal, in the order a connect gives them.
+    pub const ALL: [Signal; 7] = [
+        Signal::FieldsClean,
+        Signal::PortFree,
+        Signal::BrowserOpened,
+        Signal::Authorized,
+        Signal::TokenIssued,
+        Signal::Stored,
+        Signal::Verified,
+    ];
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CatalogFile {
@@ -118,21 +131,9 @@ pub struct SupportSpec {
     /// The vendor's own help, in the guide's words.
     #[serde(default)]
     pub vendor_help: String,
-    /// Who to ask when the guide's steps do not work, as the guide gives it ("Still need
-    /// help?"): shown next to the support report.
+    /// The vendor's own help pages (opened from About and help, in the system browser).
     #[serde(default)]
-    pub contact: Option<SupportContact>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct SupportContact {
-    pub email: String,
-    #[serde(default)]
-    pub phone: Option<String>,
-    /// When they answer, in the guide's words.
-    #[serde(default)]
-    pub hours: Option<String>,
+    pub help_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -3,6 +3,7 @@
 
 use crate::catalog::{Catalog, ChecklistItemSpec, ProviderSpec, Signal};
 use crate::error::{Error, ErrorKind};
+use crate::settings::ConnectionRecord;
 use serde::Serialize;
 
 /// Something the core observed while connecting or using a connection.
@@ -117,6 +118,33 @@ impl Checklist {
         changed
     }
 
+    /// A stored connection's checklist as its record tells it: every item ok once it was
+    /// verified, then its last error (or why it needs a reconnect) on the items it concerns.
+    pub fn for_connection(
+        catalog: &Catalog,
+        provider: &ProviderSpec,
+        record: &ConnectionRecord,
+    ) -> Checklist {
+        let mut c = Checklist::new(catalog, provider);
+        if record.verified_at.is_some() {
+            for signal in Signal::ALL {
+                c.observe(&Event::Ok { signal });
+            }
+        }
+        if let Some(e) = &record.last_error {
+            c.observe(&Event::Failed {
+                kind: e.kind,
+                message: e.message.clone(),
+            });
+        } else if let Some(why) = &record.needs_reconnect {
+            c.observe(&Event::Failed {
+                kind: ErrorKind::Reconnect,
+                message: why.clone(),
+            });
+        }
+        c
+    }
+
     pub fn items(&self) -> &[ChecklistItem] {
         &self.items
     }
@@ -164,6 +192,40 @@ mod tests {
         });
         assert_eq!(c.item("api-option").unwrap().state, ItemState::Ok);
         assert!(c.item("api-option").unwrap().fix.is_none());
+    }
+
+    #[test]
+    fn a_stored_connection_tells_its_checklist() {
+        let catalog = Catalog::builtin().unwrap();
+        let p = catalog.provider("quickbooks-time").unwrap();
+        let mut record: ConnectionRecord = serde_json::from_value(serde_json::json!({
+            "id": "quickbooks-time:production", "provider": "quickbooks-time",
+            "environment": "production", "practice": false, "label": "QuickBooks Time",
+            "created_at": 1
+        }))
+        .unwrap();
+        let states = |r: &ConnectionRecord| -> Vec<ItemState> {
+            Checklist::for_connection(&catalog, p, r)
+                .items()
+                .iter()
+                .map(|i| i.state)
+                .collect()
+        };
+        assert!(states(&record).iter().all(|s| *s == ItemState::Pending));
+        record.verified_at = Some(2);
+        assert!(states(&record).iter().all(|s| *s == ItemState::Ok));
+        record.last_error = Some(crate::settings::LastError {
+            kind: ErrorKind::ApiNotEnabled,
+            message: "402".into(),
+            provider_detail: None,
+            at: 3,
+        });
+        let c = Checklist::for_connection(&catalog, p, &record);
+        assert_eq!(c.item("api-option").unwrap().state, ItemState::Failed);
+        assert_eq!(c.item("credentials").unwrap().state, ItemState::Ok);
+        record.last_error = None;
+        record.needs_reconnect = Some("The grant was revoked.".into());
+        assert!(states(&record).contains(&ItemState::Failed));
     }
 
     #[test]

@@ -9,14 +9,16 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::http::Route;
 use crate::oauth::{self, TokenSet, now};
 use crate::sanitize;
-use crate::settings::{ConnectionRecord, LastError, Paths, RefreshMark, Settings};
+use crate::settings::{
+    ConnectionRecord, LastError, Paths, RefreshMark, Settings, Timings, elapsed_ms,
+};
 use crate::store::{Grant, SecretStore, Vault};
 use crate::{exchange, verify};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use url::Url;
@@ -199,6 +201,7 @@ impl Connections {
         req: &ConnectRequest,
         hooks: ConnectHooks<'_>,
     ) -> Result<ConnectionStatus> {
+        let started = Instant::now();
         let (p, env) = self.resolve(&req.provider, req.environment.as_deref())?;
         let route = self.route(req.practice)?;
         let events = hooks.events;
@@ -209,12 +212,13 @@ impl Connections {
         events(Event::Ok {
             signal: Signal::FieldsClean,
         });
-        let (tokens, params) = match p.mechanism {
+        let (tokens, params, token_ms) = match p.mechanism {
             Mechanism::AuthorizationCode => {
                 self.authorize(p, env, &route, &client_id, &secret, hooks)
                     .await?
             }
             Mechanism::TokenExchange => {
+                let asked = Instant::now();
                 let tokens =
                     match exchange::authenticate(&self.http, p, env, &route, &client_id, &secret)
                         .await
@@ -227,12 +231,13 @@ impl Connections {
                         }
                         r => r?,
                     };
-                (tokens, BTreeMap::new())
+                (tokens, BTreeMap::new(), elapsed_ms(asked))
             }
         };
         events(Event::Ok {
             signal: Signal::TokenIssued,
         });
+        let asked = Instant::now();
         let identity =
             match verify::verify(&self.http, p, env, &route, &tokens.access_token, &params).await {
                 Err(e) if e.kind() == ErrorKind::Reconnect => {
@@ -243,6 +248,7 @@ impl Connections {
                 }
                 r => r?,
             };
+        let verify_ms = elapsed_ms(asked);
         events(Event::Ok {
             signal: Signal::Verified,
         });
@@ -263,6 +269,11 @@ impl Connections {
         });
         let t = now();
         let label = p.display_name(env);
+        let timings = Timings {
+            connect_ms: Some(elapsed_ms(started)),
+            token_ms: Some(token_ms),
+            verify_ms: Some(verify_ms),
+        };
         self.settings.update(&id, |r| {
             let created_at = r.as_ref().map_or(t, |r| r.created_at);
             Some(ConnectionRecord {
@@ -284,11 +295,19 @@ impl Connections {
                     .clone()
                     .or(r.as_ref().and_then(|r| r.catalog_file.clone())),
                 mappings: r.map(|r| r.mappings).unwrap_or_default(),
+                timings,
             })
         })?;
         // The old grant is not revoked on reconnect: at Intuit, revoking any token disconnects the
         // app from the company, which would also end the connection just made.
-        tracing::info!(system = %p.name, environment = %env.id, "connected");
+        tracing::info!(
+            system = %p.name,
+            environment = %env.id,
+            connect_ms = timings.connect_ms,
+            token_ms,
+            verify_ms,
+            "connected"
+        );
         self.status(&id).await
     }
 
@@ -300,7 +319,7 @@ impl Connections {
         client_id: &str,
         secret: &SecretString,
         hooks: ConnectHooks<'_>,
-    ) -> Result<(TokenSet, BTreeMap<String, String>)> {
+    ) -> Result<(TokenSet, BTreeMap<String, String>, u64)> {
         let o = oauth::spec(p)?;
         let callback_url = p.callback_url().unwrap_or_default();
         let listener = CallbackListener::bind(o.callback_port).await?;
@@ -371,6 +390,7 @@ impl Connections {
         (hooks.events)(Event::Ok {
             signal: Signal::Authorized,
         });
+        let asked = Instant::now();
         let tokens = oauth::exchange_code(
             &self.http,
             p,
@@ -383,7 +403,7 @@ impl Connections {
             request.pkce_verifier,
         )
         .await?;
-        Ok((tokens, params.params))
+        Ok((tokens, params.params, elapsed_ms(asked)))
     }
 
     /// Invalid credentials in one environment may be valid in another: say so precisely.
@@ -579,6 +599,7 @@ impl Connections {
                 Ok(token)
             }
             Err(e) => {
+                tracing::warn!(system = %p.name, kind = %e.kind(), error = %e.detailed(), "refresh failed");
                 self.note_error(id, &e);
                 Err(e)
             }
@@ -615,6 +636,7 @@ impl Connections {
             tracing::warn!(error = %e.detailed(), "could not mark the refresh as started");
         }
         crashpoint::reached(crashpoint::REFRESH_BEFORE_REQUEST);
+        let asked = Instant::now();
         let tokens = match self.refresh_request(p, env, &route, &current).await {
             Ok(t) => t,
             Err(e) => {
@@ -636,6 +658,7 @@ impl Connections {
                 });
             }
         };
+        let token_ms = elapsed_ms(asked);
         crashpoint::reached(crashpoint::REFRESH_AFTER_RESPONSE);
         let grant = Grant {
             refresh_token: tokens
@@ -658,10 +681,11 @@ impl Connections {
                 r.expires_at = tokens.expires_at;
                 r.needs_reconnect = None;
                 r.refresh_started = None;
+                r.timings.token_ms = Some(token_ms);
                 r
             })
         });
-        tracing::info!(system = %p.name, "refreshed");
+        tracing::info!(system = %p.name, token_ms, "refreshed");
         Ok((tokens.access_token, tokens.expires_at))
     }
 
@@ -776,31 +800,41 @@ impl Connections {
         let record = self.record(id)?;
         let (p, env) = self.resolve(&record.provider, Some(&record.environment))?;
         let route = self.route(record.practice)?;
+        let mut verify_ms = 0;
         let result = async {
             let token = self.access_token(id, false).await?;
             let grant = self
                 .load_grant(id)
                 .await?
                 .ok_or_else(|| self.missing_grant(p))?;
+            let asked = Instant::now();
             match verify::verify(&self.http, p, env, &route, &token, &grant.params).await {
                 // The access token alone may have been revoked or expired early: one refresh
                 // tells that apart from a grant that is gone.
                 Err(e) if e.kind() == ErrorKind::Reconnect && grant.refresh_token.is_some() => {
                     tracing::info!(system = %p.name, error = %e.detailed(), "verify refused the access token; refreshing once");
                     let token = self.access_token(id, true).await?;
-                    verify::verify(&self.http, p, env, &route, &token, &grant.params).await
+                    let asked = Instant::now();
+                    let r = verify::verify(&self.http, p, env, &route, &token, &grant.params).await;
+                    verify_ms = elapsed_ms(asked);
+                    r
                 }
-                r => r,
+                r => {
+                    verify_ms = elapsed_ms(asked);
+                    r
+                }
             }
         }
         .await;
         match result {
             Ok(identity) => {
                 let t = now();
+                tracing::info!(system = %p.name, verify_ms, "verified");
                 self.settings.update(id, |r| {
                     r.map(|mut r| {
                         r.identity = Some(identity);
                         r.verified_at = Some(t);
+                        r.timings.verify_ms = Some(verify_ms);
                         r.last_error = None;
                         r.needs_reconnect = None;
                         r
@@ -809,6 +843,7 @@ impl Connections {
                 self.status(id).await
             }
             Err(e) => {
+                tracing::warn!(system = %p.name, kind = %e.kind(), error = %e.detailed(), "check failed");
                 self.note_error(id, &e);
                 Err(e)
             }

@@ -15,6 +15,7 @@ pub mod catalog;
 pub mod checklist;
 pub mod connections;
 pub mod crashpoint;
+pub mod distribution;
 pub mod error;
 pub mod exchange;
 pub mod http;

@@ -2,7 +2,9 @@
 //! non-secret sources (settings, catalog, health checks), so there is nothing to redact; the
 //! tests prove it with sentinel secrets.
 
+use crate::checklist::{Checklist, ChecklistItem, ItemState};
 use crate::connections::{ConnectionStatus, Connections};
+use crate::settings::Timings;
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -11,13 +13,21 @@ pub struct Report {
     pub os: String,
     pub keychain: String,
     pub ports: Vec<PortHealth>,
-    pub connections: Vec<ConnectionStatus>,
+    pub connections: Vec<ConnectionReport>,
     /// The newest warnings and errors from the log files (see `logging::recent_problems`).
     pub recent_problems: Vec<String>,
 }
 
 /// How many log problems the report carries.
 const RECENT_PROBLEMS: usize = 20;
+
+/// One connection: its state and record, and its troubleshooting checklist as the record tells.
+#[derive(Debug, Serialize)]
+pub struct ConnectionReport {
+    #[serde(flatten)]
+    pub status: ConnectionStatus,
+    pub checklist: Vec<ChecklistItem>,
+}
 
 #[derive(Debug, Serialize)]
 pub struct PortHealth {
@@ -52,10 +62,27 @@ impl Report {
         }
         Report {
             app_version: env!("CARGO_PKG_VERSION").to_string(),
-            os: format!("{} ({})", os_info::get(), std::env::consts::ARCH),
+            os: os(),
             keychain,
             ports,
-            connections: connections.list().await.unwrap_or_default(),
+            connections: connections
+                .list()
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .map(|status| {
+                    let catalog = connections.catalog();
+                    let checklist = catalog
+                        .provider(&status.record.provider)
+                        .map(|p| {
+                            Checklist::for_connection(catalog, p, &status.record)
+                                .items()
+                                .to_vec()
+                        })
+                        .unwrap_or_default();
+                    ConnectionReport { status, checklist }
+                })
+                .collect(),
             recent_problems: crate::logging::recent_problems(
                 &connections.settings().paths().log_dir,
                 RECENT_PROBLEMS,
@@ -91,7 +118,11 @@ impl Report {
         if self.connections.is_empty() {
             out.push_str("connections: none\n");
         }
-        for c in &self.connections {
+        for ConnectionReport {
+            status: c,
+            checklist,
+        } in &self.connections
+        {
             let r = &c.record;
             out.push_str(&format!(
                 "\n[{}] {} ({}){}\n",
@@ -127,6 +158,29 @@ impl Report {
                     out.push_str(&format!("    vendor said: {d}\n"));
                 }
             }
+            if let Some(t) = timings(&r.timings) {
+                out.push_str(&format!("  timings: {t}\n"));
+            }
+            if !checklist.is_empty() {
+                out.push_str("  checklist:\n");
+            }
+            for item in checklist {
+                let state = match item.state {
+                    ItemState::Ok => "ok",
+                    ItemState::Failed => "FAILED",
+                    ItemState::Pending => "not checked",
+                };
+                out.push_str(&format!("    [{state}] {}\n", item.title));
+                for (what, text) in [
+                    ("saw", &item.message),
+                    ("fix", &item.fix),
+                    ("ask", &item.support),
+                ] {
+                    if let Some(text) = text {
+                        out.push_str(&format!("      {what}: {text}\n"));
+                    }
+                }
+            }
         }
         if !self.recent_problems.is_empty() {
             out.push_str("\nrecent problems (newest last, from the logs):\n");
@@ -136,6 +190,29 @@ impl Report {
         }
         out
     }
+}
+
+/// "connect 4.2 s, token call 120 ms, verify call 85 ms", or `None` when nothing was timed.
+fn timings(t: &Timings) -> Option<String> {
+    let parts: Vec<String> = [
+        ("connect", t.connect_ms),
+        ("token call", t.token_ms),
+        ("verify call", t.verify_ms),
+    ]
+    .into_iter()
+    .filter_map(|(what, ms)| {
+        ms.map(|ms| match ms {
+            0..1000 => format!("{what} {ms} ms"),
+            _ => format!("{what} {:.1} s", ms as f64 / 1000.0),
+        })
+    })
+    .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// The OS name and version, and the processor ("Debian 12.0.0 (bookworm) [64-bit] (x86_64)").
+pub fn os() -> String {
+    format!("{} ({})", os_info::get(), std::env::consts::ARCH)
 }
 
 /// RFC 3339 in UTC.

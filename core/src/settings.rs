@@ -137,6 +137,30 @@ pub struct ConnectionRecord {
     /// Saved configuration (mapping id -> chosen value and its name).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub mappings: std::collections::BTreeMap<String, Choice>,
+    /// How long the last calls to the vendor took, for the support report.
+    #[serde(default)]
+    pub timings: Timings,
+}
+
+/// How long the last of each vendor call took on this connection, in milliseconds: what support
+/// asks first when "it is slow" or "it times out".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timings {
+    /// The last successful connect, from Connect to verified and stored (the admin's time at the
+    /// vendor's Allow page included).
+    #[serde(default)]
+    pub connect_ms: Option<u64>,
+    /// The last token call: the sign-in's code exchange, the key exchange, or a refresh.
+    #[serde(default)]
+    pub token_ms: Option<u64>,
+    /// The last verify call (the API call that proves the connection works).
+    #[serde(default)]
+    pub verify_ms: Option<u64>,
+}
+
+/// Milliseconds since `start`, for [`Timings`].
+pub fn elapsed_ms(start: std::time::Instant) -> u64 {
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 /// A refresh that started from the grant of this generation.
@@ -286,6 +310,7 @@ mod tests {
             refresh_started: None,
             catalog_file: None,
             mappings: Default::default(),
+            timings: Default::default(),
         }
     }
 

@@ -45,6 +45,8 @@ pub struct AppInfo {
     practice: bool,
     keychain: crate::state::KeychainHealth,
     has_connections: bool,
+    /// Who to ask, from whoever distributes Patchbay (none by default).
+    support: Option<patchbay_core::distribution::SupportContact>,
 }
 
 async fn app_info(state: &AppState) -> Reply<AppInfo> {
@@ -58,6 +60,7 @@ async fn app_info(state: &AppState) -> Reply<AppInfo> {
             .connections()
             .map_err(IpcError::from)?
             .is_empty(),
+        support: state.distribution.support.clone(),
     })
 }
 
@@ -100,8 +103,9 @@ pub struct System {
     /// The connected screen's button into the preview (the guide's words where it has them).
     preview_label: Option<String>,
     has_mappings: bool,
-    /// Who the guide says to ask for help (shown next to the support report).
-    support_contact: Option<patchbay_core::catalog::SupportContact>,
+    /// The vendor's own help, in the guide's words, and whether it has a help page to open.
+    vendor_help: String,
+    has_help_page: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -127,7 +131,8 @@ fn system(p: &ProviderSpec) -> System {
             })
             .collect(),
         before_you_start: p.before_you_start.clone(),
-        support_contact: p.support.contact.clone(),
+        vendor_help: p.support.vendor_help.clone(),
+        has_help_page: p.support.help_url.is_some(),
         has_preview: p.preview.is_some(),
         preview_label: p.preview.as_ref().map(|x| x.start_label.clone()),
         has_mappings: !p.mappings.is_empty(),
@@ -493,9 +498,148 @@ pub async fn open_log_folder<R: Runtime>(
     })
 }
 
+/// About and help: where each thing is kept, and each system's guide.
+#[derive(Debug, Serialize)]
+pub struct About {
+    version: &'static str,
+    os: String,
+    /// Where the passwords and keys are (the system's keychain, by name).
+    credentials: String,
+    /// The connections list and settings (no secrets).
+    settings: String,
+    logs: String,
+    guides: Vec<GuideInfo>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct GuideInfo {
+    provider: String,
+    system: String,
+    /// The guide the steps follow, by its title.
+    title: String,
+    steps: usize,
+}
+
+#[tauri::command]
+pub async fn about(state: State<'_, AppState>) -> Reply<About> {
+    let paths = state.connections().await.settings().paths().clone();
+    Ok(About {
+        version: env!("CARGO_PKG_VERSION"),
+        os: patchbay_core::report::os(),
+        credentials: state.keychain.location.clone(),
+        settings: paths.config_dir.display().to_string(),
+        logs: paths.log_dir.display().to_string(),
+        guides: state
+            .catalog
+            .providers()
+            .iter()
+            .map(|p| GuideInfo {
+                provider: p.id.clone(),
+                system: p.name.clone(),
+                title: guide_title(&p.guide),
+                steps: p.steps.len(),
+            })
+            .collect(),
+    })
+}
+
+/// "How to Connect Aspire (guides/001_….txt)" → "How to Connect Aspire".
+fn guide_title(guide: &str) -> String {
+    guide
+        .split_once(" (")
+        .map_or(guide, |(title, _)| title)
+        .to_string()
+}
+
+/// The licenses of the bundled crates (ui/licenses.json, made by cargo-about), read from the
+/// app's own embedded files: the page's CSP allows it no fetch.
+#[tauri::command]
+pub fn licenses<R: Runtime>(app: AppHandle<R>) -> Reply<String> {
+    app.asset_resolver()
+        .get("licenses.json".into())
+        .and_then(|a| String::from_utf8(a.bytes).ok())
+        .ok_or_else(|| Error::invalid_input("The license list is missing from this build.").into())
+}
+
+/// A system's own help pages, in the system browser (from Rust: the webview may open nothing).
+#[tauri::command]
+pub fn open_help<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    provider: String,
+) -> Reply<()> {
+    let p = state.catalog.provider(&provider)?;
+    let url =
+        p.support.help_url.as_deref().ok_or_else(|| {
+            Error::invalid_input(format!("{} has no help page on record.", p.name))
+        })?;
+    app.opener().open_url(url, None::<&str>).map_err(|e| {
+        Error::new(
+            ErrorKind::BrowserLaunch,
+            format!("Patchbay could not open your web browser. The help page is {url}"),
+        )
+        .with_source(e)
+        .into()
+    })
+}
+
 #[tauri::command]
 pub async fn report(state: State<'_, AppState>) -> Reply<String> {
     Ok(report_text(&state).await)
+}
+
+/// "Save report…": the system's own save dialog (opened from Rust, starting in Documents with a
+/// dated name), then the report written there and shown in the file manager. `None` when the
+/// admin closed the dialog.
+#[tauri::command]
+pub async fn save_report<R: Runtime>(
+    app: AppHandle<R>,
+    window: tauri::WebviewWindow<R>,
+    state: State<'_, AppState>,
+) -> Reply<Option<String>> {
+    let day = patchbay_core::report::timestamp(patchbay_core::oauth::now());
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let mut dialog = app
+        .dialog()
+        .file()
+        .set_title("Save the Patchbay support report")
+        .set_file_name(format!("Patchbay support report {}.txt", &day[..10]))
+        .add_filter("Text", &["txt"])
+        .set_parent(&window);
+    if let Some(start) = documents_dir() {
+        dialog = dialog.set_directory(start);
+    }
+    dialog.save_file(move |chosen| {
+        let _ = tx.send(chosen);
+    });
+    let Some(chosen) = rx.await.ok().flatten() else {
+        return Ok(None);
+    };
+    let path = chosen.into_path().map_err(|_| {
+        Error::invalid_input("That place cannot hold files. Choose a folder on this computer.")
+    })?;
+    let text = report_text(&state).await;
+    std::fs::write(&path, text).map_err(|e| {
+        Error::invalid_input(format!(
+            "Patchbay could not write {}. Choose another folder, such as Documents.",
+            path.display()
+        ))
+        .with_source(e)
+    })?;
+    // Shown in the file manager, ready to attach to an email.
+    if let Err(e) = app.opener().reveal_item_in_dir(&path) {
+        tracing::info!(%e, "could not show the saved report");
+    }
+    Ok(Some(path.display().to_string()))
+}
+
+/// Where the save dialogs start: Documents, or home when there is none.
+fn documents_dir() -> Option<std::path::PathBuf> {
+    directories::UserDirs::new().map(|u| {
+        u.document_dir()
+            .unwrap_or_else(|| u.home_dir())
+            .to_path_buf()
+    })
 }
 
 /// The event the preview screen listens to.
@@ -559,11 +703,7 @@ pub async fn save_export<R: Runtime>(
 ) -> Reply<Option<SavedExport>> {
     let staged = state.staging_dir(&id);
     let status = state.connections().await.status(&id).await?;
-    let start = directories::UserDirs::new().map(|u| {
-        u.document_dir()
-            .unwrap_or_else(|| u.home_dir())
-            .to_path_buf()
-    });
+    let start = documents_dir();
     let (tx, rx) = tokio::sync::oneshot::channel();
     let mut picker = app
         .dialog()

@@ -1,6 +1,7 @@
 //! What the app holds between commands: the catalog, the keychain's start-up health, the
 //! connections (rebuilt when practice mode starts its emulator), and the connect in progress.
 
+use patchbay_core::distribution::Distribution;
 use patchbay_core::settings::{Paths, write_atomically};
 use patchbay_core::store::{Keychain, SecretStore, Unavailable};
 use patchbay_core::{Catalog, Connections, Error, ErrorKind, Result};
@@ -42,6 +43,8 @@ pub struct Flow {
 #[derive(Debug)]
 pub struct AppState {
     pub catalog: Catalog,
+    /// What whoever distributes Patchbay adds (who to ask); empty by default.
+    pub distribution: Distribution,
     pub keychain: KeychainHealth,
     store: Arc<dyn SecretStore>,
     paths: Paths,
@@ -100,8 +103,14 @@ impl AppState {
             paths.clone(),
             None,
         )?);
+        // A distributor's broken file must not keep the admin out: said in the log, then ignored.
+        let distribution = Distribution::load(&paths.config_dir).unwrap_or_else(|e| {
+            tracing::warn!(error = %e.detailed(), "distribution settings ignored");
+            Distribution::default()
+        });
         let state = AppState {
             catalog,
+            distribution,
             keychain,
             store,
             paths,

@@ -349,6 +349,19 @@ impl App {
         xdotool(&["key", "Return"]);
         self.wait_closed(title).await;
     }
+
+    /// Save to `file` in the system's save dialog (GTK's file chooser, titled with `title`) as a
+    /// person does from the keyboard: select the suggested name, type the whole path, Enter.
+    pub async fn save_as(&self, title: &str, file: &Path) {
+        let window = wait_window(title);
+        xdotool(&["windowfocus", "--sync", &window]);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        xdotool(&["key", "--clearmodifiers", "ctrl+a"]);
+        xdotool(&["type", "--delay", "10", &file.display().to_string()]);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        xdotool(&["key", "Return"]);
+        self.wait_closed(title).await;
+    }
 }
 
 /// The ids of the visible X windows whose title contains `title`.

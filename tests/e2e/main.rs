@@ -240,7 +240,14 @@ async fn quickbooks_time_practice_connection_from_the_screens_alone() {
     app.click("done").await;
     app.get("home").await;
     app.close().await;
-    let app = desk.launch(&[]).await;
+    // This time as distributed by someone who names a support contact (the guides' own).
+    let distribution = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/distribution.example.toml"
+    );
+    let app = desk
+        .launch(&[("PATCHBAY_DISTRIBUTION", distribution)])
+        .await;
     let card = app.get("connection-card").await;
     let text = card.text().await.unwrap();
     assert!(
@@ -251,12 +258,13 @@ async fn quickbooks_time_practice_connection_from_the_screens_alone() {
         app.text("connection-identity").await.contains(" at "),
         "who/which company"
     );
-    // Next to the report: who the guide says to ask, in its words.
+    // Next to the report: who the distributor says to ask, and the system's own help.
     let contacts = app.text("support-contacts").await;
     assert!(
-        contacts.contains("Still need help with QuickBooks Time?")
+        contacts.contains("Still need help? Ask Protiv")
             && contacts.contains("help@protiv.com")
-            && contacts.contains("+1 848-220-1416"),
+            && contacts.contains("+1 848-220-1416")
+            && contacts.contains("QuickBooks Time support can check your subscription"),
         "{contacts}"
     );
     app.screenshot("07-home").await;
@@ -343,6 +351,67 @@ async fn aspire_practice_connection_with_authenticate() {
         done.contains("40 contacts, 30 properties, 50 work tickets"),
         "{done}"
     );
+
+    // About and help: version, the guides, who to ask, what is kept where, the licenses.
+    app.click("help-button").await;
+    let version = app.text("about-version").await;
+    assert!(
+        version.contains(&format!("Patchbay {}", env!("CARGO_PKG_VERSION"))),
+        "{version}"
+    );
+    app.screenshot("12-about").await;
+    let guides = app.all("about-guide").await;
+    assert_eq!(guides.len(), 3, "a guide per system");
+    let text = app.text("about-guides").await;
+    for title in [
+        "How to Connect QuickBooks Time",
+        "How to Connect Aspire",
+        "QuickBooks oAuth2.0 Upgrade",
+    ] {
+        assert!(text.contains(title), "{title} in {text}");
+    }
+    // Nobody is named as support unless a distributor says so.
+    let ask = app.text("who-to-ask").await;
+    assert!(ask.contains("Ask whoever set up Patchbay"), "{ask}");
+    let kept = app.text("about-kept").await;
+    assert!(
+        kept.contains("keyring") && kept.contains(&desk.home.path().display().to_string()),
+        "{kept}"
+    );
+    // Aspire's own help pages open in the system browser.
+    app.click_css(r#"[data-provider="aspire"] [data-testid="open-help"]"#)
+        .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !std::fs::read_to_string(&desk.browser_log)
+        .unwrap_or_default()
+        .contains("guide.youraspire.com/apidocs")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Aspire's help was not opened"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.click("show-licenses").await;
+    let count = app
+        .wait_text("licenses-count", "open-source packages")
+        .await;
+    let n: usize = count
+        .split_whitespace()
+        .find_map(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("a number of packages: {count}"));
+    assert!(n > 100, "{count}");
+    let licenses = app.text("licenses").await;
+    assert!(
+        licenses.contains("MIT License") && licenses.contains("tauri "),
+        "{}",
+        &licenses[..licenses.len().min(500)]
+    );
+    app.screenshot("13-licenses").await;
+    // "Open the steps" starts that system's guide.
+    app.click_css(r#"[data-provider="quickbooks-online"] [data-testid="open-steps"]"#)
+        .await;
+    app.get("step-heading").await;
     app.close().await;
 }
 
@@ -723,6 +792,26 @@ async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
+    // Save report…: the system's save dialog, closed first (nothing written), then a file
+    // typed in it, with the report in it.
+    app.click("save-report").await;
+    app.dismiss_window("Save the Patchbay support report").await;
+    app.wait_text("report-note", "Nothing was saved").await;
+    let saved_report = desk.home.path().join("report for support.txt");
+    app.click("save-report").await;
+    app.save_as("Save the Patchbay support report", &saved_report)
+        .await;
+    app.wait_text(
+        "report-note",
+        &format!("Report saved: {}", saved_report.display()),
+    )
+    .await;
+    let saved = std::fs::read_to_string(&saved_report).unwrap();
+    assert!(
+        saved.starts_with("Patchbay support report") && saved.contains("checklist:"),
+        "{saved}"
+    );
+    app.screenshot("08-report-saved").await;
     // Open log folder: the desktop's opener (xdg-open: the fake browser, playing the file
     // manager) is asked for the log folder, and the page says where it is.
     let logs = desk.home.path().join("patchbay/logs");
@@ -790,6 +879,7 @@ async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
         ),
         ("the report".into(), report.to_string()),
         ("the report copied to the clipboard".into(), copied),
+        ("the saved report".into(), saved),
     ];
     for f in page["fields"].as_array().unwrap() {
         searched.push((

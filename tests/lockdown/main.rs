@@ -195,6 +195,10 @@ fn the_csp_allows_only_the_apps_own_files_and_ipc() {
 #[test]
 fn the_ui_has_no_inline_script_remote_content_or_html_from_strings() {
     for (path, text) in ui_files() {
+        // Code only: licenses.json is data the page shows as text (its license texts name sites).
+        if !(path.ends_with(".js") || path.ends_with(".html") || path.ends_with(".css")) {
+            continue;
+        }
         for remote in ["http://", "https://", "//cdn", "@import"] {
             assert!(!text.contains(remote), "{path} refers to {remote}");
         }
@@ -239,4 +243,71 @@ fn navigation_away_from_the_app_is_refused() {
         lib.contains(".on_navigation(") && lib.contains("is_app_url(url)"),
         "lib.rs guards navigation with is_app_url (unit-tested there)"
     );
+}
+
+/// About and help shows ui/licenses.json, made by `scripts/licenses.sh` (cargo-about) from this
+/// very Cargo.lock: a dependency change without a new list fails here.
+#[test]
+fn the_license_list_is_generated_from_the_current_lock_file() {
+    let list: Value = serde_json::from_str(&read("ui/licenses.json")).unwrap();
+    let out = std::process::Command::new("sha256sum")
+        .arg(repo().join("Cargo.lock"))
+        .output()
+        .expect("sha256sum runs");
+    let lock_hash = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        list["cargo_lock_sha256"].as_str(),
+        Some(lock_hash.as_str()),
+        "Cargo.lock changed since ui/licenses.json was made: run scripts/licenses.sh"
+    );
+    assert!(
+        list["generated_by"]
+            .as_str()
+            .is_some_and(|g| g.starts_with("cargo-about")),
+        "{}",
+        list["generated_by"]
+    );
+    // Every listed crate is in the lock file at that version, with its license text.
+    let lock = read("Cargo.lock");
+    let mut crates = BTreeSet::new();
+    for l in list["licenses"].as_array().unwrap() {
+        assert!(
+            l["text"].as_str().is_some_and(|t| t.len() > 100),
+            "{} has its text",
+            l["id"]
+        );
+        for c in l["used_by"].as_array().unwrap() {
+            let (name, version) = c.as_str().unwrap().split_once(' ').unwrap();
+            assert!(
+                lock.contains(&format!("name = \"{name}\"\nversion = \"{version}\"")),
+                "{name} {version} is not in Cargo.lock"
+            );
+            crates.insert(name.to_string());
+        }
+    }
+    // The app's direct dependencies are all there.
+    let manifest = read("src-tauri/Cargo.toml");
+    for dep in [
+        "tauri",
+        "tauri-plugin-opener",
+        "tauri-plugin-dialog",
+        "tokio",
+        "serde",
+    ] {
+        assert!(
+            manifest.contains(&format!("\n{dep} ")) || manifest.contains(&format!("\n{dep}.")),
+            "{dep} is a dependency"
+        );
+        assert!(crates.contains(dep), "{dep} has no license listed");
+    }
+    for dep in ["keyring", "oauth2", "reqwest", "tracing"] {
+        assert!(
+            crates.contains(dep),
+            "{dep} (through patchbay-core) has no license listed"
+        );
+    }
 }

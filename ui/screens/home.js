@@ -2,6 +2,7 @@
 
 import * as ipc from "../ipc.js";
 import { h, announce, when, copiedFeedback } from "../dom.js";
+import { whoToAsk } from "./about.js";
 
 const STATE_WORDS = { connected: "Connected", needs_refresh: "Refresh due", needs_reconnect: "Needs reconnect" };
 
@@ -70,23 +71,14 @@ function confirmDisconnect(c, refresh) {
   dialog.showModal();
 }
 
-/** The guides' "Still need help?" contacts for the systems on Home (each contact once). */
+/** Who to ask (whoever distributes this Patchbay, if they said) and each connected system's own
+ * help, in its guide's words. */
 function contacts(app, list) {
-  const shown = new Map();
-  for (const c of list) {
-    const s = app.systems.find((x) => x.id === c.provider);
-    const k = s && s.support_contact;
-    if (!k) continue;
-    if (!shown.has(k.email)) shown.set(k.email, { contact: k, systems: new Set() });
-    shown.get(k.email).systems.add(s.name);
-  }
-  if (!shown.size) return null;
+  const ids = [...new Set(list.map((c) => c.provider))];
+  const systems = ids.map((id) => app.systems.find((s) => s.id === id)).filter((s) => s && s.vendor_help);
   return h("div", { class: "contacts", "data-testid": "support-contacts" },
-    [...shown.values()].map(({ contact, systems }) =>
-      h("p", { class: "hint" },
-        h("strong", {}, `Still need help with ${[...systems].join(" or ")}? `),
-        `Email ${contact.email}`, contact.phone ? ` or call ${contact.phone}` : "", ". ",
-        contact.hours || "")));
+    whoToAsk(app.info.support),
+    systems.map((s) => h("p", { class: "hint", "data-testid": "vendor-help" }, s.vendor_help)));
 }
 
 export function renderHome(app, list) {
@@ -94,6 +86,7 @@ export function renderHome(app, list) {
   const refresh = async () => app.show(renderHome, await ipc.connections());
   const feedback = h("span", { class: "feedback", "data-testid": "copy-feedback" });
   const logNote = h("p", { class: "hint", "data-testid": "log-folder-note" });
+  const reportNote = h("p", { class: "hint", "data-testid": "report-note" });
   root.append(
     h("div", { class: "screen-head" },
       h("h1", {}, "Your connections"),
@@ -105,6 +98,13 @@ export function renderHome(app, list) {
       h("button", { type: "button", class: "secondary", "data-testid": "copy-report", onclick: async () => {
         try { await ipc.copy("report"); copiedFeedback(feedback, "Support report"); } catch (err) { announce(err.message); }
       } }, "Copy support report"),
+      h("button", { type: "button", class: "secondary", "data-testid": "save-report", onclick: async () => {
+        try {
+          const path = await ipc.saveReport();
+          reportNote.textContent = path ? `Report saved: ${path}` : "Nothing was saved: no file was chosen.";
+        } catch (err) { reportNote.textContent = err.message; }
+        announce(reportNote.textContent);
+      } }, "Save report…"),
       h("button", { type: "button", class: "secondary", "data-testid": "open-log-folder", onclick: async () => {
         try {
           const folder = await ipc.openLogFolder();
@@ -112,8 +112,9 @@ export function renderHome(app, list) {
         } catch (err) { announce(err.message); }
       } }, "Open log folder"),
       feedback,
+      reportNote,
       logNote,
-      h("p", { class: "hint" }, "The report has no passwords or keys in it; paste it into an email to whoever supports you."),
+      h("p", { class: "hint" }, "The report has no passwords or keys in it; paste it or attach the saved file to an email to whoever supports you."),
       contacts(app, list)));
   return root;
 }

@@ -16,3 +16,4 @@ mod keychain;
 mod leaks;
 mod preview;
 mod refresh;
+mod report;

@@ -5,6 +5,8 @@
 //! `code_verifier` values redacted. Exit 0 after the walk, 3 on an error page (4xx/5xx),
 //! 2 on bad usage or a network error. Prints nothing to stdout.
 //!
+//! A URL off this machine (a vendor's help page) is logged and left there, as a person reading it.
+//!
 //! `fake-browser /a/folder` (what `xdg-open` is also asked for "Open log folder" and "show the
 //! exported files"): plays the file manager, logging `folder /a/folder` if it is a folder.
 
@@ -106,6 +108,12 @@ async fn walk(start: &str) -> Result<u8, String> {
         .map_err(|e| e.to_string())?;
     let decision = std::env::var("FAKE_BROWSER_DECISION").unwrap_or_else(|_| "allow".to_string());
     let mut url = Url::parse(start).map_err(|e| format!("bad URL {start:?}: {e}"))?;
+    // A page out on the internet (a vendor's help page): this machine cannot reach it, and a
+    // person would just read it. Logged as visited.
+    if !matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]")) {
+        log(&url);
+        return Ok(0);
+    }
     let mut form: Option<Vec<(String, String)>> = None;
     for _ in 0..=11 {
         url = localhost_to_loopback(url);
