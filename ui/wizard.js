@@ -129,6 +129,8 @@ async function boot() {
       applyInfo(await ipc.setPractice(e.target.checked));
       announce(e.target.checked ? "Practice mode is on" : "Practice mode is off");
       if (app.guide) await app.start(app.guide.provider.id, app.guide.environment.id);
+      // The welcome's practice offer follows the switch.
+      else if (main.querySelector("[data-testid=welcome]")) app.show(renderWelcome);
     } catch (err) {
       e.target.checked = !e.target.checked;
       announce(err.message || String(err));

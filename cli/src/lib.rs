@@ -147,7 +147,7 @@ impl Browser for PrintLink {
 pub fn main() -> i32 {
     let cli = Cli::parse();
     // Warnings on stderr (the output stays readable); info and up in the log file.
-    patchbay_core::logging::init("patchbay", "warn");
+    patchbay_core::logging::init(patchbay_core::logging::CLI, "warn");
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

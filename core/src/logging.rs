@@ -32,7 +32,7 @@ pub fn rotating_file(
     keep: usize,
 ) -> FileRotate<AppendCount> {
     FileRotate::new(
-        dir.join(format!("{program}.log")),
+        file_of(dir, program),
         AppendCount::new(keep),
         ContentLimit::BytesSurpassed(max_bytes),
         Compression::None,
@@ -41,10 +41,20 @@ pub fn rotating_file(
     )
 }
 
-/// Install the logger for `program` (`patchbay-app`, `patchbay`). `stderr_default` is the
-/// stderr level when `PATCHBAY_LOG` is not set. Returns the log file's path, or `None` when
-/// the log folder cannot be made (the program still runs, logging to stderr only).
-pub fn init(program: &str, stderr_default: &str) -> Option<PathBuf> {
+/// The desktop app's log file name (`patchbay-app.log`).
+pub const APP: &str = "patchbay-app";
+/// The command line's log file name (`patchbay.log`).
+pub const CLI: &str = "patchbay";
+
+/// The log file of `program` ([`APP`], [`CLI`]) in `dir`.
+pub fn file_of(dir: &Path, program: &str) -> PathBuf {
+    dir.join(format!("{program}.log"))
+}
+
+/// Install the logger for `program` ([`APP`], [`CLI`]). `stderr_default` is the stderr level
+/// when `PATCHBAY_LOG` is not set. When the log folder cannot be made the program still runs,
+/// logging to stderr only.
+pub fn init(program: &str, stderr_default: &str) {
     let dir = Paths::from_env()
         .ok()
         .map(|p| p.log_dir)
@@ -69,11 +79,10 @@ pub fn init(program: &str, stderr_default: &str) -> Option<PathBuf> {
         .with(stderr)
         .with(file)
         .try_init();
-    dir.map(|d| d.join(format!("{program}.log")))
 }
 
 /// The programs whose log files the support report reads.
-const PROGRAMS: [&str; 2] = ["patchbay-app", "patchbay"];
+const PROGRAMS: [&str; 2] = [APP, CLI];
 
 /// The newest warnings and errors of the app's and the command line's log files (the current and
 /// the last rotated file of each), oldest first, one line each: the time, the program, the

@@ -23,7 +23,7 @@ pub(crate) fn startup_mark(what: &str) {
 /// Start the app.
 pub fn run() {
     STARTED.get_or_init(std::time::Instant::now);
-    patchbay_core::logging::init("patchbay-app", "info");
+    patchbay_core::logging::init(patchbay_core::logging::APP, "info");
     run_app(Builder::default());
 }
 

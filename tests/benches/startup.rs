@@ -277,12 +277,6 @@ async fn check_first_screen_copy() {
     }
 }
 
-fn files_in(dir: &Path) -> Vec<std::path::PathBuf> {
-    std::fs::read_dir(dir)
-        .map(|d| d.flatten().map(|e| e.path()).collect())
-        .unwrap_or_default()
-}
-
 fn mib(kib: f64) -> String {
     format!("{:.1} MiB", kib / 1024.0)
 }
@@ -327,20 +321,7 @@ async fn main() {
     let size = |p: &Path| std::fs::metadata(p).unwrap().len() as f64;
     let (bs, ps) = (size(&baseline), size(&patchbay));
     let deb = |prefix: &str| {
-        let dir = patchbay.parent().unwrap().join("bundle/deb");
-        let found = files_in(&dir)
-            .into_iter()
-            .filter(|p| {
-                let name = p.file_name().unwrap().to_string_lossy();
-                name.starts_with(prefix) && name.ends_with(".deb")
-            })
-            .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
-            .unwrap_or_else(|| {
-                panic!(
-                    "no {prefix}*.deb in {}: build with `tauri build`",
-                    dir.display()
-                )
-            });
+        let found = docs::newest_deb(&patchbay.parent().unwrap().join("bundle/deb"), prefix);
         size(&found)
     };
     let (bd, pd) = (deb("Patchbay Baseline_"), deb("Patchbay_"));

@@ -82,7 +82,11 @@ async fn quickbooks_time_practice_connection_from_the_screens_alone() {
     ] {
         assert!(welcome.contains(needle), "{needle} not in: {welcome}");
     }
-    app.screenshot("00-welcome").await;
+    // Practice is on (the tests start in it): nothing to offer.
+    assert!(
+        app.all("welcome-practice").await.is_empty(),
+        "practice offered while on"
+    );
     // Practice off from the header, then the welcome's offer turns it on and goes on.
     app.click("practice-toggle").await;
     let banner = app
@@ -97,6 +101,8 @@ async fn quickbooks_time_practice_connection_from_the_screens_alone() {
         assert!(std::time::Instant::now() < deadline, "practice stayed on");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    app.get("welcome-practice").await;
+    app.screenshot("00-welcome").await;
     app.click("welcome-practice").await;
     app.get("choose").await;
     assert!(
@@ -897,7 +903,11 @@ async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
     );
     searched.push(("the app's log (trace)".into(), log));
     // The log files in the log folder: JSON lines, rotated by size (see patchbay_core::logging).
-    let files = std::fs::read_to_string(logs.join("patchbay-app.log")).unwrap();
+    let files = std::fs::read_to_string(patchbay_core::logging::file_of(
+        &logs,
+        patchbay_core::logging::APP,
+    ))
+    .unwrap();
     let line: serde_json::Value =
         serde_json::from_str(files.lines().next().expect("the log file has lines")).unwrap();
     assert!(

@@ -9,16 +9,13 @@
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+#[path = "../support/docs.rs"]
+mod docs;
+use docs::repo;
 
 fn config() -> Value {
     let text = std::fs::read_to_string(repo().join("src-tauri/tauri.conf.json")).unwrap();
@@ -33,22 +30,7 @@ fn deb() -> PathBuf {
         .find(|p| p.join("release").is_dir() || p.join("debug").is_dir())
         .unwrap()
         .to_path_buf();
-    let dir = target.join("release/bundle/deb");
-    std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| {
-            panic!(
-                "{}: {e}: build the installer first (scripts/test.sh does: tauri build --bundles deb)",
-                dir.display()
-            )
-        })
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy();
-            name.starts_with("Patchbay_") && name.ends_with(".deb")
-        })
-        .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
-        .unwrap_or_else(|| panic!("no Patchbay_*.deb in {}", dir.display()))
+    docs::newest_deb(&target.join("release/bundle/deb"), "Patchbay_")
 }
 
 fn dpkg_deb(args: &[&str]) -> String {

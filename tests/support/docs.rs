@@ -1,4 +1,5 @@
-//! Writing measured figures into `docs/*.md` from tests. Tests of several binaries run at once,
+//! Writing measured figures into `docs/*.md` from tests, and finding the repository and the
+//! built installers. Tests of several binaries run at once,
 //! so each read-modify-write holds a lock file.
 
 #![allow(dead_code)] // each test binary uses a part of this
@@ -41,4 +42,23 @@ pub fn replace_block(doc: &str, name: &str, body: &str) -> String {
         body.trim_end().to_string() + "\n",
         &doc[b..]
     )
+}
+
+/// The newest `<prefix>*.deb` in `dir` (a `release/bundle/deb` folder that `tauri build` fills).
+pub fn newest_deb(dir: &Path, prefix: &str) -> PathBuf {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}: build the installer first (scripts/test.sh does: tauri build --bundles deb)",
+                dir.display()
+            )
+        })
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            name.starts_with(prefix) && name.ends_with(".deb")
+        })
+        .max_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok())
+        .unwrap_or_else(|| panic!("no {prefix}*.deb in {}", dir.display()))
 }

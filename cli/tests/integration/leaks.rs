@@ -242,7 +242,11 @@ async fn no_secret_reaches_logs_reports_files_or_other_processes() {
         scan.output(&format!("{} disconnect", s.id), &out, false);
     }
     // The CLI's log file (JSON lines, at trace here) is among the files searched.
-    let log = std::fs::read_to_string(lab.home.path().join("logs/patchbay.log")).unwrap();
+    let log = std::fs::read_to_string(patchbay_core::logging::file_of(
+        &lab.home.path().join("logs"),
+        patchbay_core::logging::CLI,
+    ))
+    .unwrap();
     assert!(
         log.lines().count() > 20 && log.contains("\"level\":\"TRACE\""),
         "{log:.1000}"
