@@ -9,9 +9,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::http::Route;
 use crate::oauth::{self, TokenSet, now};
 use crate::sanitize;
-use crate::settings::{
-    ConnectionRecord, LastError, Paths, RefreshMark, Settings, Timings, elapsed_ms,
-};
+use crate::settings::{ConnectionRecord, LastError, Paths, RefreshMark, Settings, Timings};
 use crate::store::{Grant, SecretStore, Vault};
 use crate::{exchange, verify};
 use secrecy::{ExposeSecret, SecretString};
@@ -218,37 +216,43 @@ impl Connections {
                     .await?
             }
             Mechanism::TokenExchange => {
-                let asked = Instant::now();
-                let tokens =
-                    match exchange::authenticate(&self.http, p, env, &route, &client_id, &secret)
-                        .await
-                    {
-                        Err(e) if e.kind() == ErrorKind::InvalidClient => {
-                            return Err(self
-                                .other_environment_exchange(p, env, &route, &client_id, &secret)
-                                .await
-                                .unwrap_or(e));
-                        }
-                        r => r?,
-                    };
-                (tokens, BTreeMap::new(), elapsed_ms(asked))
+                let (tokens, ms) = timed(exchange::authenticate(
+                    &self.http, p, env, &route, &client_id, &secret,
+                ))
+                .await;
+                let tokens = match tokens {
+                    Err(e) if e.kind() == ErrorKind::InvalidClient => {
+                        return Err(self
+                            .other_environment_exchange(p, env, &route, &client_id, &secret)
+                            .await
+                            .unwrap_or(e));
+                    }
+                    r => r?,
+                };
+                (tokens, BTreeMap::new(), ms)
             }
         };
         events(Event::Ok {
             signal: Signal::TokenIssued,
         });
-        let asked = Instant::now();
-        let identity =
-            match verify::verify(&self.http, p, env, &route, &tokens.access_token, &params).await {
-                Err(e) if e.kind() == ErrorKind::Reconnect => {
-                    return Err(self
-                        .other_environment_verify(p, env, &route, &tokens.access_token, &params)
-                        .await
-                        .unwrap_or(e));
-                }
-                r => r?,
-            };
-        let verify_ms = elapsed_ms(asked);
+        let (verified, verify_ms) = timed(verify::verify(
+            &self.http,
+            p,
+            env,
+            &route,
+            &tokens.access_token,
+            &params,
+        ))
+        .await;
+        let identity = match verified {
+            Err(e) if e.kind() == ErrorKind::Reconnect => {
+                return Err(self
+                    .other_environment_verify(p, env, &route, &tokens.access_token, &params)
+                    .await
+                    .unwrap_or(e));
+            }
+            r => r?,
+        };
         events(Event::Ok {
             signal: Signal::Verified,
         });
@@ -390,8 +394,7 @@ impl Connections {
         (hooks.events)(Event::Ok {
             signal: Signal::Authorized,
         });
-        let asked = Instant::now();
-        let tokens = oauth::exchange_code(
+        let (tokens, ms) = timed(oauth::exchange_code(
             &self.http,
             p,
             env,
@@ -401,9 +404,9 @@ impl Connections {
             &callback_url,
             &params.code,
             request.pkce_verifier,
-        )
-        .await?;
-        Ok((tokens, params.params, elapsed_ms(asked)))
+        ))
+        .await;
+        Ok((tokens?, params.params, ms))
     }
 
     /// Invalid credentials in one environment may be valid in another: say so precisely.
@@ -636,8 +639,8 @@ impl Connections {
             tracing::warn!(error = %e.detailed(), "could not mark the refresh as started");
         }
         crashpoint::reached(crashpoint::REFRESH_BEFORE_REQUEST);
-        let asked = Instant::now();
-        let tokens = match self.refresh_request(p, env, &route, &current).await {
+        let (tokens, token_ms) = timed(self.refresh_request(p, env, &route, &current)).await;
+        let tokens = match tokens {
             Ok(t) => t,
             Err(e) => {
                 let definitive =
@@ -658,7 +661,6 @@ impl Connections {
                 });
             }
         };
-        let token_ms = elapsed_ms(asked);
         crashpoint::reached(crashpoint::REFRESH_AFTER_RESPONSE);
         let grant = Grant {
             refresh_token: tokens
@@ -800,34 +802,31 @@ impl Connections {
         let record = self.record(id)?;
         let (p, env) = self.resolve(&record.provider, Some(&record.environment))?;
         let route = self.route(record.practice)?;
-        let mut verify_ms = 0;
         let result = async {
             let token = self.access_token(id, false).await?;
             let grant = self
                 .load_grant(id)
                 .await?
                 .ok_or_else(|| self.missing_grant(p))?;
-            let asked = Instant::now();
-            match verify::verify(&self.http, p, env, &route, &token, &grant.params).await {
+            let (route, params) = (&route, &grant.params);
+            let verify = |token: SecretString| async move {
+                timed(verify::verify(&self.http, p, env, route, &token, params)).await
+            };
+            let (first, ms) = verify(token).await;
+            match first {
                 // The access token alone may have been revoked or expired early: one refresh
                 // tells that apart from a grant that is gone.
                 Err(e) if e.kind() == ErrorKind::Reconnect && grant.refresh_token.is_some() => {
                     tracing::info!(system = %p.name, error = %e.detailed(), "verify refused the access token; refreshing once");
-                    let token = self.access_token(id, true).await?;
-                    let asked = Instant::now();
-                    let r = verify::verify(&self.http, p, env, &route, &token, &grant.params).await;
-                    verify_ms = elapsed_ms(asked);
-                    r
+                    let (again, ms) = verify(self.access_token(id, true).await?).await;
+                    again.map(|identity| (identity, ms))
                 }
-                r => {
-                    verify_ms = elapsed_ms(asked);
-                    r
-                }
+                r => r.map(|identity| (identity, ms)),
             }
         }
         .await;
         match result {
-            Ok(identity) => {
+            Ok((identity, verify_ms)) => {
                 let t = now();
                 tracing::info!(system = %p.name, verify_ms, "verified");
                 self.settings.update(id, |r| {
@@ -946,6 +945,17 @@ fn wrong_environment(
 
 /// Clean the pasted Client ID and secret; a value that is empty or in the wrong format stops
 /// here with the field's own words.
+/// Run `call` and tell how long it took, in milliseconds (for [`Timings`]).
+async fn timed<T>(call: impl std::future::Future<Output = T>) -> (T, u64) {
+    let started = Instant::now();
+    let out = call.await;
+    (out, elapsed_ms(started))
+}
+
+fn elapsed_ms(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
 fn clean_fields(
     p: &ProviderSpec,
     fields: &BTreeMap<String, SecretString>,

@@ -158,11 +158,6 @@ pub struct Timings {
     pub verify_ms: Option<u64>,
 }
 
-/// Milliseconds since `start`, for [`Timings`].
-pub fn elapsed_ms(start: std::time::Instant) -> u64 {
-    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
-}
-
 /// A refresh that started from the grant of this generation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefreshMark {
