@@ -413,6 +413,13 @@ async fn aspire_practice_connection_with_authenticate() {
         "{}",
         &licenses[..licenses.len().min(500)]
     );
+    app.client
+        .execute(
+            "document.querySelector('[data-testid=licenses-count]').scrollIntoView()",
+            vec![],
+        )
+        .await
+        .unwrap();
     app.screenshot("13-licenses").await;
     // "Open the steps" starts that system's guide.
     app.click_css(r#"[data-provider="quickbooks-online"] [data-testid="open-steps"]"#)
@@ -596,9 +603,16 @@ async fn failures_turn_the_right_checklist_item_red_with_the_fix() {
         "the vendor's own word for the button: {waiting}"
     );
     app.screenshot("23-waiting-for-allow").await;
+    // Help waits while Patchbay waits: leaving would strand the wait.
+    let help = app.get("help-button").await;
+    assert!(!help.is_enabled().await.unwrap(), "Help is off mid-connect");
     app.click("cancel-connect").await;
     let item = app.wait_item("browser", "failed").await;
     assert!(item.contains("cancelled"), "{item}");
+    assert!(
+        help.is_enabled().await.unwrap(),
+        "Help is back after Cancel"
+    );
     app.close().await;
 }
 

@@ -155,6 +155,7 @@ function connectPanel(app, step) {
     error.hidden = true;
     status.textContent = oauth ? "Checking and opening your browser…" : "Checking with the vendor…";
     app.listeners.add(listener);
+    app.setConnecting(true);
     try {
       const result = await ipc.connect(app.guide.provider.id, app.guide.environment.id, {
         client_id: app.values.client_id || "",
@@ -169,6 +170,7 @@ function connectPanel(app, step) {
       error.hidden = false;
       button.disabled = false;
     } finally {
+      app.setConnecting(false);
       app.listeners.delete(listener);
     }
   });
