@@ -228,3 +228,58 @@ fn every_platform_has_its_bundle_settings_and_icons() {
     assert!(bundle["windows"]["nsis"].is_object() && bundle["windows"]["wix"].is_object());
     assert!(bundle["macOS"]["minimumSystemVersion"].is_string());
 }
+
+/// `tauri build`, which `.ci/run` runs, checks the whole configuration against the Tauri CLI's
+/// own schema before building anything, the Windows and macOS sections included: a wrong value
+/// in either stops it with the field named. (So the Windows and macOS settings are validated
+/// here although only the Linux package is built.)
+#[test]
+fn tauri_build_refuses_a_wrong_windows_or_macos_setting() {
+    let cli = repo().join("node_modules/.bin/tauri");
+    assert!(
+        cli.exists(),
+        "{}: run `npm ci` first (scripts/test.sh does)",
+        cli.display()
+    );
+    for (wrong, field) in [
+        (
+            r#"{"bundle":{"windows":{"nsis":{"installMode":"everyone"}}}}"#,
+            "bundle > windows > nsis",
+        ),
+        (
+            r#"{"bundle":{"macOS":{"minimumSystemVersion":11}}}"#,
+            "bundle > macOS > minimumSystemVersion",
+        ),
+    ] {
+        // A scratch target folder: should the check ever pass, nothing real is rebuilt, and
+        // the build is stopped at the deadline.
+        let scratch = tempfile::tempdir().unwrap();
+        let mut child = Command::new(&cli)
+            .current_dir(repo().join("src-tauri"))
+            .args(["build", "--no-bundle", "--ci", "--config", wrong])
+            .env("CARGO_TARGET_DIR", scratch.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("tauri build accepted {wrong} and started building");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let out = child.wait_with_output().unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.status.success(), "{wrong} was accepted: {said}");
+        assert!(
+            said.contains(&format!("error on `{field}`")),
+            "{wrong}: {said}"
+        );
+    }
+}
