@@ -6,9 +6,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use patchbay_core::catalog::{Catalog, Mechanism, ProviderSpec};
 use patchbay_core::checklist::{Checklist, Event, ItemState};
 use patchbay_core::connections::{ConnectionState, ConnectionStatus, DEFAULT_DEADLINE, Revocation};
-use patchbay_core::report::{Report, timestamp};
+use patchbay_core::report::{Report, keychain_health, timestamp};
 use patchbay_core::settings::{Paths, Settings};
-use patchbay_core::store::Keychain;
+use patchbay_core::store::{Keychain, SecretStore, Unavailable};
 use patchbay_core::{Browser, ConnectHooks, ConnectRequest, Connections, Error, ErrorKind, Result};
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::BTreeMap;
@@ -253,10 +253,23 @@ async fn run(cli: Cli) -> Result<i32> {
     let service = cli.keychain_service.clone();
     let keychain = tokio::task::spawn_blocking(move || Keychain::open(&service))
         .await
-        .map_err(|e| Error::keychain("The keychain did not answer.").with_source(e))??;
+        .map_err(|e| Error::keychain("The keychain did not answer.").with_source(e))?;
+    // `status` and `report` read no secret and are most wanted when the keychain fails: they
+    // say so instead of stopping.
+    let (store, keychain_health): (Arc<dyn SecretStore>, String) = match keychain {
+        Ok(k) => {
+            let health = keychain_health(k.location(), None);
+            (Arc::new(k), health)
+        }
+        Err(e) if matches!(cli.command, Command::Report | Command::Status { .. }) => {
+            let health = keychain_health("", Some(e.message()));
+            (Arc::new(Unavailable::new(&e)), health)
+        }
+        Err(e) => return Err(e),
+    };
     let practice_mode = cli.practice || cli.emulator.is_some();
     let practice = practice(&cli, &paths).await?;
-    let connections = Connections::new(catalog, Arc::new(keychain), paths, practice.base.clone())?;
+    let connections = Connections::new(catalog, store, paths, practice.base.clone())?;
     let id_for = |system: &str, env: &Option<String>| -> Result<String> {
         let p = connections.catalog().provider(system)?;
         let env = p.environment(env.as_deref().unwrap_or(&p.default_environment))?;
@@ -417,8 +430,12 @@ async fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Report => {
-            let health = format!("ok ({})", connections.stored_in());
-            print!("{}", Report::gather(&connections, health).await.to_text());
+            print!(
+                "{}",
+                Report::gather(&connections, keychain_health)
+                    .await
+                    .to_text()
+            );
             Ok(0)
         }
     }
@@ -461,6 +478,7 @@ fn print_status(list: &[ConnectionStatus]) {
                     ConnectionState::Connected => "connected".into(),
                     ConnectionState::NeedsRefresh => "refresh due".into(),
                     ConnectionState::NeedsReconnect => "needs reconnect".into(),
+                    ConnectionState::KeychainUnavailable => "keychain unavailable".into(),
                 },
                 r.identity
                     .as_ref()

@@ -82,6 +82,9 @@ pub enum ConnectionState {
     NeedsRefresh,
     /// The vendor no longer accepts the grant, or it is gone from the keychain.
     NeedsReconnect,
+    /// The keychain cannot be read right now (locked, or its service is not running): the
+    /// connection itself may be fine. The status's `last_error` says why.
+    KeychainUnavailable,
 }
 
 /// What disconnect did at the vendor.
@@ -507,7 +510,27 @@ impl Connections {
     pub async fn status(&self, id: &str) -> Result<ConnectionStatus> {
         let record = self.record(id)?;
         let (p, env) = self.resolve(&record.provider, Some(&record.environment))?;
-        let grant = self.load_grant(id).await?;
+        let grant = match self.load_grant(id).await {
+            Ok(g) => g,
+            // Listed all the same (Home, the report), with the keychain as its problem.
+            Err(e) if e.kind() == ErrorKind::Keychain => {
+                let mut record = record;
+                record.last_error = Some(LastError {
+                    kind: e.kind(),
+                    message: e.message().to_string(),
+                    provider_detail: None,
+                    at: now(),
+                });
+                return Ok(ConnectionStatus {
+                    system: p.name.clone(),
+                    environment_label: env.label.clone(),
+                    state: ConnectionState::KeychainUnavailable,
+                    stored_in: self.vault.location().to_string(),
+                    record,
+                });
+            }
+            Err(e) => return Err(e),
+        };
         let margin = refresh_margin(p);
         let state = match &grant {
             _ if record.needs_reconnect.is_some() => ConnectionState::NeedsReconnect,

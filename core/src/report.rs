@@ -210,6 +210,14 @@ fn timings(t: &Timings) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
+/// The report's keychain line: "ok (where)" when the start-up check passed, else why not.
+pub fn keychain_health(location: &str, problem: Option<&str>) -> String {
+    match problem {
+        None => format!("ok ({location})"),
+        Some(why) => format!("unavailable: {why}"),
+    }
+}
+
 /// The OS name and version, and the processor ("Debian 12.0.0 (bookworm) [64-bit] (x86_64)").
 pub fn os() -> String {
     format!("{} ({})", os_info::get(), std::env::consts::ARCH)

@@ -461,10 +461,10 @@ pub async fn disconnect(state: State<'_, AppState>, id: String) -> Reply<Revocat
 }
 
 async fn report_text(state: &AppState) -> String {
-    let health = match &state.keychain.message {
-        None => format!("ok ({})", state.keychain.location),
-        Some(m) => format!("unavailable: {m}"),
-    };
+    let health = patchbay_core::report::keychain_health(
+        &state.keychain.location,
+        state.keychain.message.as_deref(),
+    );
     let connections = state.connections().await;
     patchbay_core::report::Report::gather(&connections, health)
         .await

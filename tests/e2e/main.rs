@@ -453,6 +453,19 @@ async fn quickbooks_online_practice_connection() {
     assert_eq!(app.client.current_url().await.unwrap(), before);
     app.get("connected-identity").await;
     app.close().await;
+
+    // Next start, the keychain is gone (no session bus): Patchbay says so at the top, Home still
+    // lists the connection with the keychain as its problem, and the report says it too.
+    let no_bus = format!("unix:path={}/no-bus", desk.home.path().display());
+    let app = desk.launch(&[("DBUS_SESSION_BUS_ADDRESS", &no_bus)]).await;
+    let alert = app.text("keychain-alert").await;
+    assert!(alert.to_lowercase().contains("keychain"), "{alert}");
+    let state = app.text("connection-state").await;
+    assert_eq!(state, "Keychain unavailable");
+    let card = app.text("connection-card").await;
+    assert!(card.contains("QuickBooks Online"), "{card}");
+    app.screenshot("24-keychain-unavailable").await;
+    app.close().await;
 }
 
 /// Launch the app with `env`, go through QuickBooks Time's steps with these keys and click Connect.

@@ -4,7 +4,12 @@ import * as ipc from "../ipc.js";
 import { h, announce, when, copiedFeedback } from "../dom.js";
 import { whoToAsk } from "./about.js";
 
-const STATE_WORDS = { connected: "Connected", needs_refresh: "Refresh due", needs_reconnect: "Needs reconnect" };
+const STATE_WORDS = {
+  connected: "Connected",
+  needs_refresh: "Refresh due",
+  needs_reconnect: "Needs reconnect",
+  keychain_unavailable: "Keychain unavailable",
+};
 
 function card(app, c, refresh) {
   const who = c.identity ? [c.identity.who, c.identity.company].filter(Boolean).join(" at ") : "";

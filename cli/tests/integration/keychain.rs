@@ -58,6 +58,50 @@ async fn no_keychain_at_all_is_named_and_nothing_is_stored_elsewhere() {
     assert_no_secret_on_disk(lab.home.path(), &[&secret]);
 }
 
+/// With the keychain gone after connecting, `status` still lists the connection (its state says
+/// the keychain) and `report`, most wanted then, still reports: the keychain line says why, and
+/// the connection's checklist fails the keychain item with its fix.
+#[tokio::test(flavor = "multi_thread")]
+async fn status_and_report_still_answer_when_the_keychain_is_gone() {
+    let lab = Lab::new().await;
+    let (id, secret) = lab.app("aspire", "sandbox", "").await;
+    let out = lab
+        .run_async(
+            &["connect", "aspire", "--env", "sandbox"],
+            &format!("{id}\n{secret}\n"),
+        )
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    let no_bus = format!("unix:path={}/no-bus", lab.home.path().display());
+    let run = |args: &[&str]| {
+        let mut cmd = lab.command(args);
+        cmd.env("DBUS_SESSION_BUS_ADDRESS", &no_bus);
+        lab.run_with(cmd, "")
+    };
+    let status = run(&["status"]);
+    assert_eq!(status.code, 0, "{status:?}");
+    assert!(
+        status.stdout.contains("Aspire") && status.stdout.contains("keychain unavailable"),
+        "{status:?}"
+    );
+    let report = run(&["report"]);
+    assert_eq!(report.code, 0, "{report:?}");
+    assert!(
+        report.stdout.contains("\nkeychain: unavailable: "),
+        "{}",
+        report.stdout
+    );
+    assert!(
+        report.stdout.contains("state: KeychainUnavailable")
+            && report.stdout.contains(&format!("[FAILED] {KEYCHAIN_ITEM}"))
+            && report.stdout.contains("never in a plain file"),
+        "{}",
+        report.stdout
+    );
+    // Commands that need the keys still stop, with the keychain's exit code.
+    assert_keychain_trouble(&run(&["token", "aspire", "--env", "sandbox"]), "keychain");
+}
+
 /// Run `script` in a private D-Bus session with its own unlocked login keyring.
 fn private_session(lab: &Lab, script: &str, env: &[(&str, &str)]) -> Output {
     let mut cmd = lab.command(&[]);
