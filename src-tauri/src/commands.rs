@@ -597,27 +597,16 @@ pub async fn save_report<R: Runtime>(
     window: tauri::WebviewWindow<R>,
     state: State<'_, AppState>,
 ) -> Reply<Option<String>> {
-    let day = patchbay_core::report::timestamp(patchbay_core::oauth::now());
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let mut dialog = app
+    let dialog = app
         .dialog()
         .file()
         .set_title("Save the Patchbay support report")
-        .set_file_name(format!("Patchbay support report {}.txt", &day[..10]))
+        .set_file_name(format!("Patchbay support report {}.txt", today()))
         .add_filter("Text", &["txt"])
         .set_parent(&window);
-    if let Some(start) = documents_dir() {
-        dialog = dialog.set_directory(start);
-    }
-    dialog.save_file(move |chosen| {
-        let _ = tx.send(chosen);
-    });
-    let Some(chosen) = rx.await.ok().flatten() else {
+    let Some(path) = ask(dialog, Ask::SaveFile).await? else {
         return Ok(None);
     };
-    let path = chosen.into_path().map_err(|_| {
-        Error::invalid_input("That place cannot hold files. Choose a folder on this computer.")
-    })?;
     let text = report_text(&state).await;
     std::fs::write(&path, text).map_err(|e| {
         Error::invalid_input(format!(
@@ -633,13 +622,47 @@ pub async fn save_report<R: Runtime>(
     Ok(Some(path.display().to_string()))
 }
 
-/// Where the save dialogs start: Documents, or home when there is none.
-fn documents_dir() -> Option<std::path::PathBuf> {
-    directories::UserDirs::new().map(|u| {
+/// What a system file dialog asks for.
+enum Ask {
+    Folder,
+    SaveFile,
+}
+
+/// Show a system file dialog (made from Rust: the webview has no dialog permission), starting in
+/// Documents (or home), and wait for the admin's choice; `None` when they closed it.
+async fn ask<R: Runtime>(
+    dialog: tauri_plugin_dialog::FileDialogBuilder<R>,
+    what: Ask,
+) -> Result<Option<std::path::PathBuf>, Error> {
+    let start = directories::UserDirs::new().map(|u| {
         u.document_dir()
             .unwrap_or_else(|| u.home_dir())
             .to_path_buf()
+    });
+    let dialog = match start {
+        Some(start) => dialog.set_directory(start),
+        None => dialog,
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let answer = move |chosen| {
+        let _ = tx.send(chosen);
+    };
+    match what {
+        Ask::Folder => dialog.pick_folder(answer),
+        Ask::SaveFile => dialog.save_file(answer),
+    }
+    let Some(chosen) = rx.await.ok().flatten() else {
+        return Ok(None);
+    };
+    chosen.into_path().map(Some).map_err(|_| {
+        Error::invalid_input("That place cannot hold files. Choose a folder on this computer.")
     })
+}
+
+/// Today's date (UTC, `2026-11-29`) for the names of saved files.
+fn today() -> String {
+    let now = patchbay_core::report::timestamp(patchbay_core::oauth::now());
+    now[..10].to_string()
 }
 
 /// The event the preview screen listens to.
@@ -703,9 +726,7 @@ pub async fn save_export<R: Runtime>(
 ) -> Reply<Option<SavedExport>> {
     let staged = state.staging_dir(&id);
     let status = state.connections().await.status(&id).await?;
-    let start = documents_dir();
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let mut picker = app
+    let picker = app
         .dialog()
         .file()
         .set_title(format!(
@@ -713,20 +734,10 @@ pub async fn save_export<R: Runtime>(
             status.record.label
         ))
         .set_parent(&window);
-    if let Some(start) = start {
-        picker = picker.set_directory(start);
-    }
-    picker.pick_folder(move |chosen| {
-        let _ = tx.send(chosen);
-    });
-    let Some(chosen) = rx.await.ok().flatten() else {
+    let Some(folder) = ask(picker, Ask::Folder).await? else {
         return Ok(None);
     };
-    let folder = chosen.into_path().map_err(|_| {
-        Error::invalid_input("That place cannot hold files. Choose a folder on this computer.")
-    })?;
-    let day = patchbay_core::report::timestamp(patchbay_core::oauth::now());
-    let written = patchbay_core::preview::save_export(&staged, &folder, &day[..10])?;
+    let written = patchbay_core::preview::save_export(&staged, &folder, &today())?;
     if let Some(first) = written.first()
         && let Err(e) = app.opener().reveal_item_in_dir(first)
     {

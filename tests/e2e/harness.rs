@@ -333,32 +333,33 @@ impl App {
     /// Choose `folder` in the system's folder picker (GTK's file chooser, titled with `title`)
     /// as a person does from the keyboard: Ctrl+L, type the path, Enter. Waits until it closes.
     pub async fn choose_folder(&self, title: &str, folder: &Path) {
-        let window = wait_window(title);
-        xdotool(&["windowfocus", "--sync", &window]);
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        xdotool(&["key", "--clearmodifiers", "ctrl+l"]);
         // No trailing slash: the folder itself is chosen, not opened.
-        xdotool(&["type", "--delay", "10", &folder.display().to_string()]);
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        // The whole X screen: the picker is a native window, outside the webview's screenshot.
-        let shot = screenshots_dir().join("32-folder-picker.png");
-        let _ = Command::new("import")
-            .args(["-window", "root"])
-            .arg(&shot)
-            .status();
-        xdotool(&["key", "Return"]);
-        self.wait_closed(title).await;
+        self.type_in_dialog(title, "ctrl+l", folder, Some("32-folder-picker"))
+            .await;
     }
 
     /// Save to `file` in the system's save dialog (GTK's file chooser, titled with `title`) as a
     /// person does from the keyboard: select the suggested name, type the whole path, Enter.
     pub async fn save_as(&self, title: &str, file: &Path) {
+        self.type_in_dialog(title, "ctrl+a", file, None).await;
+    }
+
+    /// Focus the native dialog titled `title`, press `keys`, type `path`, take the whole X
+    /// screen as `shot` if asked (the dialog is outside the webview's screenshot), press Enter,
+    /// and wait until the dialog closes.
+    async fn type_in_dialog(&self, title: &str, keys: &str, path: &Path, shot: Option<&str>) {
         let window = wait_window(title);
         xdotool(&["windowfocus", "--sync", &window]);
         tokio::time::sleep(Duration::from_millis(300)).await;
-        xdotool(&["key", "--clearmodifiers", "ctrl+a"]);
-        xdotool(&["type", "--delay", "10", &file.display().to_string()]);
+        xdotool(&["key", "--clearmodifiers", keys]);
+        xdotool(&["type", "--delay", "10", &path.display().to_string()]);
         tokio::time::sleep(Duration::from_millis(300)).await;
+        if let Some(shot) = shot {
+            let _ = Command::new("import")
+                .args(["-window", "root"])
+                .arg(screenshots_dir().join(format!("{shot}.png")))
+                .status();
+        }
         xdotool(&["key", "Return"]);
         self.wait_closed(title).await;
     }

@@ -64,14 +64,7 @@ async fn no_keychain_at_all_is_named_and_nothing_is_stored_elsewhere() {
 #[tokio::test(flavor = "multi_thread")]
 async fn status_and_report_still_answer_when_the_keychain_is_gone() {
     let lab = Lab::new().await;
-    let (id, secret) = lab.app("aspire", "sandbox", "").await;
-    let out = lab
-        .run_async(
-            &["connect", "aspire", "--env", "sandbox"],
-            &format!("{id}\n{secret}\n"),
-        )
-        .await;
-    assert_eq!(out.code, 0, "{out:?}");
+    connect_aspire(&lab).await;
     let no_bus = format!("unix:path={}/no-bus", lab.home.path().display());
     let run = |args: &[&str]| {
         let mut cmd = lab.command(args);
