@@ -15,7 +15,6 @@ fn main() {
         "connections",
         "check_connection",
         "disconnect",
-        "report",
         "about",
         "licenses",
         "open_help",

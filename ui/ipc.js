@@ -20,7 +20,6 @@ export const copy = (what, extra) => call("copy", Object.assign({ what }, extra 
 export const connections = () => call("connections");
 export const checkConnection = (id) => call("check_connection", { id });
 export const disconnect = (id) => call("disconnect", { id });
-export const report = () => call("report");
 /** About and help: version, OS, where things are kept, the guides. */
 export const about = () => call("about");
 /** The bundled crates' licenses, as ui/licenses.json (a JSON string). */

@@ -583,11 +583,6 @@ pub fn open_help<R: Runtime>(
     })
 }
 
-#[tauri::command]
-pub async fn report(state: State<'_, AppState>) -> Reply<String> {
-    Ok(report_text(&state).await)
-}
-
 /// "Save report…": the system's own save dialog (opened from Rust, starting in Documents with a
 /// dated name), then the report written there and shown in the file manager. `None` when the
 /// admin closed the dialog.

@@ -77,7 +77,6 @@ pub fn run_app<R: Runtime>(builder: Builder<R>) {
             commands::connections,
             commands::check_connection,
             commands::disconnect,
-            commands::report,
             commands::about,
             commands::licenses,
             commands::open_help,

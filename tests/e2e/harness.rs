@@ -235,7 +235,9 @@ impl App {
         loop {
             match self.get(id).await.click().await {
                 Ok(_) => return,
-                Err(e) if tries < 5 && e.to_string().contains("was not found") => {
+                // Found, then replaced before the click landed: "was not found", or a stale
+                // element WebKitWebDriver reports with an empty message.
+                Err(_) if tries < 5 => {
                     tries += 1;
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
