@@ -32,11 +32,6 @@ export const app = {
     focusHeading(screen);
   },
 
-  async home() {
-    this.guide = null;
-    this.show(renderHome, await ipc.connections());
-  },
-
   /** A connect starts or ends: leaving for Help mid-connect would strand the wait. */
   setConnecting(on) {
     this.connecting = on;
@@ -150,7 +145,7 @@ async function boot() {
   app.systems = await ipc.systems();
   marks.ready = performance.now();
   // With no connection yet (the first run) the welcome; later runs land on Home.
-  if (app.info.has_connections) await app.home();
+  if (app.info.has_connections) await app.landing();
   else app.show(renderWelcome);
   // Two frames later the first screen is on the glass.
   marks.rendered = performance.now();

@@ -425,6 +425,19 @@ async fn aspire_practice_connection_with_authenticate() {
     app.click_css(r#"[data-provider="quickbooks-online"] [data-testid="open-steps"]"#)
         .await;
     app.get("step-heading").await;
+    // Help in the middle of a guide, then Back: the same step again.
+    let first = app.text("step-heading").await;
+    app.click("next").await;
+    let second = app.text("step-heading").await;
+    assert_ne!(first, second, "Next moved on");
+    app.click("help-button").await;
+    app.get("about").await;
+    app.click("about-back").await;
+    assert_eq!(
+        app.text("step-heading").await,
+        second,
+        "Back returns to the step"
+    );
     app.close().await;
 }
 

@@ -71,16 +71,23 @@ function licenses() {
 }
 
 export async function showAbout(app) {
+  const fromStep = Boolean(document.querySelector("#main [data-testid=wizard]"));
   const about = await ipc.about();
-  app.show(renderAbout, about);
+  app.show(renderAbout, about, fromStep);
 }
 
-function renderAbout(app, about) {
+/** Back to the guide step the admin was on (its answers are kept), or else Home. */
+function back(app, fromStep) {
+  if (fromStep && app.guide) app.showStep();
+  else app.landing().catch((err) => announce(err.message || String(err)));
+}
+
+function renderAbout(app, about, fromStep) {
   const root = h("section", { class: "screen about", "data-testid": "about" });
   root.append(
     h("div", { class: "screen-head" },
       h("h1", {}, "About and help"),
-      h("button", { type: "button", class: "secondary", "data-testid": "about-back", onclick: () => app.landing() }, "Back")),
+      h("button", { type: "button", class: "secondary", "data-testid": "about-back", onclick: () => back(app, fromStep) }, "Back")),
     h("p", { "data-testid": "about-version" }, `Patchbay ${about.version} on ${about.os}`),
     h("h2", {}, "The guides"),
     guides(app, about),

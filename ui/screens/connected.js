@@ -13,7 +13,7 @@ export function renderConnected(app, status) {
     h("p", { "data-testid": "stored-in" }, `Your credentials are kept in ${status.stored_in} on this computer, never in a plain file.`),
     h("p", {}, "To reconnect later (for example when access expires or a key changes), open Patchbay and click Reconnect next to this connection."),
     h("div", { class: "nav" },
-      h("button", { type: "button", class: "secondary", "data-testid": "done", onclick: () => app.home() }, "Done"),
+      h("button", { type: "button", class: "secondary", "data-testid": "done", onclick: () => app.landing() }, "Done"),
       system.has_preview && h("button", { type: "button", class: "primary", "data-testid": "preview-data", onclick: () => app.preview(status) },
         system.preview_label || "Next: see your data")));
   return h("section", { class: "screen done-screen", "data-testid": "connected" }, body, checklistPanel(app));

@@ -55,7 +55,7 @@ export function renderMappings(app, connection) {
     h("div", { class: "actions" }, save,
       h("button", { type: "button", class: "secondary", "data-testid": "refresh-mappings", onclick: load }, "Refresh"),
       message),
-    h("div", { class: "nav" }, h("button", { type: "button", class: "secondary", "data-testid": "done", onclick: () => app.home() }, "Done")));
+    h("div", { class: "nav" }, h("button", { type: "button", class: "secondary", "data-testid": "done", onclick: () => app.landing() }, "Done")));
   load();
   return root;
 }

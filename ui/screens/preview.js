@@ -121,7 +121,7 @@ export function renderPreview(app, connection) {
     h("div", { class: "actions" }, cancel, save, refresh, savedPath),
     results,
     h("div", { class: "nav" },
-      h("button", { type: "button", class: "secondary", "data-testid": "done", onclick: () => app.home() }, "Done"),
+      h("button", { type: "button", class: "secondary", "data-testid": "done", onclick: () => app.landing() }, "Done"),
       toMappings));
   run();
   return root;
