@@ -32,6 +32,30 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A port for a lab's OAuth callback listener: free now, and below Linux's ephemeral range
+/// (32768–60999). A port from [`free_port`] comes from that range, where the outgoing
+/// connections of the tests running alongside take their local ports, so one of them could be
+/// holding it at the moment the listener binds (seen once in CI: "port in use" in the fault
+/// matrix).
+pub fn callback_port() -> u16 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    let seed = u64::from(std::process::id()) << 32 | u64::from(nanos);
+    for i in 0..1_000u64 {
+        let offset = seed
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(i * 7_919)
+            % 12_000;
+        let port = 20_000 + u16::try_from(offset).unwrap_or_default();
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port between 20000 and 32000");
+}
+
 pub struct Lab {
     pub emulator: Emulator,
     pub home: tempfile::TempDir,
@@ -75,7 +99,7 @@ impl Lab {
         let browser_log = home.path().join("browser.log");
         Lab {
             emulator,
-            port: free_port(),
+            port: callback_port(),
             service: format!("Patchbay-test-{}", uuid_like()),
             http: reqwest::Client::new(),
             browser_log,
