@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use patchbay_core::catalog::{Catalog, Mechanism, ProviderSpec};
 use patchbay_core::checklist::{Checklist, Event, ItemState};
-use patchbay_core::connections::{ConnectionState, ConnectionStatus, DEFAULT_DEADLINE, Revocation};
+use patchbay_core::connections::{ConnectionStatus, DEFAULT_DEADLINE, Revocation};
 use patchbay_core::report::{Report, keychain_health, timestamp};
 use patchbay_core::settings::{Paths, Settings};
 use patchbay_core::store::{Keychain, SecretStore, Unavailable};
@@ -474,12 +474,7 @@ fn print_status(list: &[ConnectionStatus]) {
                     if r.practice { " (practice)" } else { "" }
                 ),
                 s.environment_label.clone(),
-                match s.state {
-                    ConnectionState::Connected => "connected".into(),
-                    ConnectionState::NeedsRefresh => "refresh due".into(),
-                    ConnectionState::NeedsReconnect => "needs reconnect".into(),
-                    ConnectionState::KeychainUnavailable => "keychain unavailable".into(),
-                },
+                s.state.words().to_string(),
                 r.identity
                     .as_ref()
                     .map(|i| i.to_string())

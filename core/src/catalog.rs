@@ -390,6 +390,14 @@ fn default_margin() -> u64 {
 }
 
 impl ProviderSpec {
+    /// The guide the steps follow, by its title: `guide` without the file it came from
+    /// ("How to Connect Aspire (guides/001_….txt)" is "How to Connect Aspire").
+    pub fn guide_title(&self) -> &str {
+        self.guide
+            .split_once(" (")
+            .map_or(self.guide.as_str(), |(title, _)| title)
+    }
+
     pub fn environment(&self, id: &str) -> Result<&EnvironmentSpec> {
         self.environments
             .iter()
@@ -815,6 +823,12 @@ mod tests {
                 !p.support.vendor_help.is_empty(),
                 "{} needs the vendor's help line",
                 p.id
+            );
+            assert!(
+                !p.guide_title().is_empty() && !p.guide_title().contains("guides/"),
+                "{}: the guide's title alone, not {:?}",
+                p.id,
+                p.guide_title()
             );
             assert!(
                 p.steps.len() >= 4,

@@ -87,6 +87,18 @@ pub enum ConnectionState {
     KeychainUnavailable,
 }
 
+impl ConnectionState {
+    /// In words, for the command line and the support report.
+    pub fn words(self) -> &'static str {
+        match self {
+            ConnectionState::Connected => "connected",
+            ConnectionState::NeedsRefresh => "refresh due",
+            ConnectionState::NeedsReconnect => "needs reconnect",
+            ConnectionState::KeychainUnavailable => "keychain unavailable",
+        }
+    }
+}
+
 /// What disconnect did at the vendor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "revocation", content = "message")]

@@ -131,7 +131,7 @@ impl Report {
                 c.environment_label,
                 if r.practice { " practice" } else { "" }
             ));
-            out.push_str(&format!("  state: {:?}\n", c.state));
+            out.push_str(&format!("  state: {}\n", c.state.words()));
             if let Some(i) = &r.identity {
                 out.push_str(&format!("  connected as: {i}\n"));
             }

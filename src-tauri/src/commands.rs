@@ -536,19 +536,11 @@ pub async fn about(state: State<'_, AppState>) -> Reply<About> {
             .map(|p| GuideInfo {
                 provider: p.id.clone(),
                 system: p.name.clone(),
-                title: guide_title(&p.guide),
+                title: p.guide_title().to_string(),
                 steps: p.steps.len(),
             })
             .collect(),
     })
-}
-
-/// "How to Connect Aspire (guides/001_….txt)" → "How to Connect Aspire".
-fn guide_title(guide: &str) -> String {
-    guide
-        .split_once(" (")
-        .map_or(guide, |(title, _)| title)
-        .to_string()
 }
 
 /// The licenses of the bundled crates (ui/licenses.json, made by cargo-about), read from the

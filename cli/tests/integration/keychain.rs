@@ -85,7 +85,7 @@ async fn status_and_report_still_answer_when_the_keychain_is_gone() {
         report.stdout
     );
     assert!(
-        report.stdout.contains("state: KeychainUnavailable")
+        report.stdout.contains("state: keychain unavailable")
             && report.stdout.contains(&format!("[FAILED] {KEYCHAIN_ITEM}"))
             && report.stdout.contains("never in a plain file"),
         "{}",

@@ -116,13 +116,13 @@ async fn the_report_carries_versions_health_states_checklists_timings_and_vendor
         (
             "practice:quickbooks-time:production",
             "quickbooks-time",
-            "NeedsRefresh|Connected",
+            "refresh due|connected",
         ),
-        ("practice:aspire:sandbox", "aspire", "Connected"),
+        ("practice:aspire:sandbox", "aspire", "connected"),
         (
             "practice:quickbooks-online:sandbox",
             "quickbooks-online",
-            "NeedsReconnect",
+            "needs reconnect",
         ),
     ] {
         let s = section(&report, id);
