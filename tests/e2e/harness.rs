@@ -158,6 +158,7 @@ impl Desk {
             client,
             driver,
             log,
+            patchbay_home: self.home.path().join("patchbay"),
         };
         app.client.set_window_size(1024, 700).await.ok();
         app
@@ -180,6 +181,31 @@ pub struct App {
     driver: Child,
     /// What the app (and the drivers) wrote to stderr.
     pub log: PathBuf,
+    /// The app's `PATCHBAY_HOME`: how its process is told from any other.
+    patchbay_home: PathBuf,
+}
+
+/// The processes whose environment has `PATCHBAY_HOME=home` (this desk's app).
+fn app_processes(home: &Path) -> Vec<String> {
+    let wanted = format!("PATCHBAY_HOME={}", home.display());
+    std::fs::read_dir("/proc")
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| {
+                    let pid = e.file_name().to_string_lossy().into_owned();
+                    pid.bytes().all(|b| b.is_ascii_digit()).then_some(pid)
+                })
+                .filter(|pid| {
+                    let is_app = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                        .is_ok_and(|c| c.trim() == "patchbay-app");
+                    is_app
+                        && std::fs::read(format!("/proc/{pid}/environ")).is_ok_and(|env| {
+                            env.split(|b| *b == 0).any(|kv| kv == wanted.as_bytes())
+                        })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn tid(id: &str) -> String {
@@ -193,10 +219,31 @@ impl App {
         self.driver.id()
     }
 
+    /// End the session and the drivers, and wait until the app itself has exited: the next
+    /// launch would otherwise meet it through the single-instance plugin and hand over to it
+    /// (seen in CI as a failed WebDriver session right after a relaunch).
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        let started = Instant::now();
+        loop {
+            let left = app_processes(&self.patchbay_home);
+            if left.is_empty() {
+                return;
+            }
+            let waited = started.elapsed();
+            assert!(
+                waited < Duration::from_secs(15),
+                "the app ({left:?}) outlived its session and SIGKILL"
+            );
+            if waited > Duration::from_secs(10) {
+                for pid in &left {
+                    let _ = Command::new("kill").args(["-9", pid]).status();
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Wait for a visible element by `data-testid`.
