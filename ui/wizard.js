@@ -22,7 +22,6 @@ export const app = {
   values: {},           // field id -> cleaned value (kept across Back/Next)
   reports: {},          // field id -> clean_field report
   checklist: [],        // items as the core reports them
-  connecting: false,     // a connect is under way (Help waits until it ends)
   listeners: new Set(), // screens interested in connect events
 
   show(render, ...args) {
@@ -34,7 +33,6 @@ export const app = {
 
   /** A connect starts or ends: leaving for Help mid-connect would strand the wait. */
   setConnecting(on) {
-    this.connecting = on;
     const help = document.getElementById("help-button");
     help.disabled = on;
     help.title = on ? "Finish or cancel the connection first" : "";

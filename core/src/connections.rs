@@ -491,12 +491,7 @@ impl Connections {
     }
 
     fn note_error(&self, id: &str, e: &Error) {
-        let last = LastError {
-            kind: e.kind(),
-            message: e.message().to_string(),
-            provider_detail: e.provider_detail().map(str::to_string),
-            at: now(),
-        };
+        let last = last_error(e);
         let reconnect = (e.kind() == ErrorKind::Reconnect).then(|| e.message().to_string());
         let _ = self.settings.update(id, |r| {
             r.map(|mut r| {
@@ -520,43 +515,32 @@ impl Connections {
 
     /// The state of one connection, from the settings and the keychain (no network).
     pub async fn status(&self, id: &str) -> Result<ConnectionStatus> {
-        let record = self.record(id)?;
+        let mut record = self.record(id)?;
         let (p, env) = self.resolve(&record.provider, Some(&record.environment))?;
-        let grant = match self.load_grant(id).await {
-            Ok(g) => g,
+        let state = match self.load_grant(id).await {
             // Listed all the same (Home, the report), with the keychain as its problem.
             Err(e) if e.kind() == ErrorKind::Keychain => {
-                let mut record = record;
-                record.last_error = Some(LastError {
-                    kind: e.kind(),
-                    message: e.message().to_string(),
-                    provider_detail: None,
-                    at: now(),
-                });
-                return Ok(ConnectionStatus {
-                    system: p.name.clone(),
-                    environment_label: env.label.clone(),
-                    state: ConnectionState::KeychainUnavailable,
-                    stored_in: self.vault.location().to_string(),
-                    record,
-                });
+                record.last_error = Some(last_error(&e));
+                ConnectionState::KeychainUnavailable
             }
             Err(e) => return Err(e),
+            Ok(None) => {
+                if record.needs_reconnect.is_none() {
+                    record.needs_reconnect = Some(self.missing_grant(p).message().to_string());
+                }
+                ConnectionState::NeedsReconnect
+            }
+            Ok(Some(g)) => {
+                record.expires_at = g.expires_at;
+                if record.needs_reconnect.is_some() {
+                    ConnectionState::NeedsReconnect
+                } else if g.fresh(now(), refresh_margin(p)) {
+                    ConnectionState::Connected
+                } else {
+                    ConnectionState::NeedsRefresh
+                }
+            }
         };
-        let margin = refresh_margin(p);
-        let state = match &grant {
-            _ if record.needs_reconnect.is_some() => ConnectionState::NeedsReconnect,
-            None => ConnectionState::NeedsReconnect,
-            Some(g) if g.fresh(now(), margin) => ConnectionState::Connected,
-            Some(_) => ConnectionState::NeedsRefresh,
-        };
-        let mut record = record;
-        if grant.is_none() && record.needs_reconnect.is_none() {
-            record.needs_reconnect = Some(self.missing_grant(p).message().to_string());
-        }
-        if let Some(g) = &grant {
-            record.expires_at = g.expires_at;
-        }
         Ok(ConnectionStatus {
             system: p.name.clone(),
             environment_label: env.label.clone(),
@@ -980,6 +964,16 @@ fn wrong_environment(
 
 /// Clean the pasted Client ID and secret; a value that is empty or in the wrong format stops
 /// here with the field's own words.
+/// An error as a connection's last error, seen now.
+fn last_error(e: &Error) -> LastError {
+    LastError {
+        kind: e.kind(),
+        message: e.message().to_string(),
+        provider_detail: e.provider_detail().map(str::to_string),
+        at: now(),
+    }
+}
+
 /// Run `call` and tell how long it took, in milliseconds (for [`Timings`]).
 async fn timed<T>(call: impl std::future::Future<Output = T>) -> (T, u64) {
     let started = Instant::now();

@@ -103,6 +103,9 @@ pub struct System {
     /// The connected screen's button into the preview (the guide's words where it has them).
     preview_label: Option<String>,
     has_mappings: bool,
+    /// The guide the steps follow, by its title, and how many steps it has.
+    guide: String,
+    steps: usize,
     /// The vendor's own help, in the guide's words, and whether it has a help page to open.
     vendor_help: String,
     has_help_page: bool,
@@ -131,6 +134,8 @@ fn system(p: &ProviderSpec) -> System {
             })
             .collect(),
         before_you_start: p.before_you_start.clone(),
+        guide: p.guide_title().to_string(),
+        steps: p.steps.len(),
         vendor_help: p.support.vendor_help.clone(),
         has_help_page: p.support.help_url.is_some(),
         has_preview: p.preview.is_some(),
@@ -498,7 +503,7 @@ pub async fn open_log_folder<R: Runtime>(
     })
 }
 
-/// About and help: where each thing is kept, and each system's guide.
+/// About and help: the version and where each thing is kept (the guides come with `systems`).
 #[derive(Debug, Serialize)]
 pub struct About {
     version: &'static str,
@@ -508,16 +513,6 @@ pub struct About {
     /// The connections list and settings (no secrets).
     settings: String,
     logs: String,
-    guides: Vec<GuideInfo>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct GuideInfo {
-    provider: String,
-    system: String,
-    /// The guide the steps follow, by its title.
-    title: String,
-    steps: usize,
 }
 
 #[tauri::command]
@@ -529,17 +524,6 @@ pub async fn about(state: State<'_, AppState>) -> Reply<About> {
         credentials: state.keychain.location.clone(),
         settings: paths.config_dir.display().to_string(),
         logs: paths.log_dir.display().to_string(),
-        guides: state
-            .catalog
-            .providers()
-            .iter()
-            .map(|p| GuideInfo {
-                provider: p.id.clone(),
-                system: p.name.clone(),
-                title: p.guide_title().to_string(),
-                steps: p.steps.len(),
-            })
-            .collect(),
     })
 }
 

@@ -5,21 +5,20 @@
 import * as ipc from "../ipc.js";
 import { h, announce } from "../dom.js";
 
-function guides(app, about) {
+function guides(app) {
   return h("ul", { class: "guides", "data-testid": "about-guides" },
-    about.guides.map((g) => {
-      const system = app.systems.find((s) => s.id === g.provider);
+    app.systems.map((s) => {
       const note = h("span", { class: "hint", "data-testid": "help-note" });
-      return h("li", { "data-testid": "about-guide", "data-provider": g.provider },
-        h("strong", {}, g.system), ` follows "${g.title}" in ${g.steps} steps.`,
-        system && system.vendor_help ? h("p", { class: "hint" }, system.vendor_help) : null,
+      return h("li", { "data-testid": "about-guide", "data-provider": s.id },
+        h("strong", {}, s.name), ` follows "${s.guide}" in ${s.steps} steps.`,
+        s.vendor_help ? h("p", { class: "hint" }, s.vendor_help) : null,
         h("div", { class: "actions" },
-          h("button", { type: "button", class: "secondary", "data-testid": "open-steps", onclick: () => app.start(g.provider, system?.default_environment).catch((err) => { note.textContent = err.message; announce(err.message); }) }, "Open the steps"),
-          system && system.has_help_page
+          h("button", { type: "button", class: "secondary", "data-testid": "open-steps", onclick: () => app.start(s.id, s.default_environment).catch((err) => { note.textContent = err.message; announce(err.message); }) }, "Open the steps"),
+          s.has_help_page
             ? h("button", { type: "button", class: "secondary", "data-testid": "open-help", onclick: async () => {
-              try { await ipc.openHelp(g.provider); note.textContent = `${g.system}'s help opened in your browser.`; } catch (err) { note.textContent = err.message; }
+              try { await ipc.openHelp(s.id); note.textContent = `${s.name}'s help opened in your browser.`; } catch (err) { note.textContent = err.message; }
               announce(note.textContent);
-            } }, `${g.system}'s own help pages`)
+            } }, `${s.name}'s own help pages`)
             : null,
           note));
     }));
@@ -90,7 +89,7 @@ function renderAbout(app, about, fromStep) {
       h("button", { type: "button", class: "secondary", "data-testid": "about-back", onclick: () => back(app, fromStep) }, "Back")),
     h("p", { "data-testid": "about-version" }, `Patchbay ${about.version} on ${about.os}`),
     h("h2", {}, "The guides"),
-    guides(app, about),
+    guides(app),
     h("h2", {}, "Who to ask"),
     whoToAsk(app.info.support),
     h("h2", {}, "What is kept where"),

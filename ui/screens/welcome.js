@@ -11,7 +11,12 @@ function list(names) {
 
 export function renderWelcome(app) {
   const names = app.systems.map((s) => s.name);
-  const practicing = Boolean(app.info && app.info.practice);
+  const practicing = app.info.practice;
+  const [offer, offerText] = practicing
+    ? ["Practice mode is on",
+      "The steps use practice copies of the vendors: no account needed, nothing real is touched. Switch it off at the top right when you are ready for your real accounts."]
+    : ["Not ready yet, or want to see how it goes?",
+      "Practice mode walks the same steps against practice copies of the vendors: no account needed, nothing real is touched. Switch it off at the top right when you are ready."];
   const root = h("section", { class: "screen welcome", "data-testid": "welcome" });
   root.append(
     h("h1", {}, "Welcome to Patchbay"),
@@ -24,13 +29,7 @@ export function renderWelcome(app) {
         h("li", {}, "Admin rights in the system you are connecting (you will create or approve an app there)."),
         h("li", {}, "About ten minutes for each system."),
         h("li", {}, "A web browser where you can sign in to that system."))),
-    practicing
-      ? h("div", { class: "practice-offer" },
-        h("h2", { class: "small" }, "Practice mode is on"),
-        h("p", {}, "The steps use practice copies of the vendors: no account needed, nothing real is touched. Switch it off at the top right when you are ready for your real accounts."))
-      : h("div", { class: "practice-offer" },
-        h("h2", { class: "small" }, "Not ready yet, or want to see how it goes?"),
-        h("p", {}, "Practice mode walks the same steps against practice copies of the vendors: no account needed, nothing real is touched. Switch it off at the top right when you are ready.")),
+    h("div", { class: "practice-offer" }, h("h2", { class: "small" }, offer), h("p", {}, offerText)),
     h("div", { class: "nav" },
       practicing ? null : h("button", { type: "button", class: "secondary", "data-testid": "welcome-practice", onclick: () => app.startPractice() }, "Try it in practice mode"),
       h("button", { type: "button", class: "primary", "data-testid": "welcome-start", onclick: () => app.choose() }, practicing ? "Start practising" : "Start")));
