@@ -265,6 +265,10 @@ fn list(sh: &Shared, req: &Req, env: &str, resource: &str) -> Resp {
         "contacts" => &data.contacts,
         "properties" => &data.properties,
         "worktickets" => &data.work_tickets,
+        // `GET /WorkTicketTimes` and `GET /ClockTimes` (reference 2.10; the spec's
+        // `WorkTicketTimes_Get` and `ClockTimes_Get` take the same OData parameters).
+        "worktickettimes" => &data.work_ticket_times,
+        "clocktimes" => &data.clock_times,
         "branches" => &data.branches,
         "divisions" => &data.divisions,
         _ => {

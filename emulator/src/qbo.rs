@@ -442,15 +442,14 @@ async fn api(
                     &json!({"CompanyInfo": company.company_info, "time": qbo_time()}),
                 )
             } else {
-                service_fault(
-                    xml,
-                    400,
-                    "ValidationFault",
-                    "610",
-                    "Object Not Found",
-                    "Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, customers, items, vendors or employees.",
-                )
+                object_not_found(xml)
             }
+        }
+        // Reads by id: `GET /v3/company/{realmId}/customer/{id}` and the same for vendor,
+        // account and item (the mirror's api-reference customer.md, vendor.md, account.md,
+        // item.md, "Read a …"), answering `{"<Entity>": {…}, "time": "…"}` like the samples.
+        ([entity, id], &Method::GET) if readable(entity).is_some() => {
+            read_by_id(xml, company, entity, id)
         }
         (["query"], &Method::GET | &Method::POST) => {
             let q = if req.method == Method::GET {
@@ -479,6 +478,52 @@ async fn api(
             "Operation not supported by the emulator",
         ),
     }
+}
+
+/// The entities that can be read by id, by their path segment (Intuit's paths are lower case;
+/// assumption: other cases are accepted too).
+fn readable(segment: &str) -> Option<&'static str> {
+    ["Customer", "Vendor", "Account", "Item"]
+        .into_iter()
+        .find(|e| e.eq_ignore_ascii_case(segment))
+}
+
+fn records<'a>(company: &'a crate::data::QboCompany, entity: &str) -> &'a [Value] {
+    match entity {
+        "Customer" => &company.customers,
+        "Vendor" => &company.vendors,
+        "Account" => &company.accounts,
+        "Item" => &company.items,
+        _ => &[],
+    }
+}
+
+fn read_by_id(xml: bool, company: &crate::data::QboCompany, segment: &str, id: &str) -> Resp {
+    let Some(name) = readable(segment) else {
+        return object_not_found(xml);
+    };
+    match records(company, name)
+        .iter()
+        .find(|r| r["Id"].as_str() == Some(id))
+    {
+        Some(found) => json(200, &json!({name: found, "time": qbo_time()})),
+        None => object_not_found(xml),
+    }
+}
+
+/// A read of an id that does not exist: a PascalCase service fault (reference 3.10) with
+/// Intuit's "Object Not Found" error 610 and HTTP 400, as Intuit's "Top QuickBooks Online API
+/// Errors" lists it (https://developer.intuit.com/hub/blog/2017/06/08/top-quickbooks-online-api-errors-and-how-to-handle-them:
+/// "400 610 Object Not Found"); Message and Detail as in the mirror's api-reference/batch.md.
+fn object_not_found(xml: bool) -> Resp {
+    service_fault(
+        xml,
+        400,
+        "ValidationFault",
+        "610",
+        "Object Not Found",
+        "Object Not Found : Something you're trying to use has been made inactive. Check the fields with accounts, customers, items, vendors or employees.",
+    )
 }
 
 // ---- query language (reference 3.12) ----

@@ -7,11 +7,12 @@ use crate::Shared;
 use crate::http::{Req, Resp, form_get, json};
 use crate::oauth::{self, Issue, RefreshError};
 use crate::runtime::Endpoint;
-use crate::state::QBT;
+use crate::state::{QBT, Settings};
 use crate::util::now;
 use hyper::Method;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use time::macros::format_description;
 
 pub(crate) const HOST: &str = "rest.tsheets.com";
 
@@ -208,7 +209,7 @@ fn api(sh: &Shared, req: &Req, rest: &[&str]) -> Resp {
         ["current_user"] => Ok(current_user(sh)),
         ["users"] => users(sh, req),
         ["jobcodes"] => jobcodes(sh, req),
-        ["timesheets"] => timesheets(sh, req),
+        ["timesheets"] => timesheets(sh, req, &settings),
         _ => Ok(api_error(404, "Not Found")),
     };
     result.unwrap_or_else(|r| r)
@@ -318,16 +319,16 @@ fn modified_ok(item: &Value, req: &Req) -> bool {
         && req.q("modified_before").is_none_or(|b| lm < b)
 }
 
-fn keyed(items: &[&Value]) -> Map<String, Value> {
+fn keyed(items: Vec<Value>) -> Map<String, Value> {
     items
-        .iter()
-        .map(|v| (v["id"].to_string(), (*v).clone()))
+        .into_iter()
+        .map(|v| (v["id"].to_string(), v))
         .collect()
 }
 
 fn envelope(
     name: &str,
-    items: &[&Value],
+    items: Vec<Value>,
     more: bool,
     supplemental: Option<Map<String, Value>>,
 ) -> Resp {
@@ -347,29 +348,108 @@ fn want_supplemental(req: &Req) -> bool {
     )
 }
 
-fn pto_supplemental(sh: &Shared) -> Map<String, Value> {
-    let pto: Vec<&Value> = sh
-        .data
-        .qbt
-        .jobcodes
-        .iter()
-        .filter(|j| j["type"] == "pto")
+/// `supplemental_data`: the records the results refer to, grouped by kind and keyed by id
+/// (reference 1.8, 1.12; api_docs Timesheets/Examples/_retrieve-response.md.erb shows
+/// `jobcodes`, `users`, `customfields` and `files`, Jobcodes/Examples/_retrieve-response-2 and
+/// -3 show `jobcodes`, `locations` and `customfields`). Only kinds with records are sent; with
+/// none at all the member is left out, as in Jobcodes/Examples/_retrieve-response-1.
+fn supplemental(groups: Vec<(&str, Vec<Value>)>) -> Option<Map<String, Value>> {
+    let m: Map<String, Value> = groups
+        .into_iter()
+        .filter(|(_, records)| !records.is_empty())
+        .map(|(kind, records)| (kind.to_string(), Value::Object(keyed(records))))
         .collect();
-    let mut m = Map::new();
-    m.insert("jobcodes".into(), Value::Object(keyed(&pto)));
-    m
+    (!m.is_empty()).then_some(m)
+}
+
+/// The records of `list` whose ids are in `ids`, once each, in `ids` order.
+fn pick_ids(list: &[Value], ids: impl IntoIterator<Item = u64>) -> Vec<Value> {
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for id in ids {
+        if seen.contains(&id) {
+            continue;
+        }
+        seen.push(id);
+        if let Some(v) = list.iter().find(|v| v["id"].as_u64() == Some(id)) {
+            out.push(v.clone());
+        }
+    }
+    out
+}
+
+/// Ids that are the keys of an object member (`customfields`, `pto_balances`).
+fn key_ids<'a>(items: &'a [Value], member: &'a str) -> impl Iterator<Item = u64> + 'a {
+    items
+        .iter()
+        .filter_map(move |i| i[member].as_object())
+        .flat_map(|m| m.keys().filter_map(|k| k.parse::<u64>().ok()))
+}
+
+/// Ids in an array member (`attached_files`, `locations`).
+fn array_ids<'a>(items: &'a [Value], member: &'a str) -> impl Iterator<Item = u64> + 'a {
+    items
+        .iter()
+        .filter_map(move |i| i[member].as_array())
+        .flat_map(|a| a.iter().filter_map(Value::as_u64))
+}
+
+/// A jobcode as the API shows it: `customfields` is there only with `customfields=true`
+/// (api_docs Jobcodes/_jobcodes.md.erb).
+fn jobcode_view(j: &Value, with_customfields: bool) -> Value {
+    let mut v = j.clone();
+    if !with_customfields && let Some(o) = v.as_object_mut() {
+        o.remove("customfields");
+    }
+    v
+}
+
+/// The ids of the parents, grandparents, … of a jobcode.
+fn ancestor_ids(jobcodes: &[Value], j: &Value) -> Vec<u64> {
+    let mut out = Vec::new();
+    let mut parent = j["parent_id"].as_u64().unwrap_or(0);
+    while parent != 0 && !out.contains(&parent) {
+        out.push(parent);
+        parent = jobcodes
+            .iter()
+            .find(|p| p["id"].as_u64() == Some(parent))
+            .and_then(|p| p["parent_id"].as_u64())
+            .unwrap_or(0);
+    }
+    out
+}
+
+/// For users: their PTO jobcodes (api_docs Users/_users.md.erb: "Jobcode information for PTO
+/// Jobcodes will be supplied in `supplemental_data`") and their custom fields.
+fn user_supplemental(sh: &Shared, users: &[Value]) -> Option<Map<String, Value>> {
+    let qbt = &sh.data.qbt;
+    supplemental(vec![
+        (
+            "jobcodes",
+            pick_ids(&qbt.jobcodes, key_ids(users, "pto_balances"))
+                .iter()
+                .map(|j| jobcode_view(j, false))
+                .collect(),
+        ),
+        (
+            "customfields",
+            pick_ids(&qbt.customfields, key_ids(users, "customfields")),
+        ),
+    ])
 }
 
 /// `GET /current_user` (reference 1.7).
 fn current_user(sh: &Shared) -> Resp {
-    let me: Vec<&Value> = sh
+    let me: Vec<Value> = sh
         .data
         .qbt
         .users
         .iter()
         .filter(|u| u["id"].as_u64() == Some(sh.data.qbt.admin_user_id))
+        .cloned()
         .collect();
-    envelope("users", &me, false, Some(pto_supplemental(sh)))
+    let sup = user_supplemental(sh, &me);
+    envelope("users", me, false, sup)
 }
 
 fn users(sh: &Shared, req: &Req) -> ApiResult {
@@ -411,8 +491,13 @@ fn users(sh: &Shared, req: &Req) -> ApiResult {
         .filter(|u| modified_ok(u, req))
         .collect();
     let (page_items, more) = paginate(items, page, limit);
-    let sup = want_supplemental(req).then(|| pto_supplemental(sh));
-    Ok(envelope("users", &page_items, more, sup))
+    let page_items: Vec<Value> = page_items.into_iter().cloned().collect();
+    let sup = if want_supplemental(req) {
+        user_supplemental(sh, &page_items)
+    } else {
+        None
+    };
+    Ok(envelope("users", page_items, more, sup))
 }
 
 fn jobcodes(sh: &Shared, req: &Req) -> ApiResult {
@@ -422,10 +507,15 @@ fn jobcodes(sh: &Shared, req: &Req) -> ApiResult {
     let parent_ids = id_list(req, "parent_ids").ok().flatten();
     let active = yes_no_both(req, "active", "yes")?;
     let ty = req.q("type").unwrap_or("regular").to_ascii_lowercase();
-    let items: Vec<&Value> = sh
-        .data
-        .qbt
-        .jobcodes
+    // `customfields`: true or false, default false (api_docs Jobcodes/_retrieve.md.erb).
+    let with_customfields = matches!(
+        req.q("customfields")
+            .map(str::to_ascii_lowercase)
+            .as_deref(),
+        Some("true" | "yes" | "1")
+    );
+    let all = &sh.data.qbt.jobcodes;
+    let items: Vec<&Value> = all
         .iter()
         .filter(|j| {
             ids.as_ref()
@@ -445,21 +535,66 @@ fn jobcodes(sh: &Shared, req: &Req) -> ApiResult {
         .filter(|j| modified_ok(j, req))
         .collect();
     let (page_items, more) = paginate(items, page, limit);
-    Ok(envelope("jobcodes", &page_items, more, None))
+    let page_items: Vec<Value> = page_items
+        .into_iter()
+        .map(|j| jobcode_view(j, with_customfields))
+        .collect();
+    let sup = if want_supplemental(req) {
+        // Parents "needed to trace each result back to its top level parent" that are not
+        // results themselves (api_docs Jobcodes/_retrieve.md.erb, parent_ids), the results'
+        // locations, and with customfields=true the custom fields they use.
+        let on_page: Vec<u64> = page_items.iter().filter_map(|j| j["id"].as_u64()).collect();
+        let parents: Vec<u64> = page_items
+            .iter()
+            .flat_map(|j| ancestor_ids(all, j))
+            .filter(|id| !on_page.contains(id))
+            .collect();
+        let customfields = if with_customfields {
+            pick_ids(
+                &sh.data.qbt.customfields,
+                key_ids(&page_items, "customfields"),
+            )
+        } else {
+            Vec::new()
+        };
+        supplemental(vec![
+            (
+                "jobcodes",
+                pick_ids(all, parents)
+                    .iter()
+                    .map(|j| jobcode_view(j, with_customfields))
+                    .collect(),
+            ),
+            (
+                "locations",
+                pick_ids(&sh.data.qbt.locations, array_ids(&page_items, "locations")),
+            ),
+            ("customfields", customfields),
+        ])
+    } else {
+        None
+    };
+    Ok(envelope("jobcodes", page_items, more, sup))
 }
 
-fn valid_date(s: &str) -> bool {
+/// A `YYYY-MM-DD` date.
+fn parse_date(s: &str) -> Option<time::Date> {
     let b = s.as_bytes();
-    b.len() == 10
-        && b[4] == b'-'
-        && b[7] == b'-'
-        && b.iter()
-            .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+    if b.len() != 10 {
+        return None;
+    }
+    time::Date::parse(s, format_description!("[year]-[month]-[day]")).ok()
 }
+
+/// Assumption (UNCONFIRMED: no source documents a limit; reference 1.9 lists 417 "Expectation
+/// Failed" for missing or malformed parameters): `/timesheets` refuses a date range (start_date
+/// to end_date, or to today without end_date) longer than this many days with a 417. The
+/// QuickBooks Time setting `max_date_range_days` overrides it. Patchbay asks for the last 90
+/// days without an end_date (core/providers.toml `start_date = "{days_ago:90}"`), well inside.
+pub(crate) const DEFAULT_MAX_DATE_RANGE_DAYS: u64 = 365;
 
 /// `GET /timesheets` (reference 1.12).
-fn timesheets(sh: &Shared, req: &Req) -> ApiResult {
+fn timesheets(sh: &Shared, req: &Req, settings: &Settings) -> ApiResult {
     let ids = id_list(req, "ids")?;
     let start_date = req.q("start_date").filter(|s| !s.is_empty());
     let end_date = req.q("end_date").filter(|s| !s.is_empty());
@@ -472,12 +607,30 @@ fn timesheets(sh: &Shared, req: &Req) -> ApiResult {
             "One of the following parameters must be set: ids, start_date, modified_before, modified_since",
         ));
     }
+    let mut dates = Vec::new();
     for (k, v) in [("start_date", start_date), ("end_date", end_date)] {
-        if let Some(v) = v
-            && !valid_date(v)
-        {
+        if let Some(v) = v {
+            let Some(d) = parse_date(v) else {
+                return Err(expectation_failed(&format!(
+                    "{k} must be a date in YYYY-MM-DD format"
+                )));
+            };
+            dates.push((k, d));
+        }
+    }
+    if let Some(&(_, from)) = dates.iter().find(|(k, _)| *k == "start_date") {
+        let to = match dates.iter().find(|(k, _)| *k == "end_date") {
+            Some(&(_, d)) => d,
+            None => {
+                time::OffsetDateTime::from_unix_timestamp(now() as i64).map_or(from, |t| t.date())
+            }
+        };
+        let max = settings
+            .max_date_range_days
+            .unwrap_or(DEFAULT_MAX_DATE_RANGE_DAYS);
+        if (to - from).whole_days() > max as i64 {
             return Err(expectation_failed(&format!(
-                "{k} must be a date in YYYY-MM-DD format"
+                "the date range from start_date to end_date may not be longer than {max} days"
             )));
         }
     }
@@ -486,10 +639,9 @@ fn timesheets(sh: &Shared, req: &Req) -> ApiResult {
     let jobcode_ids = id_list(req, "jobcode_ids")?;
     let on_the_clock = yes_no_both(req, "on_the_clock", "no")?;
     let jobcode_type = req.q("jobcode_type").unwrap_or("all").to_ascii_lowercase();
-    let jobcode_of = |id: &Value| sh.data.qbt.jobcodes.iter().find(|j| &j["id"] == id);
-    let items: Vec<&Value> = sh
-        .data
-        .qbt
+    let qbt = &sh.data.qbt;
+    let jobcode_of = |id: &Value| qbt.jobcodes.iter().find(|j| &j["id"] == id);
+    let items: Vec<&Value> = qbt
         .timesheets
         .iter()
         .filter(|t| {
@@ -517,27 +669,47 @@ fn timesheets(sh: &Shared, req: &Req) -> ApiResult {
         .filter(|t| modified_ok(t, req))
         .collect();
     let (page_items, more) = paginate(items, page, limit);
-    let sup = want_supplemental(req).then(|| {
-        let mut users: Vec<&Value> = Vec::new();
-        let mut jobcodes: Vec<&Value> = Vec::new();
-        for t in &page_items {
-            if let Some(u) = sh.data.qbt.users.iter().find(|u| u["id"] == t["user_id"])
-                && !users.iter().any(|x| x["id"] == u["id"])
-            {
-                users.push(u);
-            }
-            if let Some(j) = jobcode_of(&t["jobcode_id"])
-                && !jobcodes.iter().any(|x| x["id"] == j["id"])
-            {
-                jobcodes.push(j);
-            }
-        }
-        let mut m = Map::new();
-        m.insert("users".into(), Value::Object(keyed(&users)));
-        m.insert("jobcodes".into(), Value::Object(keyed(&jobcodes)));
-        m
-    });
-    Ok(envelope("timesheets", &page_items, more, sup))
+    let page_items: Vec<Value> = page_items.into_iter().cloned().collect();
+    let sup = if want_supplemental(req) {
+        // Each timesheet's jobcode with its parents (the api_docs example lists the parent
+        // 17288279 of 18080900), its user, the custom fields it uses and its attached files.
+        let jobcode_ids: Vec<u64> = page_items
+            .iter()
+            .filter_map(|t| jobcode_of(&t["jobcode_id"]))
+            .flat_map(|j| {
+                let mut chain = vec![j["id"].as_u64().unwrap_or(0)];
+                chain.extend(ancestor_ids(&qbt.jobcodes, j));
+                chain
+            })
+            .collect();
+        supplemental(vec![
+            (
+                "jobcodes",
+                pick_ids(&qbt.jobcodes, jobcode_ids)
+                    .iter()
+                    .map(|j| jobcode_view(j, false))
+                    .collect(),
+            ),
+            (
+                "users",
+                pick_ids(
+                    &qbt.users,
+                    page_items.iter().filter_map(|t| t["user_id"].as_u64()),
+                ),
+            ),
+            (
+                "customfields",
+                pick_ids(&qbt.customfields, key_ids(&page_items, "customfields")),
+            ),
+            (
+                "files",
+                pick_ids(&qbt.files, array_ids(&page_items, "attached_files")),
+            ),
+        ])
+    } else {
+        None
+    };
+    Ok(envelope("timesheets", page_items, more, sup))
 }
 
 #[cfg(test)]

@@ -122,6 +122,10 @@ pub(crate) struct Settings {
     pub max_concurrent: Option<u32>,
     /// Sent as `Retry-After` on the emulator's own 429s; vendors' use of it is UNCONFIRMED.
     pub retry_after_secs: Option<u64>,
+    /// QuickBooks Time: the longest `/timesheets` date range in days before a 417; `None`: 365
+    /// (`qbt::DEFAULT_MAX_DATE_RANGE_DAYS`). The limit itself is UNCONFIRMED (no source).
+    #[serde(default)]
+    pub max_date_range_days: Option<u64>,
 }
 
 impl Settings {
@@ -140,6 +144,7 @@ impl Settings {
                 refresh_token_ttl_secs: None,
                 max_concurrent: None,
                 retry_after_secs: None,
+                max_date_range_days: None,
             },
             // Reference 2.5 (third parties: 24 h tokens), 2.8 (limits per minute).
             // Assumption (UNCONFIRMED): refresh rotates and the old refresh token dies at once.
@@ -154,6 +159,7 @@ impl Settings {
                 refresh_token_ttl_secs: None,
                 max_concurrent: None,
                 retry_after_secs: None,
+                max_date_range_days: None,
             },
             // Reference 3.4-3.6, 3.11: 1 h tokens, 101-day rolling refresh tokens whose value
             // changes every ~24 h, 500 req/min per realm, 10 concurrent.
@@ -169,6 +175,7 @@ impl Settings {
                 refresh_token_ttl_secs: Some(8_726_400),
                 max_concurrent: Some(10),
                 retry_after_secs: None,
+                max_date_range_days: None,
             },
         }
     }
