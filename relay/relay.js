@@ -236,14 +236,17 @@
       ? { forwarding: TEXT.forwardingDenied, missed: TEXT.missedDenied }
       : { forwarding: TEXT.forwardingError(shownCode), missed: TEXT.missedError(shownCode) };
 
+  // The address to paste is this page's own with the answer: Patchbay accepts it whatever port
+  // it listens on (the page's target may name another), since it is the registered address.
+  var here = window.location;
+  var ownAddress = here.protocol + "//" + here.host + here.pathname + search;
+
   var target = configuredTarget();
   if (!target.ok) {
-    // Never send the answer anywhere but this computer. Where Patchbay listens is unknown
-    // here, so the address to paste is this page's own, which Patchbay also accepts.
+    // Never send the answer anywhere but this computer.
     setState("bad-setup");
     statusEl.textContent = TEXT.badSetup;
-    var here = window.location;
-    showManual(here.protocol + "//" + here.host + here.pathname + search, TEXT.leadBadSetup, true);
+    showManual(ownAddress, TEXT.leadBadSetup, true);
     showNote(TEXT.badSetupNote);
     return;
   }
@@ -257,7 +260,7 @@
     missedShown = true;
     setState("missed");
     statusEl.textContent = texts.missed;
-    showManual(address, TEXT.leadMissed, true);
+    showManual(ownAddress, TEXT.leadMissed, true);
     showNote(TEXT.leadOtherComputer);
   }
 
@@ -270,7 +273,7 @@
 
   setState("forwarding");
   statusEl.textContent = texts.forwarding;
-  showManual(address, TEXT.leadWaiting, false);
+  showManual(ownAddress, TEXT.leadWaiting, false);
 
   // Back to this page from the browser's memory of it (the page was kept, not reloaded).
   window.addEventListener("pageshow", function (e) {

@@ -7,6 +7,8 @@
 #   ./scripts/bench.sh refresh    100 callers needing a refresh at once: one refresh, their latency
 #   ./scripts/bench.sh flows      connect, refresh and `patchbay token` against plain requests
 set -euo pipefail
+# A benchmark run is a request for new figures: they are written into docs/.
+export PATCHBAY_WRITE_DOCS=1
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 which="${1:-all}"

@@ -10,13 +10,17 @@ function call(name, args) {
 export const appState = () => call("app_state");
 export const setPractice = (on) => call("set_practice", { on });
 export const systems = () => call("systems");
-export const guide = (provider, environment) => call("guide", { provider, environment });
+/** A system's steps for one environment; `redirectPage` is the admin's own https page, if any. */
+export const guide = (provider, environment, redirectPage) =>
+  call("guide", { provider, environment, redirectPage: redirectPage || null });
 export const cleanField = (provider, field, raw) => call("clean_field", { provider, field, raw });
-export const connect = (provider, environment, fields) => call("connect", { provider, environment, fields });
+export const connect = (provider, environment, fields, redirectPage) =>
+  call("connect", { provider, environment, fields, redirectPage: redirectPage || null });
 export const cancelConnect = () => call("cancel_connect");
 export const pasteAddress = (address) => call("paste_address", { address });
 export const reopenBrowser = () => call("reopen_browser");
-export const copy = (what, extra) => call("copy", Object.assign({ what }, extra || {}));
+/** Copy a value Rust knows: what = callback_url | authorize_url | value | report. */
+export const copy = (what, extra) => call("copy", { item: Object.assign({ what }, extra || {}) });
 export const connections = () => call("connections");
 export const checkConnection = (id) => call("check_connection", { id });
 export const disconnect = (id) => call("disconnect", { id });

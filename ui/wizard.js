@@ -20,6 +20,7 @@ export const app = {
   guide: null,          // the chosen system's steps, callback URL and checklist
   step: 0,              // index into guide.steps
   values: {},           // field id -> cleaned value (kept across Back/Next)
+  redirectPage: null,   // the admin's own https page, where the vendor refuses Patchbay's address
   reports: {},          // field id -> clean_field report
   checklist: [],        // items as the core reports them
   listeners: new Set(), // screens interested in connect events
@@ -64,6 +65,7 @@ export const app = {
   /** Start (or restart, for Reconnect) the steps of one system. */
   async start(provider, environment) {
     this.guide = await ipc.guide(provider, environment);
+    this.redirectPage = null;
     this.step = 0;
     this.values = {};
     this.reports = {};
@@ -115,6 +117,11 @@ function applyInfo(info) {
   const alert = document.querySelector("[data-testid=keychain-alert]");
   alert.hidden = info.keychain.ok;
   alert.textContent = info.keychain.ok ? "" : info.keychain.message;
+  const dist = document.querySelector("[data-testid=distribution-alert]");
+  dist.hidden = !info.distribution_problem;
+  dist.textContent = info.distribution_problem
+    ? `${info.distribution_problem} Patchbay works without it; tell whoever gave you Patchbay.`
+    : "";
 }
 
 // Start-up milestones of the page (ms since navigation started), reported with the first paint.

@@ -6,6 +6,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use patchbay_core::catalog::{Catalog, Mechanism, ProviderSpec};
 use patchbay_core::checklist::{Checklist, Event, ItemState};
 use patchbay_core::connections::{ConnectionStatus, DEFAULT_DEADLINE, Revocation};
+use patchbay_core::distribution::Distribution;
+use patchbay_core::redirect::Via;
 use patchbay_core::report::{Report, keychain_health, timestamp};
 use patchbay_core::settings::{Paths, Settings};
 use patchbay_core::store::{Keychain, SecretStore, Unavailable};
@@ -68,6 +70,11 @@ enum Command {
         /// Seconds to wait for the browser step.
         #[arg(long, default_value_t = DEFAULT_DEADLINE.as_secs(), value_name = "SECS")]
         timeout: u64,
+        /// An https page of your own registered at the vendor as the redirect URI, where the
+        /// vendor refuses Patchbay's own address and no relay is set up; you then paste the
+        /// address your browser ends on.
+        #[arg(long, value_name = "URL")]
+        redirect_page: Option<String>,
     },
     /// Show every connection and its state.
     Status {
@@ -119,6 +126,10 @@ enum Command {
         environment: Option<String>,
         #[arg(long = "set", value_name = "ID=VALUE")]
         set: Vec<String>,
+        /// Print the saved configuration as JSON, without asking the vendor (for the
+        /// integration that uses the connection).
+        #[arg(long)]
+        json: bool,
     },
     /// Print a diagnostics report for support (no secrets).
     Report,
@@ -228,6 +239,27 @@ async fn practice(cli: &Cli, paths: &Paths) -> Result<Practice> {
     })
 }
 
+/// Pretty JSON on stdout, for scripts (`--json`).
+fn print_json(value: std::result::Result<serde_json::Value, serde_json::Error>) -> Result<()> {
+    let text = value
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .map_err(|e| Error::invalid_input("Could not format the answer as JSON.").with_source(e))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// A connection's saved configuration as `patchbay mappings --json` prints it.
+fn saved_mappings(
+    record: &patchbay_core::settings::ConnectionRecord,
+) -> serde_json::Result<serde_json::Value> {
+    Ok(serde_json::json!({
+        "connection": record.id,
+        "system": record.provider,
+        "environment": record.environment,
+        "saved": serde_json::to_value(&record.mappings)?,
+    }))
+}
+
 fn catalog_for(cli: &Cli, settings: &Settings) -> Result<Catalog> {
     let mut files: Vec<PathBuf> = settings
         .connections()
@@ -269,7 +301,25 @@ async fn run(cli: Cli) -> Result<i32> {
     };
     let practice_mode = cli.practice || cli.emulator.is_some();
     let practice = practice(&cli, &paths).await?;
-    let connections = Connections::new(catalog, store, paths, practice.base.clone())?;
+    // A distributor's file is checked here and a problem stops the command with what to fix
+    // (status and report still answer, saying so).
+    let distribution = match Distribution::load_checked(&paths.config_dir, &catalog) {
+        Ok(d) => d,
+        Err(e) if matches!(cli.command, Command::Report | Command::Status { .. }) => {
+            eprintln!("{}", e.message());
+            Distribution::default()
+        }
+        Err(e) => return Err(e),
+    };
+    // The bundled emulator plays a distributor (its apps and relay); an emulator of your own
+    // (`--emulator`) is described by your distribution file.
+    let practice_distribution = match &practice._emulator {
+        Some(_) => Distribution::parse(patchbay_emulator::PRACTICE_DISTRIBUTION)?,
+        None => distribution.clone(),
+    };
+    let connections = Connections::new(catalog, store, paths, practice.base.clone())?
+        .with_distribution(distribution)
+        .with_practice_distribution(practice_distribution);
     let id_for = |system: &str, env: &Option<String>| -> Result<String> {
         let p = connections.catalog().provider(system)?;
         let env = p.environment(env.as_deref().unwrap_or(&p.default_environment))?;
@@ -282,6 +332,7 @@ async fn run(cli: Cli) -> Result<i32> {
             environment,
             no_browser,
             timeout,
+            redirect_page,
         } => {
             let p = connections.catalog().provider(system)?.clone();
             connect(
@@ -293,16 +344,14 @@ async fn run(cli: Cli) -> Result<i32> {
                 *no_browser,
                 Duration::from_secs(*timeout),
                 cli.catalog.clone(),
+                redirect_page.clone(),
             )
             .await
         }
         Command::Status { json } => {
             let list = connections.list().await?;
             if *json {
-                let text = serde_json::to_string_pretty(&list).map_err(|e| {
-                    Error::invalid_input("Could not format the status.").with_source(e)
-                })?;
-                println!("{text}");
+                print_json(serde_json::to_value(&list))?;
             } else {
                 print_status(&list);
             }
@@ -390,8 +439,13 @@ async fn run(cli: Cli) -> Result<i32> {
             system,
             environment,
             set,
+            json,
         } => {
             let id = id_for(system, environment)?;
+            if *json && set.is_empty() {
+                print_json(saved_mappings(&connections.status(&id).await?.record))?;
+                return Ok(0);
+            }
             let list = if set.is_empty() {
                 patchbay_core::mappings::choices(&connections, &id).await?
             } else {
@@ -403,6 +457,10 @@ async fn run(cli: Cli) -> Result<i32> {
                     chosen.insert(k.to_string(), v.to_string());
                 }
                 let saved = patchbay_core::mappings::save(&connections, &id, &chosen).await?;
+                if *json {
+                    print_json(saved_mappings(&connections.status(&id).await?.record))?;
+                    return Ok(0);
+                }
                 println!("Configuration saved.");
                 saved
             };
@@ -583,6 +641,7 @@ async fn connect(
     no_browser: bool,
     deadline: Duration,
     catalog_file: Option<PathBuf>,
+    redirect_page: Option<String>,
 ) -> Result<i32> {
     let env = p
         .environment(environment.as_deref().unwrap_or(&p.default_environment))?
@@ -592,14 +651,29 @@ async fn connect(
         p.display_name(&env),
         if practice { " in practice mode" } else { "" }
     );
-    if let Some(cb) = p.callback_url() {
-        eprintln!(
-            "\nCallback URL to register at {} (copy it exactly):\n  {cb}\n",
+    let plan = connections.plan(&p.id, Some(&env.id), practice, redirect_page.as_deref())?;
+    if plan.via == Via::NeedsPage {
+        let advice = plan.advice.unwrap_or_default();
+        eprintln!("\n{advice}\n(Give your page with --redirect-page https://…)");
+        return Ok(ErrorKind::RedirectMismatch.exit_code());
+    }
+    match (&plan.redirect_uri, plan.keys_supplied) {
+        (_, true) => eprintln!(
+            "\nThe {} app of whoever gave you Patchbay is used: no keys to paste.\n",
             p.name
-        );
+        ),
+        (Some(uri), false) => eprintln!(
+            "\nCallback URL to register at {} (copy it exactly):\n  {uri}\n",
+            p.name
+        ),
+        (None, false) => {}
+    }
+    if let Some(advice) = &plan.advice {
+        eprintln!("{advice}\n");
     }
     if let Some(app) = practice_apps
         .iter()
+        .filter(|_| !plan.keys_supplied)
         .find(|a| a.provider == p.id && a.environment == env.id)
     {
         eprintln!(
@@ -609,7 +683,7 @@ async fn connect(
     }
     let input = Arc::new(Input::new());
     let mut fields = BTreeMap::new();
-    for f in &p.fields {
+    for f in p.fields.iter().filter(|_| !plan.keys_supplied) {
         let format = f.format();
         let mut tries = 0;
         let value = loop {
@@ -663,7 +737,7 @@ async fn connect(
                             p.oauth
                                 .as_ref()
                                 .map_or("Allow", |o| o.consent_button.as_str()),
-                            p.callback_url().unwrap_or_default()
+                            plan.redirect_uri.as_deref().unwrap_or_default()
                         ),
                     );
                     if let Ok(mut s) = started.lock() {
@@ -733,6 +807,7 @@ async fn connect(
         practice,
         fields,
         catalog_file,
+        redirect_page,
     };
     let hooks = ConnectHooks {
         browser,

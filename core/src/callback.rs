@@ -68,6 +68,10 @@ pub struct Expectation {
     pub port: u16,
     pub state: String,
     pub keep: Vec<String>,
+    /// The https page registered instead of the listener (a relay or the admin's own page),
+    /// whose address the admin may paste: the vendor's answer is its query. Also the page as
+    /// practice mode's emulator serves it, where the admin's browser shows it that way.
+    pub page: Vec<Url>,
 }
 
 /// Judge one request. Pure, so every case is a table row in the tests.
@@ -185,18 +189,37 @@ pub fn parse_pasted_address(
             "That is not a web address. Copy the whole address from your browser's address bar (it starts with http) and paste it here.",
         )
     })?;
-    let host = url.host_str().map(|h| match url.port() {
-        Some(p) => format!("{h}:{p}"),
-        None => h.to_string(),
+    let on_page = exp.page.iter().any(|page| {
+        url.scheme() == page.scheme()
+            && url.host() == page.host()
+            && url.port_or_known_default() == page.port_or_known_default()
+            && url.path() == page.path()
     });
-    let verdict = classify("GET", host.as_deref(), url.path(), url.query(), exp);
+    let host = if on_page {
+        // The registered page stands for the listener: only its query is the answer.
+        Some(format!("localhost:{}", exp.port))
+    } else {
+        url.host_str().map(|h| match url.port() {
+            Some(p) => format!("{h}:{p}"),
+            None => h.to_string(),
+        })
+    };
+    let path = if on_page {
+        exp.path.as_str()
+    } else {
+        url.path()
+    };
+    let verdict = classify("GET", host.as_deref(), path, url.query(), exp);
     match verdict {
         Verdict::ForeignState => Err(Error::invalid_input(
             "That address is from an earlier or different attempt. Click Connect again and use the address from this attempt.",
         )),
         Verdict::Stray(_) => Err(Error::invalid_input(format!(
-            "That address is not the one {system} sends you back to. It should start with http://localhost:{}{} and contain code=.",
-            exp.port, exp.path
+            "That address is not the one {system} sends you back to. It should start with {} and contain code=.",
+            exp.page.first().map_or_else(
+                || format!("http://localhost:{}{}", exp.port, exp.path),
+                Url::to_string
+            )
         ))),
         v => verdict_result(system, v)
             .unwrap_or_else(|| Err(Error::invalid_input("That address cannot be used."))),
@@ -389,6 +412,7 @@ mod tests {
             port: 8765,
             state: "S1".into(),
             keep: vec!["realmId".into()],
+            page: vec![],
         }
     }
 
@@ -515,5 +539,39 @@ mod tests {
             let err = parse_pasted_address("X", bad, &exp()).unwrap_err();
             assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad}");
         }
+    }
+
+    #[test]
+    fn the_relay_page_address_is_accepted_when_pasted() {
+        let mut e = exp();
+        e.page = vec![Url::parse("https://relay.example.com/patchbay/").unwrap()];
+        let ok = parse_pasted_address(
+            "QuickBooks Online",
+            "https://relay.example.com/patchbay/?code=C1&state=S1&realmId=4620816365",
+            &e,
+        )
+        .unwrap();
+        assert_eq!(ok.code.expose_secret(), "C1");
+        assert_eq!(ok.params["realmId"], "4620816365");
+        // The listener's own address still works, and another page or state does not.
+        assert!(
+            parse_pasted_address("Q", "http://localhost:8765/callback?code=C&state=S1", &e).is_ok()
+        );
+        let other = parse_pasted_address("Q", "https://evil.example/patchbay/?code=C&state=S1", &e)
+            .unwrap_err();
+        assert!(
+            other
+                .message()
+                .contains("https://relay.example.com/patchbay/"),
+            "{other}"
+        );
+        assert!(
+            parse_pasted_address(
+                "Q",
+                "https://relay.example.com/patchbay/?code=C&state=S2",
+                &e
+            )
+            .is_err()
+        );
     }
 }

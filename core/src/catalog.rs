@@ -151,6 +151,24 @@ pub struct EnvironmentSpec {
     /// The API's request limit where it differs by environment (overrides the preview's).
     #[serde(default)]
     pub rate_limit: Option<RateLimit>,
+    /// Whether the vendor lets an app register a `http://localhost` redirect here. Where it
+    /// refuses (or may refuse), an HTTPS relay from the distribution settings is used instead.
+    #[serde(default)]
+    pub loopback_redirect: LoopbackRedirect,
+}
+
+/// A vendor's rule for loopback redirect URIs in one environment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LoopbackRedirect {
+    /// `http://localhost:PORT/...` can be registered (RFC 8252 loopback).
+    #[default]
+    Allowed,
+    /// Only `https` addresses that are not localhost or an IP (Intuit production, reference 3.8).
+    Refused,
+    /// Not known: a relay is preferred when there is one, and the admin is told what to do if
+    /// the vendor refuses to save the loopback address.
+    Unconfirmed,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -361,6 +379,11 @@ pub struct StepSpec {
     pub fields: Vec<String>,
     #[serde(default)]
     pub copy: Vec<CopyValue>,
+    /// A step about the admin's own vendor app (creating it, its redirect, its keys): left out
+    /// when the distribution settings supply the app's keys (the admin never sees a developer
+    /// portal then).
+    #[serde(default)]
+    pub own_app_only: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

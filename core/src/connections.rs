@@ -5,9 +5,11 @@ use crate::callback::{CallbackListener, CallbackParams, Expectation, parse_paste
 use crate::catalog::{Catalog, EnvironmentSpec, Mechanism, ProviderSpec, Signal};
 use crate::checklist::Event;
 use crate::crashpoint;
+use crate::distribution::Distribution;
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::Route;
 use crate::oauth::{self, TokenSet, now};
+use crate::redirect::{RedirectPlan, Via};
 use crate::sanitize;
 use crate::settings::{ConnectionRecord, LastError, Paths, RefreshMark, Settings, Timings};
 use crate::store::{Grant, SecretStore, Vault};
@@ -41,6 +43,9 @@ pub struct ConnectRequest {
     pub fields: BTreeMap<String, SecretString>,
     /// The admin's catalog file the system comes from, if it is not built in.
     pub catalog_file: Option<std::path::PathBuf>,
+    /// An https page of the admin's own registered as the redirect URI, where the vendor
+    /// refuses loopback and the distribution has no relay (see [`crate::redirect`]).
+    pub redirect_page: Option<String>,
 }
 
 /// Everything the Allow step needs besides the request.
@@ -119,6 +124,10 @@ pub struct Connections {
     settings: Settings,
     http: reqwest::Client,
     practice: Option<Url>,
+    /// The distributor's apps and relays, for real connections.
+    distribution: Distribution,
+    /// Practice mode's own "distributor" (the emulator's apps and relay), for practice ones.
+    practice_distribution: Distribution,
     /// One refresh at a time per connection in this process; the slot holds the token the last
     /// refresh here got, so the callers that waited for it need not read the keychain again.
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Refreshed>>>>>,
@@ -138,8 +147,62 @@ impl Connections {
             settings: Settings::new(paths),
             http: crate::http::client()?,
             practice,
+            distribution: Distribution::default(),
+            practice_distribution: Distribution::default(),
             flights: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// Use the distributor's app keys and relays (`distribution.toml`) for real connections.
+    pub fn with_distribution(mut self, distribution: Distribution) -> Connections {
+        self.distribution = distribution;
+        self
+    }
+
+    /// Practice mode's distribution: the emulator's published apps and relay, so a practice
+    /// connection takes the path an admin of a distributor takes.
+    pub fn with_practice_distribution(mut self, distribution: Distribution) -> Connections {
+        self.practice_distribution = distribution;
+        self
+    }
+
+    fn distribution(&self, practice: bool) -> &Distribution {
+        if practice {
+            &self.practice_distribution
+        } else {
+            &self.distribution
+        }
+    }
+
+    /// How the vendor's answer comes back and which steps the admin sees, for one system and
+    /// environment (the wizard's redirect step and the CLI's connect both start from this).
+    pub fn plan(
+        &self,
+        provider: &str,
+        environment: Option<&str>,
+        practice: bool,
+        redirect_page: Option<&str>,
+    ) -> Result<RedirectPlan> {
+        let (p, env) = self.resolve(provider, environment)?;
+        RedirectPlan::choose(p, env, self.distribution(practice), redirect_page)
+    }
+
+    /// The Client ID and secret: the distributor's where the distribution supplies them (pasted
+    /// fields are then not expected), else the admin's cleaned fields.
+    fn app_keys(
+        &self,
+        p: &ProviderSpec,
+        env: &EnvironmentSpec,
+        req: &ConnectRequest,
+    ) -> Result<(String, SecretString)> {
+        match self
+            .distribution(req.practice)
+            .system(&p.id, &env.id)
+            .and_then(|d| Some((d.client_id.clone()?, d.client_secret.clone()?)))
+        {
+            Some(keys) => Ok(keys),
+            None => clean_fields(p, &req.fields),
+        }
     }
 
     /// Give every vendor request this timeout instead of [`crate::http::REQUEST_TIMEOUT`].
@@ -218,7 +281,13 @@ impl Connections {
         let (p, env) = self.resolve(&req.provider, req.environment.as_deref())?;
         let route = self.route(req.practice)?;
         let events = hooks.events;
-        let (client_id, secret) = clean_fields(p, &req.fields)?;
+        let (client_id, secret) = self.app_keys(p, env, req)?;
+        let plan = RedirectPlan::choose(
+            p,
+            env,
+            self.distribution(req.practice),
+            req.redirect_page.as_deref(),
+        )?;
         let id = Self::connection_id(&p.id, &env.id, req.practice);
         // Read the keychain first: if it cannot be used, say so before anything is asked of the vendor.
         let old = self.load_grant(&id).await?;
@@ -227,7 +296,7 @@ impl Connections {
         });
         let (tokens, params, token_ms) = match p.mechanism {
             Mechanism::AuthorizationCode => {
-                self.authorize(p, env, &route, &client_id, &secret, hooks)
+                self.authorize(p, env, &route, &plan, (&client_id, &secret), hooks)
                     .await?
             }
             Mechanism::TokenExchange => {
@@ -335,12 +404,22 @@ impl Connections {
         p: &ProviderSpec,
         env: &EnvironmentSpec,
         route: &Route,
-        client_id: &str,
-        secret: &SecretString,
+        plan: &RedirectPlan,
+        (client_id, secret): (&str, &SecretString),
         hooks: ConnectHooks<'_>,
     ) -> Result<(TokenSet, BTreeMap<String, String>, u64)> {
         let o = oauth::spec(p)?;
-        let callback_url = p.callback_url().unwrap_or_default();
+        let callback_url = match (plan.via, &plan.redirect_uri) {
+            (Via::NeedsPage, _) | (_, None) => {
+                return Err(Error::new(
+                    ErrorKind::RedirectMismatch,
+                    plan.advice.clone().unwrap_or_else(|| {
+                        format!("{} needs an https address to send you back to.", p.name)
+                    }),
+                ));
+            }
+            (_, Some(uri)) => uri.clone(),
+        };
         let listener = CallbackListener::bind(o.callback_port).await?;
         (hooks.events)(Event::Ok {
             signal: Signal::PortFree,
@@ -352,6 +431,18 @@ impl Connections {
             port: o.callback_port,
             state: request.state.secret().clone(),
             keep: o.keep_callback_params.clone(),
+            // The relay's or the admin's page: the address the browser ends on when the answer
+            // cannot be handed to the listener, pasted as it is.
+            page: match plan.via {
+                Via::Loopback => vec![],
+                _ => [
+                    Url::parse(&callback_url).ok(),
+                    route.url(&callback_url).ok(),
+                ]
+                .into_iter()
+                .flatten()
+                .collect(),
+            },
         };
         (hooks.events)(Event::Authorize {
             url: request.url.to_string(),

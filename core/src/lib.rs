@@ -24,6 +24,7 @@ pub mod mappings;
 pub mod oauth;
 pub mod port;
 pub mod preview;
+pub mod redirect;
 pub mod report;
 pub mod sanitize;
 pub mod settings;

@@ -47,8 +47,17 @@ pub async fn choices(connections: &Connections, id: &str) -> Result<Vec<MappingC
             let (columns, rows) = lists.get(&m.list).cloned().unwrap_or_default();
             let col = |name: &str| columns.iter().position(|c| c == name);
             let (v, n, pc) = (col(&m.value), col(&m.name), col(&m.prefer_column));
+            // Only accounts of a kind that fits (an income account is never "Accounts
+            // Receivable"): the catalog's preferred types, when it lists them.
+            let fits = |r: &&Vec<String>| {
+                m.prefer.is_empty()
+                    || pc
+                        .and_then(|i| r.get(i))
+                        .is_some_and(|t| m.prefer.contains(t))
+            };
             let options: Vec<Choice> = rows
                 .iter()
+                .filter(fits)
                 .filter_map(|r| {
                     Some(Choice {
                         value: r.get(v?)?.clone(),

@@ -150,6 +150,12 @@ pub fn authorization_request(
     })
 }
 
+/// Words a standard authorization server's error page uses for a refused redirect URI or client
+/// (RFC 6749 4.1.2.1: such errors are shown to the user, not redirected), checked after the
+/// catalog's own markers for the vendor's wording.
+const REDIRECT_MARKERS: [&str; 3] = ["redirect_uri", "redirect uri", "redirect url"];
+const CLIENT_MARKERS: [&str; 2] = ["invalid_client", "unauthorized_client"];
+
 /// Look at the authorize page before sending the admin there, so a wrong Client ID or redirect
 /// URL is named precisely (vendors show an error page instead of redirecting in those cases).
 pub async fn probe_authorize(
@@ -158,9 +164,6 @@ pub async fn probe_authorize(
     url: &url::Url,
 ) -> Result<()> {
     let o = spec(provider)?;
-    if o.probe_redirect_mismatch.is_empty() && o.probe_invalid_client.is_empty() {
-        return Ok(());
-    }
     let resp = http
         .get(url.clone())
         .send()
@@ -170,35 +173,39 @@ pub async fn probe_authorize(
     if status >= 500 {
         return Err(Error::provider_down(&provider.name, Some(status)));
     }
-    if (300..400).contains(&status) {
-        return Ok(()); // a sign-in page or our callback: nothing to tell yet
+    if !(400..500).contains(&status) {
+        return Ok(()); // a sign-in page or a redirect: nothing to tell yet
     }
     let body = resp.text().await.unwrap_or_default();
     let body: String = body.chars().take(64 * 1024).collect();
-    if o.probe_redirect_mismatch
-        .iter()
-        .any(|m| body.contains(m.as_str()))
-        && status >= 400
-    {
-        return Err(Error::new(
+    let lower = body.to_ascii_lowercase();
+    let says = |markers: &[String]| markers.iter().any(|m| body.contains(m.as_str()));
+    let says_generic = |markers: &[&str]| markers.iter().any(|m| lower.contains(m));
+    let redirect = || {
+        Error::new(
             ErrorKind::RedirectMismatch,
             format!("{} does not accept Patchbay's Callback URL for this app: the redirect URL saved at {} must exactly match the one Patchbay shows.", provider.name, provider.name),
         )
-        .with_provider_detail(format!("HTTP {status} on the authorize page")));
-    }
-    if o.probe_invalid_client
-        .iter()
-        .any(|m| body.contains(m.as_str()))
-        && status >= 400
-    {
-        return Err(Error::new(
+        .with_provider_detail(format!("HTTP {status} on the authorize page"))
+    };
+    let client = || {
+        Error::new(
             ErrorKind::InvalidClient,
             format!(
                 "{} does not recognise this Client ID. Copy it again from the app you created.",
                 provider.name
             ),
         )
-        .with_provider_detail(format!("HTTP {status} on the authorize page")));
+        .with_provider_detail(format!("HTTP {status} on the authorize page"))
+    };
+    if says(&o.probe_redirect_mismatch) {
+        return Err(redirect());
+    }
+    if says(&o.probe_invalid_client) || says_generic(&CLIENT_MARKERS) {
+        return Err(client());
+    }
+    if says_generic(&REDIRECT_MARKERS) {
+        return Err(redirect());
     }
     Ok(())
 }

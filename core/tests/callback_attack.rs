@@ -34,6 +34,7 @@ async fn listen(deadline: Duration) -> Waiting {
         port,
         state: STATE.into(),
         keep: vec!["realmId".into()],
+        page: vec![],
     };
     let (paste, rx) = mpsc::channel(1);
     let result = tokio::spawn(listener.wait("Test", exp, deadline, CancellationToken::new(), rx));
@@ -337,6 +338,7 @@ async fn deadline_and_cancel_end_the_wait_and_free_the_port() {
         port: p,
         state: STATE.into(),
         keep: vec![],
+        page: vec![],
     };
     let task =
         tokio::spawn(listener.wait("Test", exp, Duration::from_secs(30), cancel.clone(), rx));

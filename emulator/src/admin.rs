@@ -46,6 +46,7 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
             &serde_json::json!({"skew_secs": crate::util::clock_skew()}),
         ),
         (["clock"], &Method::POST) => set_clock(req),
+        (["relay"], &Method::POST) => set_relay(sh, req),
         (["stats"], &Method::GET) => json(
             200,
             &serde_json::to_value(sh.rt.stats()).unwrap_or(Value::Null),
@@ -99,18 +100,26 @@ fn create_app(sh: &Shared, n: NewApp) -> Result<AppInfo, (u16, String)> {
             format!("{} has no environment {:?}", n.provider, n.environment),
         ));
     }
+    let settings = sh.store.read(|s| s.settings(&n.provider));
+    let uris: Vec<String> = n
+        .redirect_uris
+        .iter()
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty())
+        .collect();
+    // The vendor's form refuses to save an address its rules do not allow (reference 3.8).
+    for u in &uris {
+        if let Some(why) = crate::oauth::refusal(&n.provider, &n.environment, &settings, u) {
+            return Err((400, format!("{u}: {why}")));
+        }
+    }
     let (id, secret) = credentials(&n.provider);
     let info = AppInfo {
         provider: n.provider,
         environment: n.environment,
         client_id: n.client_id.filter(|c| !c.is_empty()).unwrap_or(id),
         client_secret: n.client_secret.filter(|c| !c.is_empty()).unwrap_or(secret),
-        redirect_uris: n
-            .redirect_uris
-            .into_iter()
-            .map(|u| u.trim().to_string())
-            .filter(|u| !u.is_empty())
-            .collect(),
+        redirect_uris: uris,
     };
     let name = n
         .name
@@ -167,6 +176,25 @@ fn create_app_form(sh: &Shared, req: &Req) -> Resp {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Relay {
+    callback: String,
+}
+
+/// Where the hosted relay forwards the answer: what a distributor edits in its page.
+fn set_relay(sh: &Shared, req: &Req) -> Resp {
+    let r: Relay = match serde_json::from_slice(&req.body) {
+        Ok(r) => r,
+        Err(e) => return bad(400, &format!("invalid relay settings: {e}")),
+    };
+    match sh.relay_callback.lock() {
+        Ok(mut c) => *c = r.callback,
+        Err(e) => *e.into_inner() = r.callback,
+    }
+    empty(204)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Clock {
     skew_secs: i64,
 }
@@ -217,6 +245,9 @@ struct SettingsUpdate {
     refresh_token_ttl_secs: Option<u64>,
     max_concurrent: Option<u32>,
     retry_after_secs: Option<u64>,
+    https_redirects_only: Option<bool>,
+    consent_auto_allow: Option<bool>,
+    max_date_range_days: Option<u64>,
 }
 
 fn update_settings(sh: &Shared, req: &Req) -> Resp {
@@ -245,6 +276,11 @@ fn update_settings(sh: &Shared, req: &Req) -> Resp {
         set!(rotate_after_secs);
         set!(old_refresh_grace_secs);
         set!(rate_window_secs);
+        set!(https_redirects_only);
+        set!(consent_auto_allow);
+        if u.max_date_range_days.is_some() {
+            cur.max_date_range_days = u.max_date_range_days;
+        }
         if u.rate_limit_per_window.is_some() {
             cur.rate_limit_per_window = u.rate_limit_per_window;
         }

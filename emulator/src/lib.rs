@@ -15,6 +15,7 @@ mod oauth;
 mod odata;
 mod qbo;
 mod qbt;
+mod relay;
 mod runtime;
 mod state;
 mod util;
@@ -54,6 +55,9 @@ pub struct EmulatorConfig {
     /// Load state from this file at start (if it exists) and save it after every change, so
     /// separate processes agree on apps and issued tokens.
     pub state_file: Option<PathBuf>,
+    /// Where the hosted relay page forwards the vendor's answer (its `patchbay-callback` meta
+    /// tag, which a distributor edits when Patchbay's callback port is not the default).
+    pub relay_callback: String,
 }
 
 impl Default for EmulatorConfig {
@@ -63,6 +67,7 @@ impl Default for EmulatorConfig {
             seed_practice_apps: true,
             scale: DataScale::small(),
             state_file: None,
+            relay_callback: relay::SHIPPED_CALLBACK.to_string(),
         }
     }
 }
@@ -168,6 +173,27 @@ fn practice_app(
     }
 }
 
+/// Where practice mode's relay is hosted: the emulator plays the distributor's https site.
+pub const PRACTICE_RELAY_URL: &str = "https://relay.patchbay.test/patchbay/";
+
+/// Practice mode's distribution settings, in the format of a distributor's `distribution.toml`:
+/// the emulator plays a distributor who owns the QuickBooks Online apps (the guide's world: the
+/// admin never visits a developer portal) and hosts the relay Intuit production needs.
+pub const PRACTICE_DISTRIBUTION: &str = r#"# Practice mode: the emulator's own QuickBooks Online apps and relay.
+[[system]]
+provider = "quickbooks-online"
+environment = "production"
+client_id = "practice-qbo-prod-client"
+client_secret = "practice-qbo-prod-secret"
+relay_url = "https://relay.patchbay.test/patchbay/"
+
+[[system]]
+provider = "quickbooks-online"
+environment = "sandbox"
+client_id = "practice-qbo-dev-client"
+client_secret = "practice-qbo-dev-secret"
+"#;
+
 /// The practice apps, with fixed credentials so documentation can print them.
 pub fn practice_apps() -> Vec<AppInfo> {
     vec![
@@ -202,17 +228,13 @@ pub fn practice_apps() -> Vec<AppInfo> {
             "practice-qbo-dev-secret",
             &["http://localhost:8765/callback"],
         ),
-        // Real Intuit refuses localhost for production keys (reference 3.8); the emulator is
-        // lenient so practice mode works.
+        // Intuit refuses localhost for production keys (reference 3.8): the practice relay.
         practice_app(
             QBO,
             "production",
             "practice-qbo-prod-client",
             "practice-qbo-prod-secret",
-            &[
-                "https://relay.example.invalid/patchbay/callback",
-                "http://localhost:8765/callback",
-            ],
+            &[PRACTICE_RELAY_URL],
         ),
     ]
 }
@@ -224,6 +246,40 @@ pub(crate) struct Shared {
     pub rt: Arc<Runtime>,
     pub data: data::Data,
     pub base_url: String,
+    /// The hosted relay's forward target (see [`EmulatorConfig::relay_callback`]).
+    pub relay_callback: std::sync::Mutex<String>,
+}
+
+impl Shared {
+    /// Where a browser goes for `url`: an https address of a host this emulator plays (a vendor,
+    /// the relay) is served here, as every vendor URL is; anything else is left as it is.
+    pub(crate) fn browser_url(&self, url: &str) -> String {
+        match url::Url::parse(url) {
+            Ok(u) if u.scheme() == "https" && u.host_str().is_some_and(serves) => {
+                let mut local = format!(
+                    "{}/{}{}",
+                    self.base_url,
+                    u.host_str().unwrap_or_default(),
+                    u.path()
+                );
+                if let Some(q) = u.query() {
+                    local.push('?');
+                    local.push_str(q);
+                }
+                local
+            }
+            _ => url.to_string(),
+        }
+    }
+}
+
+/// The hosts this emulator plays.
+fn serves(host: &str) -> bool {
+    host == qbt::HOST
+        || host == aspire::PRODUCTION_HOST
+        || host == aspire::SANDBOX_HOST
+        || qbo::is_host(host)
+        || host == relay::HOST
 }
 
 /// A running emulator. Dropping it stops it too; [`Emulator::shutdown`] also waits.
@@ -266,6 +322,7 @@ impl Emulator {
             rt: Arc::new(Runtime::default()),
             data: data::generate(&config.scale),
             base_url: base_url.clone(),
+            relay_callback: std::sync::Mutex::new(config.relay_callback.clone()),
         });
         let (tx, rx) = watch::channel(false);
         let task = tokio::spawn(serve(listener, shared, rx));
@@ -430,6 +487,9 @@ async fn dispatch(sh: &Shared, req: http::Req, ctl: &ConnCtl) -> http::Resp {
     }
     if req.host.is_empty() {
         return http::redirect(302, "/_emulator/");
+    }
+    if req.host == relay::HOST {
+        return relay::handle(sh, &req);
     }
     let (provider, ep) = if req.host == qbt::HOST {
         (QBT, qbt::classify(&req))

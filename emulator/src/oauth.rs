@@ -3,11 +3,59 @@
 
 use crate::Shared;
 use crate::http::{Req, Resp, error_page, form_get, html, redirect, with_query};
-use crate::state::{Code, Grant, Issued, Pending, QBO, QBT, Rotate, State};
+use crate::state::{Code, Grant, Issued, Pending, QBO, QBT, Rotate, Settings, State};
 use crate::util::{html_escape, now, pkce_s256, random_alnum, random_b64url, random_hex};
 
 /// Intuit's wording for an unregistered redirect URI (reference 3.3).
 pub(crate) const QBO_REDIRECT_MESSAGE: &str = "The redirect_uri query parameter value is invalid. Make sure it is listed in the Redirect URIs section on your app's keys tab and matches it exactly.";
+
+/// Intuit's redirect URI rule (reference 3.8, set-redirect-uri), shown when an address breaks it.
+pub(crate) const INTUIT_HTTPS_RULE: &str = "HTTP redirect URIs must be protected with TLS security. The Intuit OAuth 2.0 Server can only redirect to URIs beginning with https. IP addresses aren't allowed.";
+/// Intuit's tip beside it: localhost without https is for sandbox (Development) keys only.
+pub(crate) const INTUIT_LOCALHOST_TIP: &str =
+    "You can add localhost (no HTTPS) as a URI for sandbox environments.";
+
+/// Why a vendor would refuse to register, or to redirect to, `uri` for an app of `provider` in
+/// `environment`; `None` when it is allowed.
+///
+/// QuickBooks Online (reference 3.8): https only and no IP addresses; `http://localhost` only for
+/// sandbox keys ("Intuit refuses to register a localhost redirect for production keys").
+/// QuickBooks Time: any absolute address, or with `https_redirects_only` (its docs: "The HTTPS
+/// url", UNCONFIRMED) https addresses that are not localhost or an IP.
+pub(crate) fn refusal(
+    provider: &str,
+    environment: &str,
+    settings: &Settings,
+    uri: &str,
+) -> Option<String> {
+    let Ok(url) = url::Url::parse(uri) else {
+        return Some("This is not a valid URI.".to_string());
+    };
+    let host = url.host();
+    let is_ip = matches!(host, Some(url::Host::Ipv4(_) | url::Host::Ipv6(_)));
+    let is_localhost =
+        matches!(&host, Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost"));
+    let https_public = url.scheme() == "https" && !is_ip && !is_localhost && host.is_some();
+    match provider {
+        QBO => {
+            let sandbox_localhost =
+                environment == "sandbox" && url.scheme() == "http" && is_localhost;
+            if https_public || sandbox_localhost {
+                None
+            } else if is_localhost {
+                Some(format!("{INTUIT_HTTPS_RULE} {INTUIT_LOCALHOST_TIP}"))
+            } else {
+                Some(INTUIT_HTTPS_RULE.to_string())
+            }
+        }
+        QBT if settings.https_redirects_only && !https_public => Some(
+            // Assumption: QuickBooks Time's wording is UNCONFIRMED; its docs' own words.
+            "The OAuth Redirect URI must be the HTTPS url of your application (not localhost or an IP address).".to_string(),
+        ),
+        _ if matches!(url.scheme(), "http" | "https") => None,
+        _ => Some("This is not a valid URI.".to_string()),
+    }
+}
 
 fn decision_action(provider: &str) -> &'static str {
     if provider == QBT {
@@ -53,12 +101,18 @@ fn redirect_mismatch_page(provider: &str) -> Resp {
     }
 }
 
-fn error_redirect(redirect_uri: &str, error: &str, description: &str, state: Option<&str>) -> Resp {
+fn error_redirect(
+    sh: &Shared,
+    redirect_uri: &str,
+    error: &str,
+    description: &str,
+    state: Option<&str>,
+) -> Resp {
     let mut params = vec![("error", error), ("error_description", description)];
     if let Some(s) = state {
         params.push(("state", s));
     }
-    redirect(302, &with_query(redirect_uri, &params))
+    redirect(302, &sh.browser_url(&with_query(redirect_uri, &params)))
 }
 
 /// `GET /rest.tsheets.com/api/v1/authorize` and `GET /appcenter.intuit.com/connect/oauth2`.
@@ -68,13 +122,19 @@ pub(crate) fn authorize(sh: &Shared, req: &Req, provider: &'static str) -> Resp 
         return invalid_client_page(provider);
     };
     let redirect_uri = req.q("redirect_uri").unwrap_or("");
-    if !app.info.redirect_uris.iter().any(|u| u == redirect_uri) {
+    let settings = sh.store.read(|s| s.settings(provider));
+    // Exact match with a registered URI, and the vendor's rules even for one registered before
+    // a rule changed (a state file from an older emulator).
+    if !app.info.redirect_uris.iter().any(|u| u == redirect_uri)
+        || refusal(provider, &app.info.environment, &settings, redirect_uri).is_some()
+    {
         return redirect_mismatch_page(provider);
     }
     // Assumption (reference 1.2 UNCONFIRMED): errors after the redirect URI is known echo state.
     let state = req.q("state").filter(|s| !s.is_empty());
     if req.q("response_type") != Some("code") {
         return error_redirect(
+            sh,
             redirect_uri,
             "unsupported_response_type",
             "response_type must be code",
@@ -84,6 +144,7 @@ pub(crate) fn authorize(sh: &Shared, req: &Req, provider: &'static str) -> Resp 
     // state is required by QuickBooks Time (1.2); Intuit lists it as required too (3.2).
     if state.is_none() {
         return error_redirect(
+            sh,
             redirect_uri,
             "invalid_request",
             "The state parameter is required",
@@ -97,6 +158,7 @@ pub(crate) fn authorize(sh: &Shared, req: &Req, provider: &'static str) -> Resp 
             .any(|s| s == "com.intuit.quickbooks.accounting")
     {
         return error_redirect(
+            sh,
             redirect_uri,
             "invalid_scope",
             "The scope must include com.intuit.quickbooks.accounting",
@@ -109,6 +171,7 @@ pub(crate) fn authorize(sh: &Shared, req: &Req, provider: &'static str) -> Resp 
         .map(str::to_string);
     if challenge.is_some() && req.q("code_challenge_method") != Some("S256") {
         return error_redirect(
+            sh,
             redirect_uri,
             "invalid_request",
             "code_challenge_method must be S256",
@@ -128,10 +191,24 @@ pub(crate) fn authorize(sh: &Shared, req: &Req, provider: &'static str) -> Resp 
         created_at: now(),
     };
     sh.store.write(|s| s.pending.push(pending));
-    consent_page(sh, provider, &app.name, &app.info.environment, &txn)
+    consent_page(
+        sh,
+        provider,
+        &app.name,
+        &app.info.environment,
+        &txn,
+        settings.consent_auto_allow,
+    )
 }
 
-fn consent_page(sh: &Shared, provider: &str, app_name: &str, environment: &str, txn: &str) -> Resp {
+fn consent_page(
+    sh: &Shared,
+    provider: &str,
+    app_name: &str,
+    environment: &str,
+    txn: &str,
+    auto_allow: bool,
+) -> Resp {
     let (title, heading, company, detail) = if provider == QBT {
         (
             "Authorize Application - QuickBooks Time".to_string(),
@@ -168,8 +245,13 @@ fn consent_page(sh: &Shared, provider: &str, app_name: &str, environment: &str, 
 <button type="submit" name="decision" value="allow" data-testid="consent-allow">Allow</button>
 <button type="submit" name="decision" value="deny" data-testid="consent-deny">Deny</button>
 </form>
-</body></html>
+{auto}</body></html>
 "#,
+            auto = if auto_allow {
+                "<script>document.querySelector('[data-testid=consent-allow]').click();</script>\n"
+            } else {
+                ""
+            },
             title = html_escape(&title),
             heading = html_escape(&heading),
             app = html_escape(app_name),
@@ -211,6 +293,7 @@ pub(crate) fn decision(sh: &Shared, req: &Req, provider: &'static str, deny_faul
         // Assumption: QuickBooks Time's denial error value is UNCONFIRMED (1.2); access_denied is
         // the OAuth 2 value and Intuit's (3.3).
         return error_redirect(
+            sh,
             &p.redirect_uri,
             "access_denied",
             "The user denied the authorization request",
@@ -242,7 +325,7 @@ pub(crate) fn decision(sh: &Shared, req: &Req, provider: &'static str, deny_faul
     if let Some(r) = realm_id.as_deref() {
         params.push(("realmId", r));
     }
-    redirect(302, &with_query(&p.redirect_uri, &params))
+    redirect(302, &sh.browser_url(&with_query(&p.redirect_uri, &params)))
 }
 
 // ---------------------------------------------------------------------------------------------

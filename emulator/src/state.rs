@@ -122,6 +122,16 @@ pub(crate) struct Settings {
     pub max_concurrent: Option<u32>,
     /// Sent as `Retry-After` on the emulator's own 429s; vendors' use of it is UNCONFIRMED.
     pub retry_after_secs: Option<u64>,
+    /// QuickBooks Time: accept only https redirect URIs that are not localhost or an IP, at
+    /// registration and at /authorize. Its docs call the redirect "The HTTPS url" (reference
+    /// 1.2/1.6) but whether loopback works is UNCONFIRMED, so both rules are tested. Intuit's
+    /// rules for QuickBooks Online are documented and always enforced (see `oauth::refusal`).
+    #[serde(default)]
+    pub https_redirects_only: bool,
+    /// The consent page approves itself on load (a headless browser clicks nothing). A test
+    /// setting: no vendor does this.
+    #[serde(default)]
+    pub consent_auto_allow: bool,
     /// QuickBooks Time: the longest `/timesheets` date range in days before a 417; `None`: 365
     /// (`qbt::DEFAULT_MAX_DATE_RANGE_DAYS`). The limit itself is UNCONFIRMED (no source).
     #[serde(default)]
@@ -144,6 +154,8 @@ impl Settings {
                 refresh_token_ttl_secs: None,
                 max_concurrent: None,
                 retry_after_secs: None,
+                https_redirects_only: false,
+                consent_auto_allow: false,
                 max_date_range_days: None,
             },
             // Reference 2.5 (third parties: 24 h tokens), 2.8 (limits per minute).
@@ -159,6 +171,8 @@ impl Settings {
                 refresh_token_ttl_secs: None,
                 max_concurrent: None,
                 retry_after_secs: None,
+                https_redirects_only: false,
+                consent_auto_allow: false,
                 max_date_range_days: None,
             },
             // Reference 3.4-3.6, 3.11: 1 h tokens, 101-day rolling refresh tokens whose value
@@ -175,6 +189,8 @@ impl Settings {
                 refresh_token_ttl_secs: Some(8_726_400),
                 max_concurrent: Some(10),
                 retry_after_secs: None,
+                https_redirects_only: false,
+                consent_auto_allow: false,
                 max_date_range_days: None,
             },
         }

@@ -864,16 +864,20 @@ async fn qbo_production_openid_and_pkce() {
     let (c, base) = (client(), em.base_url());
     let verifier = "qbo-verifier-0123456789-0123456789-0123456789";
     let r = c
-        .get(qbo_authorize_url(
-            &base,
-            QBO_PROD_ID,
-            &[
-                ("scope", "com.intuit.quickbooks.accounting openid email"),
-                ("state", "p"),
-                ("code_challenge", &challenge(verifier)),
-                ("code_challenge_method", "S256"),
-            ],
-        ))
+        .get(
+            qbo_authorize_url(
+                &base,
+                QBO_PROD_ID,
+                &[
+                    ("scope", "com.intuit.quickbooks.accounting openid email"),
+                    ("state", "p"),
+                    ("code_challenge", &challenge(verifier)),
+                    ("code_challenge_method", "S256"),
+                ],
+            )
+            // Intuit production redirects only to https pages: the practice app's relay.
+            .replace(&enc(CALLBACK), &enc(PRACTICE_RELAY_URL)),
+        )
         .send()
         .await
         .unwrap();
@@ -892,7 +896,7 @@ async fn qbo_production_openid_and_pkce() {
         .form(&[
             ("grant_type", "authorization_code"),
             ("code", &q["code"]),
-            ("redirect_uri", CALLBACK),
+            ("redirect_uri", PRACTICE_RELAY_URL),
             ("client_id", QBO_PROD_ID),
             ("client_secret", QBO_PROD_SECRET),
             ("code_verifier", verifier),

@@ -5,9 +5,10 @@ use crate::state::{AppState, Flow};
 use patchbay_core::catalog::{FieldSpec, ProviderSpec, StepSpec};
 use patchbay_core::checklist::{Checklist, ChecklistItem, Event};
 use patchbay_core::connections::{ConnectionStatus, DEFAULT_DEADLINE, Revocation};
+use patchbay_core::redirect::{RedirectPlan, Via};
 use patchbay_core::{Browser, ConnectHooks, ConnectRequest, Error, ErrorKind};
 use secrecy::SecretString;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
@@ -47,6 +48,8 @@ pub struct AppInfo {
     has_connections: bool,
     /// Who to ask, from whoever distributes Patchbay (none by default).
     support: Option<patchbay_core::distribution::SupportContact>,
+    /// Why the distribution settings file is not used, for whoever set it up.
+    distribution_problem: Option<String>,
 }
 
 async fn app_info(state: &AppState) -> Reply<AppInfo> {
@@ -61,6 +64,7 @@ async fn app_info(state: &AppState) -> Reply<AppInfo> {
             .map_err(IpcError::from)?
             .is_empty(),
         support: state.distribution.support.clone(),
+        distribution_problem: state.distribution_problem.clone(),
     })
 }
 
@@ -205,7 +209,11 @@ pub struct Guide {
     provider: System,
     environment: Environment,
     display_name: String,
+    /// The address to register at the vendor (Patchbay's own, the distributor's relay, or the
+    /// admin's https page); none where the distributor's app is used or a page is still needed.
     callback_url: Option<String>,
+    /// How the vendor's answer comes back, and what to tell the admin about it.
+    redirect: RedirectView,
     /// The vendor's word for the button that gives access, for "click Allow".
     consent_button: Option<String>,
     stored_in: String,
@@ -215,16 +223,43 @@ pub struct Guide {
     practice_credentials: Option<PracticeCredentials>,
 }
 
+#[derive(Debug, Serialize)]
+pub struct RedirectView {
+    via: Via,
+    advice: Option<String>,
+    /// The distributor's app is used: no developer-portal steps, no keys to paste.
+    keys_supplied: bool,
+    /// The admin's own https page, when one was given.
+    page: Option<String>,
+}
+
+/// The plan for a system as this window uses it (practice or not, the admin's page if any).
+async fn plan(
+    state: &AppState,
+    provider: &str,
+    environment: &str,
+    redirect_page: Option<&str>,
+) -> Result<RedirectPlan, Error> {
+    let practice = state.is_practice().await;
+    state
+        .connections()
+        .await
+        .plan(provider, Some(environment), practice, redirect_page)
+}
+
 #[tauri::command]
 pub async fn guide(
     state: State<'_, AppState>,
     provider: String,
     environment: String,
+    redirect_page: Option<String>,
 ) -> Reply<Guide> {
     let p = state.catalog.provider(&provider)?;
     let env = p.environment(&environment)?;
+    let plan = plan(&state, &p.id, &env.id, redirect_page.as_deref()).await?;
     let practice_credentials = state.practice().await.and_then(|(_, apps)| {
         apps.into_iter()
+            .filter(|_| !plan.keys_supplied)
             .find(|a| a.provider == p.id && a.environment == env.id)
             .map(|a| PracticeCredentials {
                 client_id: a.client_id,
@@ -238,10 +273,23 @@ pub async fn guide(
             label: env.label.clone(),
         },
         display_name: p.display_name(env),
-        callback_url: p.callback_url(),
+        callback_url: plan.redirect_uri.clone(),
+        redirect: RedirectView {
+            via: plan.via,
+            advice: plan.advice.clone(),
+            keys_supplied: plan.keys_supplied,
+            page: (plan.via == Via::OwnPage)
+                .then(|| plan.redirect_uri.clone())
+                .flatten(),
+        },
         consent_button: p.oauth.as_ref().map(|o| o.consent_button.clone()),
         stored_in: state.keychain.location.clone(),
-        steps: p.steps.iter().map(|s| step(p, s)).collect(),
+        steps: p
+            .steps
+            .iter()
+            .filter(|s| plan.own_app || !s.own_app_only)
+            .map(|s| step(p, s))
+            .collect(),
         checklist: Checklist::new(&state.catalog, p).items().to_vec(),
         practice_credentials,
     })
@@ -303,6 +351,7 @@ pub async fn connect<R: Runtime>(
     provider: String,
     environment: String,
     fields: BTreeMap<String, String>,
+    redirect_page: Option<String>,
 ) -> Reply<ConnectionStatus> {
     let p = state.catalog.provider(&provider)?.clone();
     let checklist = Arc::new(Mutex::new(Checklist::new(&state.catalog, &p)));
@@ -350,6 +399,7 @@ pub async fn connect<R: Runtime>(
         practice,
         fields,
         catalog_file: None,
+        redirect_page,
     };
     let hooks = ConnectHooks {
         browser: &browser,
@@ -412,33 +462,63 @@ pub fn reopen_browser<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>)
     })
 }
 
+/// What the page asks to copy: values Rust knows, never text from the page.
+#[derive(Debug, Deserialize)]
+#[serde(
+    tag = "what",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
+pub enum CopyItem {
+    /// The address to register at the vendor, exactly as the connect sends it.
+    CallbackUrl {
+        provider: String,
+        environment: String,
+        redirect_page: Option<String>,
+    },
+    /// The sign-in link of the connect in progress.
+    AuthorizeUrl,
+    /// A value a guide step gives to type in the vendor's form ("Name: Patchbay").
+    Value {
+        provider: String,
+        step: String,
+        label: String,
+    },
+    Report,
+}
+
 /// Copy a value Rust knows, so what lands on the clipboard is exactly what the listener accepts.
 #[tauri::command]
 pub async fn copy<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
-    what: String,
-    provider: Option<String>,
-    step: Option<String>,
-    label: Option<String>,
+    item: CopyItem,
 ) -> Reply<()> {
-    let provider_spec = || state.catalog.provider(provider.as_deref().unwrap_or(""));
-    let text = match what.as_str() {
-        "callback_url" => provider_spec()?
-            .callback_url()
+    let text = match item {
+        CopyItem::CallbackUrl {
+            provider,
+            environment,
+            redirect_page,
+        } => plan(&state, &provider, &environment, redirect_page.as_deref())
+            .await?
+            .redirect_uri
             .ok_or_else(|| Error::invalid_input("This system has no callback URL."))?,
-        "authorize_url" => current_authorize_url(&state)?,
-        "value" => {
-            let p = provider_spec()?;
-            p.steps
-                .iter()
-                .find(|s| Some(&s.id) == step.as_ref())
-                .and_then(|s| s.copy.iter().find(|c| Some(&c.label) == label.as_ref()))
-                .map(|c| c.value.clone())
-                .ok_or_else(|| Error::invalid_input("Nothing to copy there."))?
-        }
-        "report" => report_text(&state).await,
-        _ => return Err(Error::invalid_input("Nothing to copy.").into()),
+        CopyItem::AuthorizeUrl => current_authorize_url(&state)?,
+        CopyItem::Value {
+            provider,
+            step,
+            label,
+        } => state
+            .catalog
+            .provider(&provider)?
+            .steps
+            .iter()
+            .find(|s| s.id == step)
+            .and_then(|s| s.copy.iter().find(|c| c.label == label))
+            .map(|c| c.value.clone())
+            .ok_or_else(|| Error::invalid_input("Nothing to copy there."))?,
+        CopyItem::Report => report_text(&state).await,
     };
     app.clipboard().write_text(text).map_err(|e| {
         Error::new(

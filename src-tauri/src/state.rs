@@ -29,6 +29,9 @@ struct Preferences {
 pub struct Practice {
     pub base: url::Url,
     pub apps: Vec<patchbay_emulator::AppInfo>,
+    /// The bundled emulator plays a distributor (its apps and relay); an emulator of one's own
+    /// (`PATCHBAY_EMULATOR_URL`) is described by the distribution file.
+    distribution: Distribution,
     _emulator: Option<patchbay_emulator::Emulator>,
 }
 
@@ -43,8 +46,11 @@ pub struct Flow {
 #[derive(Debug)]
 pub struct AppState {
     pub catalog: Catalog,
-    /// What whoever distributes Patchbay adds (who to ask); empty by default.
+    /// What whoever distributes Patchbay adds (who to ask, their apps and relays); empty by
+    /// default.
     pub distribution: Distribution,
+    /// Why the distribution settings file was not used, said on Home for whoever set it up.
+    pub distribution_problem: Option<String>,
     pub keychain: KeychainHealth,
     store: Arc<dyn SecretStore>,
     paths: Paths,
@@ -97,20 +103,24 @@ impl AppState {
                     );
                 }
             };
-        let connections = Arc::new(Connections::new(
-            catalog.clone(),
-            store.clone(),
-            paths.clone(),
-            None,
-        )?);
-        // A distributor's broken file must not keep the admin out: said in the log, then ignored.
-        let distribution = Distribution::load(&paths.config_dir).unwrap_or_else(|e| {
-            tracing::warn!(error = %e.detailed(), "distribution settings ignored");
-            Distribution::default()
-        });
+        // A distributor's broken file must not keep the admin out: said on Home and in the log,
+        // then ignored.
+        let (distribution, distribution_problem) =
+            match Distribution::load_checked(&paths.config_dir, &catalog) {
+                Ok(d) => (d, None),
+                Err(e) => {
+                    tracing::warn!(error = %e.detailed(), "distribution settings ignored");
+                    (Distribution::default(), Some(e.message().to_string()))
+                }
+            };
+        let connections = Arc::new(
+            Connections::new(catalog.clone(), store.clone(), paths.clone(), None)?
+                .with_distribution(distribution.clone()),
+        );
         let state = AppState {
             catalog,
             distribution,
+            distribution_problem,
             keychain,
             store,
             paths,
@@ -163,6 +173,7 @@ impl AppState {
                         .with_source(e)
                     })?,
                     apps: patchbay_emulator::practice_apps(),
+                    distribution: self.distribution.clone(),
                     _emulator: None,
                 },
                 Err(_) => {
@@ -188,25 +199,35 @@ impl AppState {
                     Practice {
                         base,
                         apps: emulator.practice_apps(),
+                        distribution: Distribution::parse(
+                            patchbay_emulator::PRACTICE_DISTRIBUTION,
+                        )?,
                         _emulator: Some(emulator),
                     }
                 }
             };
-            inner.connections = Arc::new(Connections::new(
-                self.catalog.clone(),
-                self.store.clone(),
-                self.paths.clone(),
-                Some(practice.base.clone()),
-            )?);
+            inner.connections = Arc::new(
+                Connections::new(
+                    self.catalog.clone(),
+                    self.store.clone(),
+                    self.paths.clone(),
+                    Some(practice.base.clone()),
+                )?
+                .with_distribution(self.distribution.clone())
+                .with_practice_distribution(practice.distribution.clone()),
+            );
             inner.practice = Some(practice);
         } else if !on && inner.practice.is_some() {
             inner.practice = None;
-            inner.connections = Arc::new(Connections::new(
-                self.catalog.clone(),
-                self.store.clone(),
-                self.paths.clone(),
-                None,
-            )?);
+            inner.connections = Arc::new(
+                Connections::new(
+                    self.catalog.clone(),
+                    self.store.clone(),
+                    self.paths.clone(),
+                    None,
+                )?
+                .with_distribution(self.distribution.clone()),
+            );
         }
         self.save_preferences(&Preferences { practice: on });
         Ok(())

@@ -24,8 +24,14 @@ pub fn workspace_bin(name: &str) -> PathBuf {
     path
 }
 
+/// Where screenshots go: `docs/screenshots` when the docs are being rewritten
+/// (`PATCHBAY_WRITE_DOCS=1`), otherwise a scratch folder, so a plain run changes no file.
 pub fn screenshots_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots")
+    if std::env::var("PATCHBAY_WRITE_DOCS").is_ok_and(|v| v == "1") {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots")
+    } else {
+        std::env::temp_dir().join("patchbay-screenshots")
+    }
 }
 
 fn which(program: &str) -> PathBuf {
@@ -404,6 +410,7 @@ impl App {
         xdotool(&["type", "--delay", "10", &path.display().to_string()]);
         tokio::time::sleep(Duration::from_millis(300)).await;
         if let Some(shot) = shot {
+            let _ = std::fs::create_dir_all(screenshots_dir());
             let _ = Command::new("import")
                 .args(["-window", "root"])
                 .arg(screenshots_dir().join(format!("{shot}.png")))

@@ -15,7 +15,15 @@ pub fn repo() -> PathBuf {
         .to_path_buf()
 }
 
-/// Apply `edit` to `docs/<file>` under an exclusive lock.
+/// Whether this run rewrites the generated figures in `docs/` and the screenshots
+/// (`PATCHBAY_WRITE_DOCS=1`). A plain test run measures and checks the same, and leaves the
+/// tree as it was.
+pub fn writing() -> bool {
+    std::env::var("PATCHBAY_WRITE_DOCS").is_ok_and(|v| v == "1")
+}
+
+/// Apply `edit` to `docs/<file>` under an exclusive lock, when [`writing`]; otherwise the
+/// edit is still made (so a broken block fails the test) and thrown away.
 pub fn edit(file: &str, edit: impl FnOnce(String) -> String) {
     let lock_path = std::env::temp_dir().join("patchbay-docs.lock");
     let lock = std::fs::OpenOptions::new()
@@ -27,7 +35,10 @@ pub fn edit(file: &str, edit: impl FnOnce(String) -> String) {
     lock.lock().expect("docs lock");
     let path = repo().join("docs").join(file);
     let doc = std::fs::read_to_string(&path).unwrap_or_default();
-    std::fs::write(&path, edit(doc)).expect("write docs");
+    let new = edit(doc);
+    if writing() {
+        std::fs::write(&path, new).expect("write docs");
+    }
 }
 
 /// Replace what is between `<!-- NAME -->` and `<!-- /NAME -->` (both kept).

@@ -95,6 +95,42 @@ function practiceBox(app, fields) {
     fill);
 }
 
+/** Where the vendor sends the browser back: the address to copy and, where the vendor refuses
+ * Patchbay's own address and there is no relay, the admin's own https page. */
+function redirectPanel(app) {
+  const { provider, environment, redirect } = app.guide;
+  const parts = [];
+  if (app.guide.callback_url) {
+    parts.push(
+      copyRow("Callback URL", app.guide.callback_url, "copy-callback", () =>
+        ipc.copy("callback_url", { provider: provider.id, environment: environment.id, redirectPage: app.redirectPage })),
+      h("p", { class: "hint" }, `Paste it into ${provider.name}'s redirect URL field exactly as copied.`));
+  }
+  if (redirect.advice) parts.push(h("p", { class: "note", "data-testid": "redirect-advice" }, redirect.advice));
+  if (redirect.via === "needs_page" || redirect.via === "own_page" || (redirect.via === "loopback" && redirect.advice)) {
+    const input = h("input", { id: "redirect-page", type: "url", "data-testid": "redirect-page", spellcheck: "false",
+      "aria-describedby": "redirect-page-problem" });
+    input.value = app.redirectPage || "";
+    const problem = h("p", { id: "redirect-page-problem", class: "problem", "data-testid": "redirect-page-problem" });
+    const use = h("button", { type: "button", class: "secondary", "data-testid": "redirect-page-use" }, "Use this page");
+    use.addEventListener("click", async () => {
+      problem.textContent = "";
+      try {
+        app.guide = await ipc.guide(provider.id, environment.id, input.value);
+        app.redirectPage = app.guide.redirect.page;
+        app.showStep();
+        announce("Your page will be used");
+      } catch (err) {
+        problem.textContent = err.message || String(err);
+      }
+    });
+    parts.push(h("div", { class: "field" },
+      h("label", { for: "redirect-page" }, "My own https page (the whole address you registered, starting with https)"),
+      h("div", { class: "input-row" }, input, use), problem));
+  }
+  return h("div", { class: "callback" }, parts);
+}
+
 /** The Connect / Authenticate step, with the waiting panel for the browser's Allow. */
 function connectPanel(app, step) {
   const oauth = app.guide.provider.mechanism === "authorization_code";
@@ -132,7 +168,9 @@ function connectPanel(app, step) {
         h("button", { type: "button", class: "secondary", "data-testid": "reopen-browser", onclick: () => ipc.reopenBrowser().catch((err) => announce(err.message)) }, "Open the browser again"),
         linkFeedback,
         h("button", { type: "button", class: "danger-outline", "data-testid": "cancel-connect", onclick: () => ipc.cancelConnect() }, "Cancel")),
-      h("label", { for: "paste-address" }, `If your browser shows an address starting with ${callbackUrl} but Patchbay does not move on, paste that whole address here:`),
+      h("label", { for: "paste-address" }, app.guide.redirect.via === "loopback"
+        ? `If your browser shows an address starting with ${callbackUrl} but Patchbay does not move on, paste that whole address here:`
+        : "If Patchbay does not move on by itself after you allow access, copy the whole address your browser shows and paste it here:"),
       h("div", { class: "input-row" }, pasteInput,
         h("button", { type: "button", class: "secondary", "data-testid": "paste-submit", onclick: () => {
           pasteProblem.textContent = "";
@@ -160,7 +198,7 @@ function connectPanel(app, step) {
       const result = await ipc.connect(app.guide.provider.id, app.guide.environment.id, {
         client_id: app.values.client_id || "",
         client_secret: app.values.client_secret || "",
-      });
+      }, app.redirectPage);
       app.connected(result);
     } catch (err) {
       stopWaiting();
@@ -187,7 +225,9 @@ export function renderStep(app, step) {
   });
   const back = h("button", { type: "button", class: "secondary", "data-testid": "back" }, "Back");
   const next = h("button", { type: "button", class: "primary", "data-testid": "next", hidden: app.step === app.guide.steps.length - 1 }, "Next");
-  next.disabled = fieldsUi.some((x) => x.hasProblem());
+  // Where the vendor refuses Patchbay's address, there is no going on without a page to use.
+  const needsPage = step.action === "copy_callback" && app.guide.redirect.via === "needs_page";
+  next.disabled = needsPage || fieldsUi.some((x) => x.hasProblem());
   back.addEventListener("click", () => app.go(-1));
   next.addEventListener("click", async () => {
     for (const f of fieldsUi) if (f.input.value !== (app.values[f.f.id] || "") || !app.reports[f.f.id]) await f.input.clean();
@@ -201,11 +241,7 @@ export function renderStep(app, step) {
     step.note ? h("p", { class: "note" }, step.note) : null,
     step.caution ? h("p", { class: "caution", role: "note" }, h("strong", {}, "Caution: "), step.caution) : null,
     step.copy.map((c) => copyRow(c.label, c.value, "copy-value", () => ipc.copy("value", { provider: app.guide.provider.id, step: step.id, label: c.label }))),
-    step.action === "copy_callback" && app.guide.callback_url
-      ? h("div", { class: "callback" },
-          copyRow("Callback URL", app.guide.callback_url, "copy-callback", () => ipc.copy("callback_url", { provider: app.guide.provider.id })),
-          h("p", { class: "hint" }, `Paste it into ${app.guide.provider.name}'s redirect URL field exactly as copied.`))
-      : null,
+    step.action === "copy_callback" ? redirectPanel(app) : null,
     practiceBox(app, fieldsUi),
     fieldsUi.map((f) => f.el),
     step.action === "connect" ? connectPanel(app, step) : null,

@@ -245,15 +245,28 @@ async fn sandbox_keys_used_for_production_are_wrong_environment() {
 #[tokio::test(flavor = "multi_thread")]
 async fn intuit_development_keys_on_production_are_wrong_environment() {
     let lab = Lab::new().await;
-    let (id, secret) = lab
-        .app("quickbooks-online", "sandbox", &lab.callback())
+    lab.settings(json!({"provider": "quickbooks-online", "consent_auto_allow": true}))
         .await;
-    let out = lab
-        .run_async(
-            &["connect", "quickbooks-online", "--env", "production"],
-            &format!("{id}\n{secret}\n"),
+    // Production needs an https redirect: the distributor's relay, which the admin also
+    // registered for their Development keys.
+    let relay = patchbay_emulator::PRACTICE_RELAY_URL;
+    let a = lab
+        .admin(
+            "apps",
+            json!({"provider": "quickbooks-online", "environment": "sandbox",
+                   "redirect_uris": [lab.callback(), relay]}),
         )
         .await;
+    let (id, secret) = (
+        a["client_id"].as_str().unwrap(),
+        a["client_secret"].as_str().unwrap(),
+    );
+    lab.distribution(&format!(
+        "[[system]]\nprovider = \"quickbooks-online\"\nenvironment = \"production\"\nrelay_url = \"{relay}\"\n"
+    ));
+    let mut cmd = lab.command(&["connect", "quickbooks-online", "--env", "production"]);
+    cmd.env("BROWSER", lab.chromium(true));
+    let out = lab.run_with(cmd, &format!("{id}\n{secret}\n"));
     assert_eq!(out.code, code(ErrorKind::WrongEnvironment), "{out:?}");
     assert!(out.stderr.contains("QuickBooks Online Sandbox"), "{out:?}");
 }

@@ -214,6 +214,33 @@ async fn a_system_from_a_catalog_file_connects_with_no_code_change() {
     let (id, secret) = lab
         .app("quickbooks-online", "sandbox", &lab.callback())
         .await;
+    let catalog = custom_catalog(&lab);
+    let path = catalog.to_str().unwrap();
+    let out = lab
+        .run_async(
+            &["--catalog", path, "connect", "books-custom"],
+            &format!("{id}\n{secret}\n"),
+        )
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.contains("Connected Books Custom as "), "{out:?}");
+    // Later commands find the system through the connection record, without --catalog.
+    let status = status_json(&lab.run_async(&["status", "--json"], "").await);
+    assert_eq!(status[0]["provider"], "books-custom");
+    assert!(
+        !status[0]["identity"]["company"]
+            .as_str()
+            .unwrap()
+            .is_empty(),
+        "{status:?}"
+    );
+    let refresh = lab.run_async(&["refresh", "books-custom"], "").await;
+    assert_eq!(refresh.code, 0, "{refresh:?}");
+}
+
+/// A standard OAuth 2 server's system in an admin's catalog file (the emulator's Intuit
+/// endpoints, client credentials in the body), with no vendor wording for its error pages.
+fn custom_catalog(lab: &Lab) -> std::path::PathBuf {
     let catalog = lab.home.path().join("mine.toml");
     std::fs::write(
         &catalog,
@@ -260,25 +287,37 @@ action = "connect"
 "#,
     )
     .unwrap();
-    let path = catalog.to_str().unwrap();
+    catalog
+}
+
+/// Any standard server's refused redirect is named before the browser opens, from the words of
+/// its error page, although the catalog lists no vendor wording for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_catalog_systems_refused_redirect_is_named_before_the_browser_opens() {
+    let lab = Lab::new().await;
+    let (id, secret) = lab
+        .app("quickbooks-online", "sandbox", "http://localhost:1/other")
+        .await;
+    let catalog = custom_catalog(&lab);
     let out = lab
         .run_async(
-            &["--catalog", path, "connect", "books-custom"],
+            &[
+                "--catalog",
+                catalog.to_str().unwrap(),
+                "connect",
+                "books-custom",
+            ],
             &format!("{id}\n{secret}\n"),
         )
         .await;
-    assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.contains("Connected Books Custom as "), "{out:?}");
-    // Later commands find the system through the connection record, without --catalog.
-    let status = status_json(&lab.run_async(&["status", "--json"], "").await);
-    assert_eq!(status[0]["provider"], "books-custom");
+    assert_eq!(out.code, 3, "{out:?}");
     assert!(
-        !status[0]["identity"]["company"]
-            .as_str()
-            .unwrap()
-            .is_empty(),
-        "{status:?}"
+        out.stderr
+            .contains("does not accept Patchbay's Callback URL"),
+        "{out:?}"
     );
-    let refresh = lab.run_async(&["refresh", "books-custom"], "").await;
-    assert_eq!(refresh.code, 0, "{refresh:?}");
+    assert!(
+        !lab.browser_log.exists(),
+        "the browser was not sent to an error page"
+    );
 }

@@ -88,9 +88,12 @@ impl Lab {
 
     /// A lab whose vendors hold this much data.
     pub async fn with_scale(scale: patchbay_emulator::DataScale) -> Lab {
+        let port = callback_port();
         let emulator = Emulator::start(EmulatorConfig {
             seed_practice_apps: false,
             scale,
+            // The hosted relay forwards to this lab's listener, as a distributor sets it.
+            relay_callback: format!("http://localhost:{port}/callback"),
             ..Default::default()
         })
         .await
@@ -99,7 +102,7 @@ impl Lab {
         let browser_log = home.path().join("browser.log");
         Lab {
             emulator,
-            port: callback_port(),
+            port,
             service: format!("Patchbay-test-{}", uuid_like()),
             http: reqwest::Client::new(),
             browser_log,
@@ -194,6 +197,7 @@ impl Lab {
             practice: true,
             fields,
             catalog_file: None,
+            redirect_page: None,
         };
         connections.connect(request, hooks).await
     }
@@ -224,8 +228,64 @@ impl Lab {
             .env("BROWSER", workspace_bin("fake-browser"))
             .env("FAKE_BROWSER_LOG", &self.browser_log)
             .env_remove("PATCHBAY_CATALOG")
+            .env_remove("PATCHBAY_DISTRIBUTION")
             .env_remove("PATCHBAY_LOG");
         c
+    }
+
+    /// Write this lab's distribution settings (`distribution.toml` in its config folder).
+    pub fn distribution(&self, text: &str) {
+        let dir = patchbay_core::settings::Paths::under(self.home.path()).config_dir;
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("distribution.toml"), text).unwrap();
+    }
+
+    /// A script that opens URLs in Debian's headless Chromium, the way a desktop opens the
+    /// admin's browser (MACHINE.md's recipe), as `BROWSER` for the CLI. Chromium loads the page
+    /// and follows redirects, then writes the last page's DOM to `<home>/chromium.dom`. With
+    /// `run_timers`, pages' timers run (a headless browser otherwise stops at the first page's
+    /// load, before a script's delayed navigation): what a person's browser does while they look.
+    pub fn chromium(&self, run_timers: bool) -> PathBuf {
+        let script = self.home.path().join("chromium-browser.sh");
+        let out = self.home.path().join("chromium.dom");
+        let stop = if run_timers {
+            "--virtual-time-budget=5000"
+        } else {
+            ""
+        };
+        let text = r#"#!/bin/sh
+echo "$1" >> '{{LOG}}'
+d=$(mktemp -d)
+( chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$d" {{STOP}} --dump-dom "$1" > '{{OUT}}' 2>/dev/null; rm -rf "$d" ) &
+"#
+        .replace("{{LOG}}", &self.browser_log.display().to_string())
+        .replace("{{OUT}}", &out.display().to_string())
+        .replace("{{STOP}}", stop);
+        std::fs::write(&script, text).unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        script
+    }
+
+    /// What Chromium's last page showed (see [`Lab::chromium`]), waiting for it up to 30 s.
+    pub fn chromium_dom(&self) -> String {
+        let path = self.home.path().join("chromium.dom");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(text) = std::fs::read_to_string(&path)
+                && text.contains("</html>")
+            {
+                return text;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "Chromium wrote no page to {}",
+                path.display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Run the CLI to completion with `stdin`, bounded in time.

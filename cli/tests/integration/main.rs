@@ -16,4 +16,5 @@ mod keychain;
 mod leaks;
 mod preview;
 mod refresh;
+mod relay;
 mod report;

@@ -301,6 +301,45 @@ async fn quickbooks_online_mappings_default_sensibly_and_survive_a_restart() {
         income.options.len() > 1,
         "choices come from the imported accounts"
     );
+    // Only accounts of a kind that fits: an income account is never Accounts Receivable.
+    let accounts = patchbay_core::preview::run(
+        &connections,
+        &conn_id,
+        &patchbay_core::preview::PreviewOptions {
+            only: Some("accounts".into()),
+            sample_rows: usize::MAX,
+            ..Default::default()
+        },
+        &|_| {},
+    )
+    .await
+    .unwrap()
+    .pop()
+    .unwrap();
+    let col = |name: &str| accounts.columns.iter().position(|c| c == name).unwrap();
+    let kind_of = |id: &str| {
+        accounts
+            .sample
+            .iter()
+            .find(|r| r[col("Id")] == id)
+            .map(|r| r[col("AccountType")].clone())
+            .unwrap()
+    };
+    assert!(
+        accounts
+            .sample
+            .iter()
+            .any(|r| r[col("AccountType")] == "Accounts Receivable"),
+        "the company has an Accounts Receivable account to leave out"
+    );
+    for o in &income.options {
+        let kind = kind_of(&o.value);
+        assert!(
+            ["Income", "Other Income"].contains(&kind.as_str()),
+            "{} is {kind}",
+            o.name
+        );
+    }
     let other = income
         .options
         .iter()
@@ -347,4 +386,28 @@ async fn quickbooks_online_mappings_default_sensibly_and_survive_a_restart() {
         )
         .await;
     assert_eq!(bad.code, ErrorKind::InvalidInput.exit_code(), "{bad:?}");
+    // The integration that uses the connection reads the saved configuration, offline.
+    let json = lab
+        .run_async(
+            &[
+                "mappings",
+                "quickbooks-online",
+                "--env",
+                "sandbox",
+                "--json",
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(json.code, 0, "{json:?}");
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["system"], "quickbooks-online");
+    assert_eq!(
+        v["saved"]["customer_income_account"]["value"],
+        other.value.as_str()
+    );
+    assert_eq!(
+        v["saved"]["customer_income_account"]["name"],
+        other.name.as_str()
+    );
 }

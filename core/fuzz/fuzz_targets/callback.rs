@@ -17,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
         port: 8765,
         state: "s7aTe-0f-th1s-fl0w".into(),
         keep: vec!["realmId".into()],
+        page: vec![],
     };
     // Only our state, on the callback path, from localhost, can complete a flow.
     if let Verdict::Complete(_) = classify(method, host, path, query, &exp) {

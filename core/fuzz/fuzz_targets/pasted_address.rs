@@ -11,6 +11,7 @@ fuzz_target!(|data: &[u8]| {
         port: 8765,
         state: "st".into(),
         keep: vec!["realmId".into()],
+        page: vec![],
     };
     if let Err(e) = parse_pasted_address("QuickBooks Online", &text, &exp) {
         // Messages are for people: bounded, and never the pasted text itself.

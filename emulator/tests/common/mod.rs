@@ -19,6 +19,14 @@ pub const ASPIRE_PROD_SECRET: &str = "7hLpQ2x9Vb4Nc8Rt1Yw5Kz3Md6Fj0nHa";
 pub const ASPIRE_SANDBOX_ID: &str = "9b1d2e3f-0000-4000-8000-1a2b3c4d5e6f";
 pub const ASPIRE_SANDBOX_SECRET: &str = "S4ndb0xS3cretAAAAbbbbCCCCdddd123";
 pub const CALLBACK: &str = "http://localhost:8765/callback";
+/// The practice QuickBooks Online production app's redirect: Intuit production takes https only.
+#[allow(unused_imports)] // not every test binary goes to Intuit production
+pub use patchbay_emulator::PRACTICE_RELAY_URL;
+
+/// Form-encoded, as a redirect_uri appears in a query.
+pub fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
 
 pub async fn start() -> Emulator {
     Emulator::start(EmulatorConfig::default()).await.unwrap()
