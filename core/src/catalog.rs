@@ -250,6 +250,10 @@ pub struct VerifySpec {
     pub who: String,
     #[serde(default)]
     pub company: String,
+    /// Also read one record from each preview list when connecting, where access is chosen
+    /// per list (Aspire's Scope): a list the keys cannot read is named before the admin leaves.
+    #[serde(default)]
+    pub read_each_list: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -354,6 +358,11 @@ pub enum StepAction {
     CopyCallback,
     Fields,
     Connect,
+    /// After connecting: import the settings (the preview lists) with progress, as the
+    /// guide's "your settings are being imported" banner.
+    Import,
+    /// After connecting: the mappings chosen from the imported data, then Save Configuration.
+    Mappings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -580,6 +589,28 @@ impl ProviderSpec {
             }
             if s.action == StepAction::Connect {
                 has_connect = true;
+            }
+            let after_connect = matches!(s.action, StepAction::Import | StepAction::Mappings);
+            if after_connect && !has_connect {
+                p(format!("step {} must come after the connect step", s.id));
+            }
+            if s.action == StepAction::Import && self.preview.is_none() {
+                p(format!(
+                    "step {} imports, but {} has no [provider.preview]",
+                    s.id, self.id
+                ));
+            }
+            if s.action == StepAction::Mappings && self.mappings.is_empty() {
+                p(format!(
+                    "step {} shows mappings, but {} has none",
+                    s.id, self.id
+                ));
+            }
+            if has_connect && !after_connect && s.action != StepAction::Connect {
+                p(format!(
+                    "step {} comes after the connect step: only import and mappings steps can",
+                    s.id
+                ));
             }
             if s.action == StepAction::CopyCallback
                 && self.mechanism != Mechanism::AuthorizationCode

@@ -159,6 +159,7 @@ fn vendor_side(kind: ErrorKind) -> bool {
     matches!(
         kind,
         ErrorKind::ApiNotEnabled
+            | ErrorKind::ScopeMissing
             | ErrorKind::InvalidClient
             | ErrorKind::ProviderDown
             | ErrorKind::Reconnect

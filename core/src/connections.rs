@@ -337,6 +337,8 @@ impl Connections {
             }
             r => r?,
         };
+        crate::preview::read_one_of_each(&self.http, p, env, &route, &tokens.access_token, &params)
+            .await?;
         events(Event::Ok {
             signal: Signal::Verified,
         });

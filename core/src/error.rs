@@ -25,6 +25,8 @@ pub enum ErrorKind {
     PortInUse,
     /// The vendor's API add-on is missing or its billing is not current (QuickBooks Time 402).
     ApiNotEnabled,
+    /// The keys work but do not reach every list Patchbay needs (Aspire's per-key Scope).
+    ScopeMissing,
     /// The credentials belong to the other environment (sandbox vs production).
     WrongEnvironment,
     /// The vendor asked us to slow down and kept doing so.
@@ -48,7 +50,7 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 17] = [
+    pub const ALL: [ErrorKind; 18] = [
         ErrorKind::RedirectMismatch,
         ErrorKind::InvalidClient,
         ErrorKind::Denied,
@@ -56,6 +58,7 @@ impl ErrorKind {
         ErrorKind::BrowserLaunch,
         ErrorKind::PortInUse,
         ErrorKind::ApiNotEnabled,
+        ErrorKind::ScopeMissing,
         ErrorKind::WrongEnvironment,
         ErrorKind::RateLimited,
         ErrorKind::Network,
@@ -78,6 +81,7 @@ impl ErrorKind {
             ErrorKind::BrowserLaunch => "browser_launch",
             ErrorKind::PortInUse => "port_in_use",
             ErrorKind::ApiNotEnabled => "api_not_enabled",
+            ErrorKind::ScopeMissing => "scope_missing",
             ErrorKind::WrongEnvironment => "wrong_environment",
             ErrorKind::RateLimited => "rate_limited",
             ErrorKind::Network => "network",
@@ -102,7 +106,8 @@ impl ErrorKind {
             ErrorKind::RedirectMismatch
             | ErrorKind::InvalidClient
             | ErrorKind::WrongEnvironment
-            | ErrorKind::ApiNotEnabled => 3,
+            | ErrorKind::ApiNotEnabled
+            | ErrorKind::ScopeMissing => 3,
             ErrorKind::Denied | ErrorKind::Cancelled | ErrorKind::Timeout => 4,
             ErrorKind::BrowserLaunch | ErrorKind::PortInUse => 5,
             ErrorKind::Network | ErrorKind::ProviderDown | ErrorKind::RateLimited => 6,

@@ -194,6 +194,51 @@ fn page_url(
     Ok(url)
 }
 
+/// Read one record from each list, where the catalog asks for it at connect time
+/// (`verify.read_each_list`: access chosen per list, like Aspire's Scope). A list the token may
+/// not read is a [`ErrorKind::ScopeMissing`] that names it.
+pub async fn read_one_of_each(
+    http: &reqwest::Client,
+    provider: &ProviderSpec,
+    env: &EnvironmentSpec,
+    route: &Route,
+    token: &SecretString,
+    params: &BTreeMap<String, String>,
+) -> Result<()> {
+    let Some(spec) = provider
+        .preview
+        .as_ref()
+        .filter(|_| provider.verify.read_each_list)
+    else {
+        return Ok(());
+    };
+    let one = PreviewSpec {
+        page_size: 1,
+        ..spec.clone()
+    };
+    let mut refused = Vec::new();
+    for list in &spec.lists {
+        let url = page_url(env, route, &one, list, params, 0, false)?;
+        match crate::verify::get_json(http, provider, url, token).await {
+            Ok(_) => {}
+            // 401 or 403 with a token that just read another list: this list is out of scope.
+            Err(e) if e.kind() == ErrorKind::Reconnect => refused.push(list.label.clone()),
+            Err(e) => return Err(e),
+        }
+    }
+    if refused.is_empty() {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::ScopeMissing,
+        format!(
+            "{} accepted the keys but does not share {} with them, so Patchbay cannot use this connection yet.",
+            provider.name,
+            refused.join(" and ")
+        ),
+    ))
+}
+
 /// The items of one page: an array, an object keyed by id, or one object; an OData `value`
 /// envelope is unwrapped.
 fn items<'a>(json: &'a serde_json::Value, path: &str) -> Vec<&'a serde_json::Value> {

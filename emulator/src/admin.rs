@@ -72,6 +72,9 @@ struct NewApp {
     client_secret: Option<String>,
     #[serde(default)]
     name: Option<String>,
+    /// Aspire only: the endpoints under Scope ("Contacts", "Users", ...); absent: Select All.
+    #[serde(default)]
+    scope: Option<Vec<String>>,
 }
 
 /// Random credentials in the vendor's format.
@@ -100,6 +103,12 @@ fn create_app(sh: &Shared, n: NewApp) -> Result<AppInfo, (u16, String)> {
             format!("{} has no environment {:?}", n.provider, n.environment),
         ));
     }
+    if n.scope.is_some() && n.provider != ASPIRE {
+        return Err((
+            400,
+            "scope is Aspire's choice of endpoints; other vendors have none".to_string(),
+        ));
+    }
     let settings = sh.store.read(|s| s.settings(&n.provider));
     let uris: Vec<String> = n
         .redirect_uris
@@ -120,6 +129,7 @@ fn create_app(sh: &Shared, n: NewApp) -> Result<AppInfo, (u16, String)> {
         client_id: n.client_id.filter(|c| !c.is_empty()).unwrap_or(id),
         client_secret: n.client_secret.filter(|c| !c.is_empty()).unwrap_or(secret),
         redirect_uris: uris,
+        scope: n.scope,
     };
     let name = n
         .name
@@ -167,6 +177,7 @@ fn create_app_form(sh: &Shared, req: &Req) -> Resp {
         client_id: None,
         client_secret: None,
         name: form_get(&form, "name").map(str::to_string),
+        scope: None,
     };
     match create_app(sh, n) {
         Ok(_) => redirect(303, "/_emulator/"),

@@ -257,6 +257,16 @@ fn list(sh: &Shared, req: &Req, env: &str, resource: &str) -> Resp {
     if grant.environment != env {
         return denied();
     }
+    // An endpoint left out of the key's Scope (2.2). Assumption (2.7 UNCONFIRMED: 401 or 403,
+    // body unknown): 403 with ASP.NET's denial text.
+    let in_scope = sh.store.read(|s| {
+        s.app(&grant.client_id)
+            .and_then(|a| a.info.scope.clone())
+            .is_none_or(|scope| scope.iter().any(|e| e.eq_ignore_ascii_case(resource)))
+    });
+    if !in_scope {
+        return message(403, "Authorization has been denied for this request.");
+    }
     let Some(data) = sh.data.aspire.get(env) else {
         return denied();
     };

@@ -155,6 +155,10 @@ pub struct AppInfo {
     pub client_id: String,
     pub client_secret: String,
     pub redirect_uris: Vec<String>,
+    /// Aspire: the endpoints chosen under Scope for this API key (reference 2.2: "Select the
+    /// endpoints that you want to provide access to"); `None` is "Select All".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
 }
 
 fn practice_app(
@@ -170,6 +174,7 @@ fn practice_app(
         client_id: id.to_string(),
         client_secret: secret.to_string(),
         redirect_uris: uris.iter().map(|u| u.to_string()).collect(),
+        scope: None,
     }
 }
 

@@ -97,6 +97,40 @@ impl Desk {
         r.json().await.unwrap_or(Value::Null)
     }
 
+    /// Give this computer distribution settings (`distribution.toml` in Patchbay's config
+    /// folder), as a distributor's installer would.
+    pub fn distribution(&self, text: &str) {
+        let dir = self.home.path().join("patchbay").join("config");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("distribution.toml"), text).unwrap();
+    }
+
+    /// A PATH whose `xdg-open` opens URLs in Debian's headless Chromium (MACHINE.md's recipe,
+    /// with the page's timers run, as a person's browser does while they look): the app's
+    /// browser launch goes through the OS's opener into a real browser. URLs are logged to
+    /// the desk's browser log.
+    pub fn chromium_path(&self) -> String {
+        let bin = self.home.path().join("chromium-bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let script = bin.join("xdg-open");
+        let text = r#"#!/bin/sh
+echo "$1" >> '{{LOG}}'
+d=$(mktemp -d)
+( chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$d" --virtual-time-budget=5000 --dump-dom "$1" >/dev/null 2>&1; rm -rf "$d" ) &
+"#
+        .replace("{{LOG}}", &self.browser_log.display().to_string());
+        std::fs::write(&script, text).unwrap();
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        )
+    }
+
     /// Start the app with `env` added to what every launch gets.
     pub async fn launch(&self, env: &[(&str, &str)]) -> App {
         let port = free_port();

@@ -441,18 +441,85 @@ async fn aspire_practice_connection_with_authenticate() {
     app.close().await;
 }
 
+/// QuickBooks Online exactly as its guide goes, for a live company: the distributor's app and
+/// HTTPS relay (Intuit refuses localhost for production), the admin's real browser (headless
+/// Chromium through the OS's opener), then the import banner, the mappings and Save
+/// Configuration, each step a screenshot.
 #[tokio::test(flavor = "multi_thread")]
-async fn quickbooks_online_practice_connection() {
+async fn quickbooks_online_production_as_its_guide_goes_through_the_relay() {
     let desk = Desk::new().await;
-    let app = desk.launch(&[]).await;
-    choose(&app, "quickbooks-online", Some("sandbox")).await;
-    fill_and_reach_connect(&app, "practice-qbo-dev-client", "practice-qbo-dev-secret").await;
-    app.click("connect-button").await;
-    let identity = app.wait_text("connected-identity", "connected as").await;
-    assert!(
-        identity.contains("QuickBooks Online (Sandbox)"),
-        "{identity}"
+    desk.admin(
+        "settings",
+        json!({"provider": "quickbooks-online", "consent_auto_allow": true}),
+    )
+    .await;
+    // The practice production app has only the relay registered, as Intuit requires.
+    desk.distribution(&format!(
+        "[[system]]\nprovider = \"quickbooks-online\"\nenvironment = \"production\"\nclient_id = \"practice-qbo-prod-client\"\nclient_secret = \"practice-qbo-prod-secret\"\nrelay_url = \"{}\"\n",
+        patchbay_emulator::PRACTICE_RELAY_URL
+    ));
+    let path = desk.chromium_path();
+    let app = desk.launch(&[("PATH", &path)]).await;
+    choose(&app, "quickbooks-online", Some("production")).await;
+    // The guide's steps only: no developer portal, no keys to paste.
+    let steps = app.all("progress-step").await;
+    let mut titles = Vec::new();
+    for s in &steps {
+        titles.push(s.text().await.unwrap());
+    }
+    assert_eq!(
+        titles,
+        [
+            "Disconnect the old connection",
+            "Connect to QuickBooks",
+            "Your settings are being imported",
+            "Customer and supplier mappings"
+        ],
+        "{titles:?}"
     );
+    app.screenshot("40-qbo-disconnect-old").await;
+    app.click("next").await;
+    app.get("connect-button").await;
+    assert!(app.all("field-client_id").await.is_empty());
+    app.screenshot("41-qbo-connect").await;
+    app.click("connect-button").await;
+
+    // Chromium: Intuit's consent, then the relay, which hands the answer to Patchbay.
+    let banner = app.wait_text("import-banner", "").await;
+    assert!(banner.contains("imported"), "{banner}");
+    app.screenshot("42-qbo-importing").await;
+    let done = app
+        .wait_text("import-banner", "imported and refreshed")
+        .await;
+    assert!(done.contains("customers"), "{done}");
+    app.screenshot("43-qbo-imported").await;
+    let log = std::fs::read_to_string(&desk.browser_log).unwrap();
+    assert!(
+        log.contains("redirect_uri=https%3A%2F%2Frelay.patchbay.test%2Fpatchbay%2F"),
+        "the sign-in went through the relay: {log}"
+    );
+
+    app.click("next").await;
+    let select = app.get("mapping-customer_income_account").await;
+    let options = select
+        .find_all(fantoccini::Locator::Css("option"))
+        .await
+        .unwrap();
+    assert!(!options.is_empty(), "income accounts to choose from");
+    for o in &options {
+        let name = o.text().await.unwrap();
+        assert!(
+            !name.contains("Receivable"),
+            "{name} is not an income account"
+        );
+    }
+    app.screenshot("44-qbo-mappings").await;
+    app.click("save-configuration").await;
+    app.wait_text("saved-message", "You are finished").await;
+    app.screenshot("45-qbo-saved").await;
+    app.click("done").await;
+    let card = app.text("connection-card").await;
+    assert!(card.contains("QuickBooks Online"), "{card}");
     // A page cannot take the window elsewhere: the navigation guard refuses it.
     let before = app.client.current_url().await.unwrap();
     app.client
@@ -464,7 +531,7 @@ async fn quickbooks_online_practice_connection() {
         .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(700)).await;
     assert_eq!(app.client.current_url().await.unwrap(), before);
-    app.get("connected-identity").await;
+    app.get("connection-card").await;
     app.close().await;
 
     // Next start, the keychain is gone (no session bus): Patchbay says so at the top, Home still
@@ -653,10 +720,9 @@ async fn preview_shows_counts_with_progress_and_mappings_survive_a_restart() {
     choose(&app, "quickbooks-online", Some("sandbox")).await;
     fill_and_reach_connect(&app, "practice-qbo-dev-client", "practice-qbo-dev-secret").await;
     app.click("connect-button").await;
-    app.wait_text("connected-identity", "connected as").await;
 
-    // Preview: one progress bar per list, real counts, a sample, CSV files.
-    app.click("preview-data").await;
+    // The guide's import step: one progress bar per list, real counts, a sample, CSV files.
+    app.wait_text("import-banner", "imported").await;
     let done = app.wait_text("preview-status", "Done:").await;
     assert!(done.contains("2500 customers"), "{done}");
     let customers = app
@@ -710,7 +776,7 @@ async fn preview_shows_counts_with_progress_and_mappings_survive_a_restart() {
     assert_eq!(csv.lines().count(), 2_501, "header + every customer");
 
     // Mappings: suggested from the imported accounts; Save Configuration.
-    app.click("to-mappings").await;
+    app.click("next").await;
     let select = app.get("mapping-customer_income_account").await;
     let options = select
         .find_all(fantoccini::Locator::Css("option"))
@@ -818,7 +884,11 @@ async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
     choose(&app, "quickbooks-online", Some("sandbox")).await;
     fill_and_reach_connect(&app, client_id, &format!(" {secret}\u{200b}")).await;
     app.click("connect-button").await;
-    app.wait_text("connected-identity", "connected as").await;
+    // The guide goes on: the import, then the mappings step, whose Done leads Home.
+    app.wait_text("import-banner", "imported and refreshed")
+        .await;
+    app.click("next").await;
+    app.get("save-configuration").await;
     app.click("done").await;
     app.get("home").await;
     app.click("check-now").await;

@@ -4,8 +4,8 @@
 import * as ipc from "../ipc.js";
 import { h, announce } from "../dom.js";
 
-export function renderMappings(app, connection) {
-  const root = h("section", { class: "screen mappings", "data-testid": "mappings" });
+/** The mapping choices and Save Configuration with its success message. */
+export function mappingsPanel(connection, savedText) {
   const form = h("div", { class: "mapping-list" }, h("p", { role: "status" }, "Reading your accounts…"));
   const message = h("p", { class: "saved", role: "status", "data-testid": "saved-message" });
   const save = h("button", { type: "button", class: "primary", "data-testid": "save-configuration", disabled: true }, "Save Configuration");
@@ -40,22 +40,25 @@ export function renderMappings(app, connection) {
     const chosen = Object.fromEntries([...selects].map(([k, s]) => [k, s.value]));
     try {
       render(await ipc.saveMappings(connection.id, chosen));
-      message.textContent = "Configuration saved.";
-      announce("Configuration saved");
+      message.textContent = savedText;
+      announce(savedText);
     } catch (err) {
       message.textContent = err.message;
     }
     save.disabled = false;
   });
 
-  root.append(
-    h("h1", {}, "Customer and supplier mappings"),
-    h("p", { class: "lead" }, `Choose where ${connection.system} records what Patchbay brings in, then click Save Configuration.`),
-    form,
+  load();
+  return h("div", { class: "mappings-panel" }, form,
     h("div", { class: "actions" }, save,
       h("button", { type: "button", class: "secondary", "data-testid": "refresh-mappings", onclick: load }, "Refresh"),
-      message),
+      message));
+}
+
+export function renderMappings(app, connection) {
+  return h("section", { class: "screen mappings", "data-testid": "mappings" },
+    h("h1", {}, "Customer and supplier mappings"),
+    h("p", { class: "lead" }, `Choose where ${connection.system} records what Patchbay brings in, then click Save Configuration.`),
+    mappingsPanel(connection, "Configuration saved."),
     h("div", { class: "nav" }, h("button", { type: "button", class: "secondary", "data-testid": "done", onclick: () => app.landing() }, "Done")));
-  load();
-  return root;
 }

@@ -20,9 +20,11 @@ function sampleTable(r) {
         h("tbody", {}, r.sample.map((row) => h("tr", {}, row.map((v) => h("td", {}, v))))))));
 }
 
-export function renderPreview(app, connection) {
-  const system = app.systems.find((s) => s.id === connection.provider) || {};
-  const root = h("section", { class: "screen preview", "data-testid": "preview" });
+/**
+ * The import with one progress bar per list, then the counts and samples, Save as CSV files and
+ * Refresh. `onDone(found)` is called after each finished import.
+ */
+export function importPanel(connection, onDone) {
   const lists = h("ul", { class: "lists" });
   const rows = new Map();
   const status = h("p", { class: "status", role: "status", "data-testid": "preview-status" });
@@ -31,8 +33,6 @@ export function renderPreview(app, connection) {
   const cancel = h("button", { type: "button", class: "danger-outline", "data-testid": "cancel-preview", onclick: () => ipc.cancelPreview() }, "Stop");
   const save = h("button", { type: "button", class: "secondary", "data-testid": "save-csv", hidden: true }, "Save as CSV files…");
   const refresh = h("button", { type: "button", class: "secondary", "data-testid": "refresh-preview", hidden: true }, "Refresh");
-  const toMappings = h("button", { type: "button", class: "primary", "data-testid": "to-mappings", hidden: true,
-    onclick: () => app.mappings(connection) }, "Next: mappings");
 
   function row(ev) {
     const bar = h("progress", { "data-testid": "preview-progress", "data-list": ev.list, "aria-label": ev.label });
@@ -76,7 +76,7 @@ export function renderPreview(app, connection) {
     rows.clear();
     results.replaceChildren();
     savedPath.textContent = "";
-    [save, refresh, toMappings].forEach((b) => { b.hidden = true; });
+    [save, refresh].forEach((b) => { b.hidden = true; });
     cancel.hidden = false;
     status.textContent = `Fetching your data from ${connection.system}…`;
     const unlisten = await ipc.onPreviewEvent(listener);
@@ -86,7 +86,7 @@ export function renderPreview(app, connection) {
       announce(status.textContent);
       results.append(...found.filter((r) => r.sample.length).map(sampleTable));
       save.hidden = false;
-      toMappings.hidden = !system.has_mappings;
+      onDone(found);
     } catch (err) {
       status.textContent = err.message || String(err);
       announce(status.textContent);
@@ -113,16 +113,19 @@ export function renderPreview(app, connection) {
     }
   });
   refresh.addEventListener("click", run);
+  run();
+  return h("div", { class: "import" }, lists, status, h("div", { class: "actions" }, cancel, save, refresh, savedPath), results);
+}
 
-  root.append(
+export function renderPreview(app, connection) {
+  const system = app.systems.find((s) => s.id === connection.provider) || {};
+  const toMappings = h("button", { type: "button", class: "primary", "data-testid": "to-mappings", hidden: true,
+    onclick: () => app.mappings(connection) }, "Next: mappings");
+  return h("section", { class: "screen preview", "data-testid": "preview" },
     h("h1", {}, `Your data from ${connection.label}`),
     h("p", { class: "lead" }, "Patchbay reads a few lists to prove the data comes through. Nothing is changed in your account."),
-    lists, status,
-    h("div", { class: "actions" }, cancel, save, refresh, savedPath),
-    results,
+    importPanel(connection, () => { toMappings.hidden = !system.has_mappings; }),
     h("div", { class: "nav" },
       h("button", { type: "button", class: "secondary", "data-testid": "done", onclick: () => app.landing() }, "Done"),
       toMappings));
-  run();
-  return root;
 }

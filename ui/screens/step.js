@@ -5,6 +5,8 @@
 import * as ipc from "../ipc.js";
 import { h, announce, copiedFeedback } from "../dom.js";
 import { checklistPanel } from "./checklist.js";
+import { importPanel } from "./preview.js";
+import { mappingsPanel } from "./mappings.js";
 
 /** Remove the UTF-16 offsets the core reported, so the cleaned secret never crosses IPC. */
 function removeAt(raw, offsets) {
@@ -199,7 +201,14 @@ function connectPanel(app, step) {
         client_id: app.values.client_id || "",
         client_secret: app.values.client_secret || "",
       }, app.redirectPage);
-      app.connected(result);
+      // The guide goes on after connecting (import, mappings): its next step; else Connected.
+      if (app.step < app.guide.steps.length - 1) {
+        app.connection = result;
+        announce(`Connected: ${result.label}`);
+        app.go(1);
+      } else {
+        app.connected(result);
+      }
     } catch (err) {
       stopWaiting();
       status.textContent = "";
@@ -215,6 +224,19 @@ function connectPanel(app, step) {
   return h("div", { class: "connect" }, button, status, waiting, error);
 }
 
+/** "Your settings are being imported": the banner with progress, then Next once finished. */
+function importStep(app, next) {
+  const banner = h("p", { class: "import-banner", role: "status", "data-testid": "import-banner" },
+    "Your settings are being imported…");
+  next.disabled = true;
+  const panel = importPanel(app.connection, (found) => {
+    banner.textContent = `Your settings are imported and refreshed: ${found.map((r) => `${r.count} ${r.label.toLowerCase()}`).join(", ")}.`;
+    banner.classList.add("done");
+    next.disabled = false;
+  });
+  return h("div", {}, banner, panel);
+}
+
 export function renderStep(app, step) {
   const panel = checklistPanel(app);
   const fieldsUi = (step.action === "fields" ? step.fields : []).map((f) => {
@@ -223,8 +245,13 @@ export function renderStep(app, step) {
     ui.clean = (v) => { ui.input.value = v; return ui.input.clean(); };
     return ui;
   });
-  const back = h("button", { type: "button", class: "secondary", "data-testid": "back" }, "Back");
-  const next = h("button", { type: "button", class: "primary", "data-testid": "next", hidden: app.step === app.guide.steps.length - 1 }, "Next");
+  // After connecting, the way back is not through the steps again.
+  const connected = step.action === "import" || step.action === "mappings";
+  const last = app.step === app.guide.steps.length - 1;
+  const back = h("button", { type: "button", class: "secondary", "data-testid": "back", hidden: connected }, "Back");
+  const next = h("button", { type: "button", class: "primary", "data-testid": "next", hidden: last }, "Next");
+  const done = h("button", { type: "button", class: "secondary", "data-testid": "done",
+    hidden: !(connected && last), onclick: () => app.landing() }, "Done");
   // Where the vendor refuses Patchbay's address, there is no going on without a page to use.
   const needsPage = step.action === "copy_callback" && app.guide.redirect.via === "needs_page";
   next.disabled = needsPage || fieldsUi.some((x) => x.hasProblem());
@@ -245,7 +272,11 @@ export function renderStep(app, step) {
     practiceBox(app, fieldsUi),
     fieldsUi.map((f) => f.el),
     step.action === "connect" ? connectPanel(app, step) : null,
-    h("div", { class: "nav" }, back, next));
+    step.action === "import" ? importStep(app, next) : null,
+    step.action === "mappings"
+      ? mappingsPanel(app.connection, "Configuration saved. You are finished! Patchbay and QuickBooks are connected.")
+      : null,
+    h("div", { class: "nav" }, back, next, done));
   const listener = { checklist: (items) => panel.update(items) };
   app.listeners.add(listener);
   const root = h("section", { class: "screen wizard", "data-testid": "wizard" }, progress(app), body, panel);

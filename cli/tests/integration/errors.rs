@@ -456,3 +456,43 @@ async fn unknown_system_and_bad_catalog_are_explained() {
     assert_eq!(out.code, code(ErrorKind::Catalog), "{out:?}");
     assert!(out.stderr.contains("is not a valid catalog"), "{out:?}");
 }
+
+/// The guide's "Under Scope, click Select All ... If this is not selected, the connection will
+/// not work": a key that reaches only some lists is named at connect time, with the guide's fix,
+/// before the admin leaves the wizard, and nothing is stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_aspire_key_without_select_all_fails_the_scope_item_at_connect() {
+    let lab = Lab::new().await;
+    let a = lab
+        .admin(
+            "apps",
+            json!({"provider": "aspire", "environment": "sandbox", "scope": ["Users", "Contacts"]}),
+        )
+        .await;
+    let out = lab
+        .run_async(
+            &["connect", "aspire", "--env", "sandbox"],
+            &format!(
+                "{}\n{}\n",
+                a["client_id"].as_str().unwrap(),
+                a["client_secret"].as_str().unwrap()
+            ),
+        )
+        .await;
+    assert_eq!(out.code, code(ErrorKind::ScopeMissing), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("does not share Properties and Work tickets"),
+        "{out:?}"
+    );
+    assert!(out.stderr.contains("✗ Scope: Select All"), "{out:?}");
+    assert!(
+        out.stderr
+            .contains("make sure Select All is chosen under Scope"),
+        "{out:?}"
+    );
+    assert!(
+        status_json(&lab.run_async(&["status", "--json"], "").await).is_empty(),
+        "nothing is kept from a connection that cannot work"
+    );
+}
