@@ -23,7 +23,8 @@ export const reopenBrowser = () => call("reopen_browser");
 export const copy = (what, extra) => call("copy", { item: Object.assign({ what }, extra || {}) });
 export const connections = () => call("connections");
 export const checkConnection = (id) => call("check_connection", { id });
-export const disconnect = (id) => call("disconnect", { id });
+/** Disconnect; `keepSettings`: the saved mappings stay for the next connect. */
+export const disconnect = (id, keepSettings) => call("disconnect", { id, keepSettings });
 /** About and help: version, OS, where things are kept, the guides. */
 export const about = () => call("about");
 /** The bundled crates' licenses, as ui/licenses.json (a JSON string). */

@@ -108,6 +108,10 @@ enum Command {
         /// Do not ask for confirmation.
         #[arg(long)]
         yes: bool,
+        /// Also delete the saved settings (mappings); by default they are kept for the next
+        /// connect.
+        #[arg(long)]
+        forget_settings: bool,
     },
     /// Fetch the system's lists (a preview import) with progress, then counts and a sample.
     Preview {
@@ -402,6 +406,7 @@ async fn run(cli: Cli) -> Result<i32> {
             system,
             environment,
             yes,
+            forget_settings,
         } => {
             let id = id_for(system, environment)?;
             let s = connections.status(&id).await?;
@@ -414,7 +419,17 @@ async fn run(cli: Cli) -> Result<i32> {
                 println!("Nothing was changed.");
                 return Ok(0);
             }
-            match connections.disconnect(&id).await? {
+            if !s.record.mappings.is_empty() {
+                println!(
+                    "{}",
+                    if *forget_settings {
+                        "The saved settings (mappings) are deleted too."
+                    } else {
+                        "The saved settings (mappings) are kept for when you connect again (--forget-settings deletes them)."
+                    }
+                );
+            }
+            match connections.disconnect(&id, !forget_settings).await? {
                 Revocation::Revoked => println!(
                     "Disconnected {}: access revoked at {} and credentials deleted.",
                     s.system, s.system

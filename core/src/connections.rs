@@ -359,6 +359,8 @@ impl Connections {
         });
         let t = now();
         let label = p.display_name(env);
+        // A connection made again after a disconnect that kept its settings starts from them.
+        let kept = self.settings.kept_mappings(&id)?;
         let timings = Timings {
             connect_ms: Some(elapsed_ms(started)),
             token_ms: Some(token_ms),
@@ -384,7 +386,7 @@ impl Connections {
                     .catalog_file
                     .clone()
                     .or(r.as_ref().and_then(|r| r.catalog_file.clone())),
-                mappings: r.map(|r| r.mappings).unwrap_or_default(),
+                mappings: r.map(|r| r.mappings).unwrap_or(kept),
                 timings,
             })
         })?;
@@ -962,7 +964,9 @@ impl Connections {
     }
 
     /// Revoke at the vendor where offered, then delete the keychain entries and the record.
-    pub async fn disconnect(&self, id: &str) -> Result<Revocation> {
+    /// Revoke where the vendor offers it, then delete the keychain entries and the record.
+    /// `keep_settings`: the mappings are kept for the next connect (never deleted unasked).
+    pub async fn disconnect(&self, id: &str, keep_settings: bool) -> Result<Revocation> {
         let record = self.record(id)?;
         let (p, env) = self.resolve(&record.provider, Some(&record.environment))?;
         let grant = self.load_grant(id).await?;
@@ -1002,7 +1006,7 @@ impl Connections {
         tokio::task::spawn_blocking(move || vault.delete(&key))
             .await
             .map_err(|e| Error::keychain("The keychain did not answer.").with_source(e))??;
-        self.settings.update(id, |_| None)?;
+        self.settings.remove(id, keep_settings)?;
         // Forget the last refreshed token too: nobody may be handed it after a disconnect.
         if let Ok(mut flights) = self.flights.lock() {
             flights.remove(id);

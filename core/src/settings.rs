@@ -176,6 +176,10 @@ pub struct Choice {
 struct SettingsFile {
     #[serde(default)]
     connections: Vec<ConnectionRecord>,
+    /// Mappings the admin chose to keep when disconnecting, by connection id: the next connect
+    /// of the same system and environment starts from them.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    kept: std::collections::BTreeMap<String, std::collections::BTreeMap<String, Choice>>,
 }
 
 /// The connections list on disk.
@@ -217,6 +221,35 @@ impl Settings {
             }
         }
         self.write(&file)
+    }
+
+    /// Remove a connection's record; its mappings are kept for the next connect when `keep`.
+    pub fn remove(&self, id: &str, keep: bool) -> Result<()> {
+        let _lock = self.lock()?;
+        let mut file = self.read()?;
+        let removed = file
+            .connections
+            .iter()
+            .position(|c| c.id == id)
+            .map(|p| file.connections.remove(p));
+        match removed
+            .map(|r| r.mappings)
+            .filter(|m| keep && !m.is_empty())
+        {
+            Some(mappings) => {
+                file.kept.insert(id.to_string(), mappings);
+            }
+            None if !keep => {
+                file.kept.remove(id);
+            }
+            None => {}
+        }
+        self.write(&file)
+    }
+
+    /// The mappings kept from a disconnected connection with this id.
+    pub fn kept_mappings(&self, id: &str) -> Result<std::collections::BTreeMap<String, Choice>> {
+        Ok(self.read()?.kept.remove(id).unwrap_or_default())
     }
 
     fn lock(&self) -> Result<fs::File> {

@@ -541,8 +541,16 @@ pub async fn check_connection(state: State<'_, AppState>, id: String) -> Reply<C
 }
 
 #[tauri::command]
-pub async fn disconnect(state: State<'_, AppState>, id: String) -> Reply<Revocation> {
-    Ok(state.connections().await.disconnect(&id).await?)
+pub async fn disconnect(
+    state: State<'_, AppState>,
+    id: String,
+    keep_settings: bool,
+) -> Reply<Revocation> {
+    Ok(state
+        .connections()
+        .await
+        .disconnect(&id, keep_settings)
+        .await?)
 }
 
 async fn report_text(state: &AppState) -> String {

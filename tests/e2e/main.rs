@@ -482,11 +482,16 @@ async fn quickbooks_online_production_as_its_guide_goes_through_the_relay() {
     app.get("connect-button").await;
     assert!(app.all("field-client_id").await.is_empty());
     app.screenshot("41-qbo-connect").await;
+    // Intuit answers slowly today: the import is seen while it runs.
+    desk.admin(
+        "faults",
+        json!({"provider": "quickbooks-online", "endpoint": "api", "fault": "slow", "delay_ms": 1500, "count": 3}),
+    )
+    .await;
     app.click("connect-button").await;
 
     // Chromium: Intuit's consent, then the relay, which hands the answer to Patchbay.
-    let banner = app.wait_text("import-banner", "").await;
-    assert!(banner.contains("imported"), "{banner}");
+    app.wait_text("import-banner", "being imported").await;
     app.screenshot("42-qbo-importing").await;
     let done = app
         .wait_text("import-banner", "imported and refreshed")
@@ -722,8 +727,9 @@ async fn preview_shows_counts_with_progress_and_mappings_survive_a_restart() {
     app.click("connect-button").await;
 
     // The guide's import step: one progress bar per list, real counts, a sample, CSV files.
-    app.wait_text("import-banner", "imported").await;
-    let done = app.wait_text("preview-status", "Done:").await;
+    let done = app
+        .wait_text("import-banner", "imported and refreshed")
+        .await;
     assert!(done.contains("2500 customers"), "{done}");
     let customers = app
         .wait_css("[data-testid=\"preview-count\"][data-list=\"customers\"]")
@@ -745,6 +751,8 @@ async fn preview_shows_counts_with_progress_and_mappings_survive_a_restart() {
         );
         assert_eq!(v, m, "each bar is full at the end");
     }
+    // The first rows of each list, folded away so the step's Next stays in view.
+    app.click("show-samples").await;
     assert!(
         !app.all("preview-sample").await.is_empty(),
         "a sample table"

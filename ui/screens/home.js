@@ -57,6 +57,10 @@ function confirmDisconnect(c, refresh) {
   document.getElementById("disconnect-text").textContent =
     `Patchbay will revoke its access at ${c.system} where ${c.system} allows it and delete the saved credentials from ${c.stored_in}. ` +
     "The connection stops working until you connect again.";
+  // Saved settings are never deleted unasked: the admin chooses (kept by default).
+  const keep = document.getElementById("disconnect-keep");
+  keep.checked = true;
+  document.getElementById("disconnect-keep-row").hidden = Object.keys(c.mappings || {}).length === 0;
   const yes = document.getElementById("confirm-disconnect");
   const no = document.getElementById("cancel-disconnect");
   const close = () => { dialog.close(); yes.onclick = null; no.onclick = null; };
@@ -64,7 +68,7 @@ function confirmDisconnect(c, refresh) {
   yes.onclick = async () => {
     yes.disabled = true;
     try {
-      const r = await ipc.disconnect(c.id);
+      const r = await ipc.disconnect(c.id, keep.checked);
       announce(r.revocation === "failed" ? `Disconnected here. ${r.message}` : `${c.label} disconnected`);
     } catch (err) {
       announce(err.message);

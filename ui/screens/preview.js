@@ -22,9 +22,10 @@ function sampleTable(r) {
 
 /**
  * The import with one progress bar per list, then the counts and samples, Save as CSV files and
- * Refresh. `onDone(found)` is called after each finished import.
+ * Refresh. `onDone(found)` is called after each finished import. `folded`: the samples sit in a
+ * closed "first rows" section (inside a guide step, where the step's button must stay in view).
  */
-export function importPanel(connection, onDone) {
+export function importPanel(connection, onDone, folded = false) {
   const lists = h("ul", { class: "lists" });
   const rows = new Map();
   const status = h("p", { class: "status", role: "status", "data-testid": "preview-status" });
@@ -84,6 +85,8 @@ export function importPanel(connection, onDone) {
       const found = await ipc.preview(connection.id);
       status.textContent = `Done: ${found.map((r) => `${r.count} ${r.label.toLowerCase()}`).join(", ")}.`;
       announce(status.textContent);
+      // Inside a guide step the banner says it.
+      if (folded) status.textContent = "";
       results.append(...found.filter((r) => r.sample.length).map(sampleTable));
       save.hidden = false;
       onDone(found);
@@ -114,7 +117,10 @@ export function importPanel(connection, onDone) {
   });
   refresh.addEventListener("click", run);
   run();
-  return h("div", { class: "import" }, lists, status, h("div", { class: "actions" }, cancel, save, refresh, savedPath), results);
+  const shown = folded
+    ? h("details", { class: "samples" }, h("summary", { "data-testid": "show-samples" }, "See the first rows of each list"), results)
+    : results;
+  return h("div", { class: "import" }, lists, status, h("div", { class: "actions" }, cancel, save, refresh, savedPath), shown);
 }
 
 export function renderPreview(app, connection) {

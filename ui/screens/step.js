@@ -233,7 +233,7 @@ function importStep(app, next) {
     banner.textContent = `Your settings are imported and refreshed: ${found.map((r) => `${r.count} ${r.label.toLowerCase()}`).join(", ")}.`;
     banner.classList.add("done");
     next.disabled = false;
-  });
+  }, true);
   return h("div", {}, banner, panel);
 }
 
@@ -249,7 +249,8 @@ export function renderStep(app, step) {
   const connected = step.action === "import" || step.action === "mappings";
   const last = app.step === app.guide.steps.length - 1;
   const back = h("button", { type: "button", class: "secondary", "data-testid": "back", hidden: connected }, "Back");
-  const next = h("button", { type: "button", class: "primary", "data-testid": "next", hidden: last }, "Next");
+  // Connecting moves on by itself; there is nothing to skip to before it has worked.
+  const next = h("button", { type: "button", class: "primary", "data-testid": "next", hidden: last || step.action === "connect" }, "Next");
   const done = h("button", { type: "button", class: "secondary", "data-testid": "done",
     hidden: !(connected && last), onclick: () => app.landing() }, "Done");
   // Where the vendor refuses Patchbay's address, there is no going on without a page to use.

@@ -1,7 +1,7 @@
 //! Preview import: each vendor's paging at a size that needs several pages, a 429 waited out,
 //! a dropped connection resumed from the page it was on, and Cancel.
 
-use crate::harness::Lab;
+use crate::harness::{Lab, Output};
 use crate::refresh::connect_aspire;
 use patchbay_core::ErrorKind;
 use patchbay_core::preview::{PreviewEvent, PreviewOptions};
@@ -410,4 +410,61 @@ async fn quickbooks_online_mappings_default_sensibly_and_survive_a_restart() {
         v["saved"]["customer_income_account"]["name"],
         other.name.as_str()
     );
+
+    // The guide's disconnect-then-connect keeps the configuration unless asked to forget it.
+    let saved = |out: &Output| -> serde_json::Value {
+        assert_eq!(out.code, 0, "{out:?}");
+        serde_json::from_str::<serde_json::Value>(&out.stdout).unwrap()["saved"].clone()
+    };
+    let json_args = [
+        "mappings",
+        "quickbooks-online",
+        "--env",
+        "sandbox",
+        "--json",
+    ];
+    let reconnect = |lab: &Lab| {
+        let cmd = lab.command(&["connect", "quickbooks-online", "--env", "sandbox"]);
+        let out = lab.run_with(cmd, &format!("{id}\n{secret}\n"));
+        assert_eq!(out.code, 0, "{out:?}");
+    };
+    let off = lab
+        .run_async(
+            &[
+                "disconnect",
+                "quickbooks-online",
+                "--env",
+                "sandbox",
+                "--yes",
+            ],
+            "",
+        )
+        .await;
+    assert!(
+        off.stdout.contains("kept for when you connect again"),
+        "{off:?}"
+    );
+    reconnect(&lab);
+    let kept = saved(&lab.run_async(&json_args, "").await);
+    assert_eq!(
+        kept["customer_income_account"]["value"],
+        other.value.as_str()
+    );
+    let off = lab
+        .run_async(
+            &[
+                "disconnect",
+                "quickbooks-online",
+                "--env",
+                "sandbox",
+                "--yes",
+                "--forget-settings",
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(off.code, 0, "{off:?}");
+    reconnect(&lab);
+    let gone = saved(&lab.run_async(&json_args, "").await);
+    assert_eq!(gone, serde_json::json!({}), "forgotten on request");
 }
