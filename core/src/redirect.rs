@@ -99,7 +99,7 @@ impl RedirectPlan {
                 Via::NeedsPage,
                 None,
                 Some(format!(
-                    "For {label}, {name} only accepts addresses that start with https and are not on this computer, so Patchbay's own address cannot be used. Ask whoever gave you Patchbay for their sign-in relay address (they add it to Patchbay for you), or register an https page of your own and enter it below; after you allow access, you will paste the address your browser ends on.",
+                    "For {label}, {name} only accepts addresses that start with https and are not on this computer, so Patchbay's own address cannot be used. Ask whoever gave you Patchbay for their sign-in relay address, or register an https page of your own and enter it below (you will then paste the address your browser ends on).",
                     label = p.display_name(env),
                     name = p.name
                 )),

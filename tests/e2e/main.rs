@@ -553,6 +553,45 @@ async fn quickbooks_online_production_as_its_guide_goes_through_the_relay() {
     app.close().await;
 }
 
+/// With no relay and no distributor's app, QuickBooks Online production cannot use Patchbay's
+/// own address (Intuit refuses it): the redirect step says so and what to do, and takes an
+/// https page of the admin's own, refusing one that Intuit would refuse.
+#[tokio::test(flavor = "multi_thread")]
+async fn quickbooks_online_production_without_a_relay_asks_for_an_https_page() {
+    let desk = Desk::new().await;
+    let app = desk.launch(&[]).await;
+    choose(&app, "quickbooks-online", Some("production")).await;
+    next_until(&app, "redirect-advice").await;
+    let advice = app.text("redirect-advice").await;
+    assert!(
+        advice.contains("only accepts addresses that start with https")
+            && advice.contains("sign-in relay address"),
+        "{advice}"
+    );
+    assert!(
+        app.all("copy-callback").await.is_empty(),
+        "no address Intuit would refuse"
+    );
+    assert_eq!(app.attr("next", "disabled").await.as_deref(), Some("true"));
+    app.paste_into("redirect-page", "http://localhost:8765/callback")
+        .await;
+    app.click("redirect-page-use").await;
+    let problem = app.wait_text("redirect-page-problem", "https").await;
+    assert!(problem.contains("must start with https://"), "{problem}");
+    app.screenshot("46-qbo-production-needs-https-page").await;
+    app.get("redirect-page").await.clear().await.unwrap();
+    app.paste_into(
+        "redirect-page",
+        "https://intranet.example.com/patchbay-return",
+    )
+    .await;
+    app.click("redirect-page-use").await;
+    let url = app.wait_text("callback-url", "intranet").await;
+    assert_eq!(url, "https://intranet.example.com/patchbay-return");
+    assert_eq!(app.attr("next", "disabled").await, None);
+    app.close().await;
+}
+
 /// Launch the app with `env`, go through QuickBooks Time's steps with these keys and click Connect.
 async fn attempt_quickbooks_time(
     desk: &Desk,

@@ -127,7 +127,7 @@ function redirectPanel(app) {
       }
     });
     parts.push(h("div", { class: "field" },
-      h("label", { for: "redirect-page" }, "My own https page (the whole address you registered, starting with https)"),
+      h("label", { for: "redirect-page" }, `My own https page, exactly as registered at ${provider.name}`),
       h("div", { class: "input-row" }, input, use), problem));
   }
   return h("div", { class: "callback" }, parts);

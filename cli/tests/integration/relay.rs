@@ -279,3 +279,41 @@ fn relay_address(dom: &str) -> String {
 fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
+
+/// A distributor's file with mistakes stops a connect with what is wrong and where, and loses
+/// nothing: the existing connections are still listed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_distribution_file_is_named_and_loses_nothing() {
+    let lab = Lab::new().await;
+    let (id, secret) = lab.app("aspire", "sandbox", "").await;
+    let out = lab
+        .run_async(
+            &["connect", "aspire", "--env", "sandbox"],
+            &format!("{id}\n{secret}\n"),
+        )
+        .await;
+    assert_eq!(out.code, 0, "{out:?}");
+    lab.distribution(
+        "[[system]]\nprovider = \"quickbooks-online\"\nenvironment = \"production\"\nrelay_url = \"http://connect.example.com/patchbay/\"\n",
+    );
+    let out = lab
+        .run_async(&["connect", "quickbooks-online", "--env", "production"], "")
+        .await;
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains("distribution.toml")
+            && out.stderr.contains("relay_url")
+            && out.stderr.contains("must start with https://"),
+        "{out:?}"
+    );
+    let status = lab.run_async(&["status", "--json"], "").await;
+    assert!(
+        status.stderr.contains("must start with https://"),
+        "{status:?}"
+    );
+    assert_eq!(
+        status_json(&status).len(),
+        1,
+        "the Aspire connection is still there"
+    );
+}
