@@ -108,7 +108,8 @@ function redirectPanel(app) {
         ipc.copy("callback_url", { provider: provider.id, environment: environment.id, redirectPage: app.redirectPage })),
       h("p", { class: "hint" }, `Paste it into ${provider.name}'s redirect URL field exactly as copied.`));
   }
-  if (redirect.advice) parts.push(h("p", { class: "note", "data-testid": "redirect-advice" }, redirect.advice));
+  const extra = [];
+  if (redirect.advice) extra.push(h("p", { class: "note", "data-testid": "redirect-advice" }, redirect.advice));
   if (redirect.via === "needs_page" || redirect.via === "own_page" || (redirect.via === "loopback" && redirect.advice)) {
     const input = h("input", { id: "redirect-page", type: "url", "data-testid": "redirect-page", spellcheck: "false",
       "aria-describedby": "redirect-page-problem" });
@@ -124,11 +125,19 @@ function redirectPanel(app) {
         announce("Your page will be used");
       } catch (err) {
         problem.textContent = err.message || String(err);
+        problem.scrollIntoView({ block: "nearest" });
       }
     });
-    parts.push(h("div", { class: "field" },
+    extra.push(h("div", { class: "field" },
       h("label", { for: "redirect-page" }, `My own https page, exactly as registered at ${provider.name}`),
       h("div", { class: "input-row" }, input, use), problem));
+  }
+  // Where Patchbay's own address may well work, what to do otherwise stays folded away.
+  if (redirect.via === "loopback" && extra.length) {
+    parts.push(h("details", { class: "redirect-help" },
+      h("summary", { "data-testid": "redirect-help" }, `${provider.name} will not save this address?`), extra));
+  } else {
+    parts.push(...extra);
   }
   return h("div", { class: "callback" }, parts);
 }
