@@ -8,6 +8,8 @@
 // A benchmark reports a broken setup by panicking, like a test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "../../tests/support/chromium.rs"]
+mod chromium;
 #[allow(dead_code)]
 #[path = "../tests/integration/harness.rs"]
 mod harness;

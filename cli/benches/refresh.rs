@@ -6,6 +6,8 @@
 // A benchmark reports a broken setup by panicking, like a test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "../../tests/support/chromium.rs"]
+mod chromium;
 #[path = "../../tests/support/docs.rs"]
 mod docs;
 #[allow(dead_code)]

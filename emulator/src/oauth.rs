@@ -242,8 +242,8 @@ fn consent_page(
 <p>Company: <strong data-testid="consent-company">{company}</strong></p>
 <form method="post" action="{action}">
 <input type="hidden" name="txn" value="{txn}">
-<button type="submit" name="decision" value="allow" data-testid="consent-allow">Allow</button>
-<button type="submit" name="decision" value="deny" data-testid="consent-deny">Deny</button>
+<button type="submit" name="decision" value="allow" data-testid="consent-allow">{allow}</button>
+<button type="submit" name="decision" value="deny" data-testid="consent-deny">{deny}</button>
 </form>
 {auto}</body></html>
 "#,
@@ -258,6 +258,10 @@ fn consent_page(
             detail = html_escape(&detail),
             company = html_escape(&company),
             action = decision_action(provider),
+            // The vendors' words: QuickBooks Time's "Allow" (its guide), Intuit's "Connect" and
+            // "Cancel" (the QuickBooks Online guide: "Click on the Connect").
+            allow = if provider == QBT { "Allow" } else { "Connect" },
+            deny = if provider == QBT { "Deny" } else { "Cancel" },
             txn = html_escape(txn),
         ),
     )

@@ -105,25 +105,12 @@ impl Desk {
         std::fs::write(dir.join("distribution.toml"), text).unwrap();
     }
 
-    /// A PATH whose `xdg-open` opens URLs in Debian's headless Chromium (MACHINE.md's recipe,
-    /// with the page's timers run, as a person's browser does while they look): the app's
-    /// browser launch goes through the OS's opener into a real browser. URLs are logged to
-    /// the desk's browser log.
+    /// A PATH whose `xdg-open` opens URLs in Debian's headless Chromium, timers run
+    /// (`tests/support/chromium.rs`): the app's browser launch goes through the OS's opener into
+    /// a real browser. URLs are logged to the desk's browser log.
     pub fn chromium_path(&self) -> String {
         let bin = self.home.path().join("chromium-bin");
-        std::fs::create_dir_all(&bin).unwrap();
-        let script = bin.join("xdg-open");
-        let text = r#"#!/bin/sh
-echo "$1" >> '{{LOG}}'
-d=$(mktemp -d)
-( chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-    --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$d" --virtual-time-budget=5000 --dump-dom "$1" >/dev/null 2>&1; rm -rf "$d" ) &
-"#
-        .replace("{{LOG}}", &self.browser_log.display().to_string());
-        std::fs::write(&script, text).unwrap();
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        crate::chromium::write_launcher(&bin.join("xdg-open"), &self.browser_log, None, true);
         format!(
             "{}:{}",
             bin.display(),

@@ -2,11 +2,13 @@
 //! (tauri-driver + WebKitWebDriver), against the emulators in practice mode, with the real
 //! keychain (Secret Service) and the system browser launch intercepted by `BROWSER`. Elements are
 //! found by `data-testid`; the assertions are what the admin sees. Screenshots go to
-//! docs/screenshots/.
+//! docs/screenshots/ when `PATCHBAY_WRITE_DOCS=1` (a scratch folder otherwise).
 
 // Tests state their expectations by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../support/chromium.rs"]
+mod chromium;
 #[path = "../support/docs.rs"]
 mod docs;
 mod harness;
@@ -550,6 +552,53 @@ async fn quickbooks_online_production_as_its_guide_goes_through_the_relay() {
     let card = app.text("connection-card").await;
     assert!(card.contains("QuickBooks Online"), "{card}");
     app.screenshot("24-keychain-unavailable").await;
+    app.close().await;
+}
+
+/// QuickBooks Time taking only https redirects ("the HTTPS url", UNCONFIRMED, so tested both
+/// ways): with the distributor's relay, the wizard gives the relay as the Callback URL to
+/// register and connects through it in a real browser.
+#[tokio::test(flavor = "multi_thread")]
+async fn quickbooks_time_https_only_connects_through_the_relay() {
+    let desk = Desk::new().await;
+    desk.admin(
+        "settings",
+        json!({"provider": "quickbooks-time", "https_redirects_only": true, "consent_auto_allow": true}),
+    )
+    .await;
+    let relay = "https://relay.patchbay.test/qbt/";
+    let a = desk
+        .admin(
+            "apps",
+            json!({"provider": "quickbooks-time", "environment": "production", "redirect_uris": [relay]}),
+        )
+        .await;
+    desk.distribution(&format!(
+        "[[system]]\nprovider = \"quickbooks-time\"\nenvironment = \"production\"\nrelay_url = \"{relay}\"\n"
+    ));
+    let path = desk.chromium_path();
+    let app = desk.launch(&[("PATH", &path)]).await;
+    choose(&app, "quickbooks-time", None).await;
+    next_until(&app, "callback-url").await;
+    assert_eq!(app.text("callback-url").await, relay);
+    assert!(
+        app.all("redirect-help").await.is_empty(),
+        "no doubt about the address to register"
+    );
+    fill_and_reach_connect(
+        &app,
+        a["client_id"].as_str().unwrap(),
+        a["client_secret"].as_str().unwrap(),
+    )
+    .await;
+    app.click("connect-button").await;
+    let identity = app.wait_text("connected-identity", "connected as").await;
+    assert!(identity.contains("QuickBooks Time"), "{identity}");
+    let log = std::fs::read_to_string(&desk.browser_log).unwrap();
+    assert!(
+        log.contains("redirect_uri=https%3A%2F%2Frelay.patchbay.test%2Fqbt%2F"),
+        "{log}"
+    );
     app.close().await;
 }
 

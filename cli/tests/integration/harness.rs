@@ -240,32 +240,16 @@ impl Lab {
         std::fs::write(dir.join("distribution.toml"), text).unwrap();
     }
 
-    /// A script that opens URLs in Debian's headless Chromium, the way a desktop opens the
-    /// admin's browser (MACHINE.md's recipe), as `BROWSER` for the CLI. Chromium loads the page
-    /// and follows redirects, then writes the last page's DOM to `<home>/chromium.dom`. With
-    /// `run_timers`, pages' timers run (a headless browser otherwise stops at the first page's
-    /// load, before a script's delayed navigation): what a person's browser does while they look.
+    /// Debian's headless Chromium as `BROWSER` for the CLI (`tests/support/chromium.rs`); the
+    /// last page's DOM goes to `<home>/chromium.dom` (see [`Lab::chromium_dom`]).
     pub fn chromium(&self, run_timers: bool) -> PathBuf {
         let script = self.home.path().join("chromium-browser.sh");
-        let out = self.home.path().join("chromium.dom");
-        let stop = if run_timers {
-            "--virtual-time-budget=5000"
-        } else {
-            ""
-        };
-        let text = r#"#!/bin/sh
-echo "$1" >> '{{LOG}}'
-d=$(mktemp -d)
-( chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-    --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$d" {{STOP}} --dump-dom "$1" > '{{OUT}}' 2>/dev/null; rm -rf "$d" ) &
-"#
-        .replace("{{LOG}}", &self.browser_log.display().to_string())
-        .replace("{{OUT}}", &out.display().to_string())
-        .replace("{{STOP}}", stop);
-        std::fs::write(&script, text).unwrap();
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        crate::chromium::write_launcher(
+            &script,
+            &self.browser_log,
+            Some(&self.home.path().join("chromium.dom")),
+            run_timers,
+        );
         script
     }
 

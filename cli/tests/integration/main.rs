@@ -5,6 +5,8 @@
 // Tests state their expectations by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../../../tests/support/chromium.rs"]
+mod chromium;
 mod crash;
 #[path = "../../../tests/support/docs.rs"]
 mod docs;

@@ -24,13 +24,13 @@ fn distribution(
     )
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn quickbooks_online_production_connects_through_the_relay_with_the_distributors_keys() {
+/// A lab where the distributor registered its relay at Intuit production (localhost would be
+/// refused) and ships the app's keys, so the admin pastes nothing; consent is given on load.
+/// Returns the app's secret, to look for where it must not be.
+async fn distributors_intuit_app() -> (Lab, String) {
     let lab = Lab::new().await;
     lab.settings(json!({"provider": "quickbooks-online", "consent_auto_allow": true}))
         .await;
-    // The distributor registered its relay at Intuit (localhost would be refused) and ships
-    // the app's keys: the admin pastes nothing.
     let (id, secret) = lab
         .app("quickbooks-online", "production", PRACTICE_RELAY_URL)
         .await;
@@ -40,6 +40,12 @@ async fn quickbooks_online_production_connects_through_the_relay_with_the_distri
         Some((&id, &secret)),
         PRACTICE_RELAY_URL,
     ));
+    (lab, secret)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quickbooks_online_production_connects_through_the_relay_with_the_distributors_keys() {
+    let (lab, secret) = distributors_intuit_app().await;
     let mut cmd = lab.command(&[
         "connect",
         "quickbooks-online",
@@ -124,18 +130,7 @@ async fn quickbooks_time_https_only_goes_through_the_relay_and_says_what_to_do_w
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_relay_shows_the_address_to_paste_when_patchbay_cannot_be_reached() {
-    let lab = Lab::new().await;
-    lab.settings(json!({"provider": "quickbooks-online", "consent_auto_allow": true}))
-        .await;
-    let (id, secret) = lab
-        .app("quickbooks-online", "production", PRACTICE_RELAY_URL)
-        .await;
-    lab.distribution(&distribution(
-        "quickbooks-online",
-        "production",
-        Some((&id, &secret)),
-        PRACTICE_RELAY_URL,
-    ));
+    let (lab, _) = distributors_intuit_app().await;
     // The relay sends the browser to a port where something takes the connection and never
     // answers (Patchbay is on another computer, a stuck program): the hand-over never arrives.
     // The page shows the address to paste from the start; the browser is looked at as soon as
@@ -165,6 +160,33 @@ async fn the_relay_shows_the_address_to_paste_when_patchbay_cannot_be_reached() 
         address.contains("code=") && address.contains("state="),
         "{address}"
     );
+    if crate::docs::writing() {
+        // The relay as a phone shows it (the admin may be finishing on another device).
+        let shot = crate::docs::repo().join("docs/screenshots/47-relay-phone.png");
+        let status = std::process::Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+            ])
+            .args([
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ])
+            .arg(format!(
+                "--user-data-dir={}",
+                lab.home.path().join("shot-profile").display()
+            ))
+            .arg("--window-size=360,740")
+            .arg(format!("--screenshot={}", shot.display()))
+            .arg(&address)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
     // The admin pastes what the relay shows.
     let mut running = running;
     use std::io::Write as _;
