@@ -539,7 +539,44 @@ async fn quickbooks_online_production_as_its_guide_goes_through_the_relay() {
     tokio::time::sleep(std::time::Duration::from_millis(700)).await;
     assert_eq!(app.client.current_url().await.unwrap(), before);
     app.get("connection-card").await;
+    // The distributor's secret went to the keychain, never to the window, the log or the browser.
+    let html = app
+        .client
+        .execute("return document.documentElement.outerHTML;", vec![])
+        .await
+        .unwrap();
+    let log_path = app.log.clone();
     app.close().await;
+    let secret = "practice-qbo-prod-secret";
+    assert!(
+        !html.to_string().contains(secret),
+        "the page holds the distributor's secret"
+    );
+    for (what, text) in [
+        (
+            "the app's log",
+            std::fs::read_to_string(&log_path).unwrap_or_default(),
+        ),
+        (
+            "the browser",
+            std::fs::read_to_string(&desk.browser_log).unwrap(),
+        ),
+    ] {
+        assert!(
+            !text.contains(secret),
+            "{what} holds the distributor's secret"
+        );
+    }
+    let grant = patchbay_core::store::Vault::new(std::sync::Arc::new(
+        patchbay_core::store::Keychain::open(&desk.service).unwrap(),
+    ))
+    .load("practice:quickbooks-online:production")
+    .unwrap()
+    .expect("stored in the keychain");
+    {
+        use secrecy::ExposeSecret as _;
+        assert_eq!(grant.client_secret.expose_secret(), secret);
+    }
 
     // Next start, the keychain is gone (no session bus): Patchbay says so at the top, Home still
     // lists the connection with the keychain as its problem, and the report says it too.
