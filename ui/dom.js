@@ -38,6 +38,18 @@ export function when(unix) {
   return unix ? new Date(unix * 1000).toLocaleString() : "not yet";
 }
 
+/** How long ago, in words ("just now", "5 minutes ago", "yesterday"). */
+export function ago(unix) {
+  if (!unix) return "not yet";
+  const secs = Math.max(0, Date.now() / 1000 - unix);
+  const n = (v, unit) => `${v} ${unit}${v === 1 ? "" : "s"} ago`;
+  if (secs < 60) return "just now";
+  if (secs < 3600) return n(Math.floor(secs / 60), "minute");
+  if (secs < 86400) return n(Math.floor(secs / 3600), "hour");
+  if (secs < 2 * 86400) return "yesterday";
+  return n(Math.floor(secs / 86400), "day");
+}
+
 /** A "Copied" note next to a copy button for two seconds. */
 export function copiedFeedback(holder, label) {
   holder.textContent = "Copied";

@@ -123,6 +123,10 @@ pub struct ProviderSpec {
     pub steps: Vec<StepSpec>,
     #[serde(default, rename = "checklist")]
     pub checklist: Vec<ChecklistItemSpec>,
+    /// The guide's advice that no signal can check: shown beside the checklist as tips, not
+    /// as items with a state.
+    #[serde(default)]
+    pub tips: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -134,6 +138,11 @@ pub struct SupportSpec {
     /// The vendor's own help pages (opened from About and help, in the system browser).
     #[serde(default)]
     pub help_url: Option<String>,
+    /// The problems `vendor_help` is about (it is shown only with them); by default those on
+    /// the vendor's side (API not enabled, keys or redirect refused, the vendor down, access
+    /// withdrawn).
+    #[serde(default)]
+    pub vendor_help_for: Option<Vec<ErrorKind>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -458,6 +467,24 @@ impl ProviderSpec {
 
     pub fn field(&self, id: &str) -> Option<&FieldSpec> {
         self.fields.iter().find(|f| f.id == id)
+    }
+
+    /// Whether a connection of this system can end with `kind`: the browser step's troubles need
+    /// a browser step, "API not enabled" comes only from a vendor answer rule, and one
+    /// environment cannot be the wrong one.
+    pub fn can_fail_with(&self, kind: ErrorKind) -> bool {
+        match kind {
+            ErrorKind::RedirectMismatch
+            | ErrorKind::BrowserLaunch
+            | ErrorKind::Denied
+            | ErrorKind::Timeout
+            | ErrorKind::Cancelled
+            | ErrorKind::PortInUse => self.oauth.is_some(),
+            ErrorKind::ApiNotEnabled => self.api_errors.iter().any(|r| r.kind == kind),
+            ErrorKind::WrongEnvironment => self.environments.len() > 1,
+            ErrorKind::NotFound | ErrorKind::Catalog => false,
+            _ => true,
+        }
     }
 
     /// The callback URL the admin registers at the vendor and the listener accepts.
@@ -855,6 +882,11 @@ impl Catalog {
             if provider.oauth.is_none() && about_callback {
                 continue;
             }
+            // With one environment there is no wrong one to pick.
+            let about_environment = c.fails_on == [ErrorKind::WrongEnvironment];
+            if provider.environments.len() < 2 && about_environment {
+                continue;
+            }
             if !items.iter().any(|i| i.id == c.id) {
                 items.push(c.clone());
             }
@@ -899,7 +931,7 @@ mod tests {
                 ErrorKind::Network,
                 ErrorKind::ApiNotEnabled,
             ] {
-                if kind == ErrorKind::ApiNotEnabled && p.id == "quickbooks-online" {
+                if !p.can_fail_with(kind) {
                     continue;
                 }
                 assert!(

@@ -63,6 +63,8 @@ pub struct Checklist {
     specs: Vec<ChecklistItemSpec>,
     items: Vec<ChecklistItem>,
     vendor_help: String,
+    /// The problems the vendor's help line is about.
+    vendor_help_for: Option<Vec<ErrorKind>>,
 }
 
 impl Checklist {
@@ -83,6 +85,7 @@ impl Checklist {
             specs,
             items,
             vendor_help: provider.support.vendor_help.clone(),
+            vendor_help_for: provider.support.vendor_help_for.clone(),
         }
     }
 
@@ -107,7 +110,11 @@ impl Checklist {
                     item.state = ItemState::Failed;
                     item.message = Some(message.clone());
                     item.fix = Some(spec.fix.clone());
-                    item.support = vendor_side(*kind)
+                    let about_it = match &self.vendor_help_for {
+                        Some(kinds) => kinds.contains(kind),
+                        None => vendor_side(*kind),
+                    };
+                    item.support = about_it
                         .then(|| self.vendor_help.clone())
                         .filter(|s| !s.is_empty());
                     changed = true;
@@ -247,20 +254,7 @@ mod tests {
                 if matches!(kind, ErrorKind::NotFound | ErrorKind::Catalog) {
                     continue; // not about a connection attempt
                 }
-                if p.oauth.is_none()
-                    && matches!(
-                        kind,
-                        ErrorKind::RedirectMismatch
-                            | ErrorKind::BrowserLaunch
-                            | ErrorKind::Denied
-                            | ErrorKind::Timeout
-                            | ErrorKind::Cancelled
-                            | ErrorKind::PortInUse
-                    )
-                {
-                    continue; // no browser step
-                }
-                if p.id == "quickbooks-online" && kind == ErrorKind::ApiNotEnabled {
+                if !p.can_fail_with(kind) {
                     continue;
                 }
                 let mut c = Checklist::new(&catalog, p);

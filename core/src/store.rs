@@ -111,7 +111,7 @@ impl SecretStore for Keychain {
         } else if cfg!(target_os = "macos") {
             "the macOS Keychain"
         } else {
-            "the system keyring (Secret Service)"
+            "your desktop's keyring"
         }
     }
 }

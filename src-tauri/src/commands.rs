@@ -3,7 +3,7 @@
 
 use crate::state::{AppState, Flow};
 use patchbay_core::catalog::{FieldSpec, ProviderSpec, StepSpec};
-use patchbay_core::checklist::{Checklist, ChecklistItem, Event};
+use patchbay_core::checklist::{Checklist, ChecklistItem, Event, ItemState};
 use patchbay_core::connections::{ConnectionStatus, DEFAULT_DEADLINE, Revocation};
 use patchbay_core::redirect::{RedirectPlan, Via};
 use patchbay_core::{Browser, ConnectHooks, ConnectRequest, Error, ErrorKind};
@@ -21,11 +21,14 @@ use tokio_util::sync::CancellationToken;
 /// The event the wizard listens to while connecting.
 pub const CONNECT_EVENT: &str = "patchbay://connect";
 
-/// An error as the webview sees it.
+/// An error as the webview sees it; a failed connect also carries the failed checks, so the
+/// step can say the problem once, with its fix, where the admin is looking.
 #[derive(Debug, Serialize)]
 pub struct IpcError {
     kind: ErrorKind,
     message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    failed: Vec<ChecklistItem>,
 }
 
 impl From<Error> for IpcError {
@@ -34,6 +37,7 @@ impl From<Error> for IpcError {
         IpcError {
             kind: e.kind(),
             message: e.message().to_string(),
+            failed: Vec::new(),
         }
     }
 }
@@ -219,6 +223,8 @@ pub struct Guide {
     stored_in: String,
     steps: Vec<Step>,
     checklist: Vec<ChecklistItem>,
+    /// The guide's advice no signal can check, shown as tips beside the checklist.
+    tips: Vec<String>,
     /// The emulator's published practice keys (not secrets: printed in the docs).
     practice_credentials: Option<PracticeCredentials>,
 }
@@ -291,6 +297,7 @@ pub async fn guide(
             .map(|s| step(p, s))
             .collect(),
         checklist: Checklist::new(&state.catalog, p).items().to_vec(),
+        tips: p.tips.clone(),
         practice_credentials,
     })
 }
@@ -355,6 +362,7 @@ pub async fn connect<R: Runtime>(
 ) -> Reply<ConnectionStatus> {
     let p = state.catalog.provider(&provider)?.clone();
     let checklist = Arc::new(Mutex::new(Checklist::new(&state.catalog, &p)));
+    let failed_checks = checklist.clone();
     let (paste_tx, paste_rx) = mpsc::channel(4);
     let cancel = CancellationToken::new();
     if let Ok(mut flow) = state.flow.lock() {
@@ -412,7 +420,20 @@ pub async fn connect<R: Runtime>(
     if let Ok(mut flow) = state.flow.lock() {
         *flow = None;
     }
-    Ok(result?)
+    result.map_err(|e| {
+        let mut err = IpcError::from(e);
+        err.failed = failed_checks
+            .lock()
+            .map(|c| {
+                c.items()
+                    .iter()
+                    .filter(|i| i.state == ItemState::Failed)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        err
+    })
 }
 
 #[tauri::command]

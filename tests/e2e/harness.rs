@@ -307,7 +307,9 @@ impl App {
         // finding and clicking it: find it again, a few times.
         let mut tries = 0;
         loop {
-            match self.get(id).await.click().await {
+            let element = self.get(id).await;
+            self.scroll_to_middle(&element).await;
+            match element.click().await {
                 Ok(_) => return,
                 // Found, then replaced before the click landed: "was not found", or a stale
                 // element WebKitWebDriver reports with an empty message.
@@ -318,6 +320,19 @@ impl App {
                 Err(e) => panic!("click {id}: {e}"),
             }
         }
+    }
+
+    /// Scroll an element to the middle of the window, as a person scrolls to what they click:
+    /// a guide step keeps its Back/Next bar at the window's bottom edge, over what scrolls
+    /// beneath it.
+    async fn scroll_to_middle(&self, element: &Element) {
+        let _ = self
+            .client
+            .execute(
+                "arguments[0].scrollIntoView({block: 'center'}); return true;",
+                vec![serde_json::to_value(element).unwrap_or_default()],
+            )
+            .await;
     }
 
     pub async fn click_css(&self, css: &str) {
@@ -379,6 +394,7 @@ impl App {
     pub async fn paste_into(&self, id: &str, text: &str) {
         set_clipboard(text);
         let field = self.get(id).await;
+        self.scroll_to_middle(&field).await;
         field.click().await.unwrap();
         // A real Ctrl+V from the X server, as a keyboard sends it (WebKitWebDriver's own key
         // input ends with a NULL that it types into the field).

@@ -19,10 +19,12 @@ use serde_json::json;
 /// From Choose (or the welcome, with no connection yet) to the first step of a system.
 async fn choose(app: &App, provider: &str, environment: Option<&str>) {
     let screen = app
-        .wait_css("[data-testid=\"choose\"], [data-testid=\"welcome\"]")
+        .wait_css("[data-testid=\"choose\"], [data-testid=\"welcome\"], [data-testid=\"home\"]")
         .await;
-    if screen.attr("data-testid").await.unwrap().as_deref() == Some("welcome") {
-        app.click("welcome-start").await;
+    match screen.attr("data-testid").await.unwrap().as_deref() {
+        Some("welcome") => app.click("welcome-start").await,
+        Some("home") => app.click("add-connection").await,
+        _ => {}
     }
     app.get("choose").await;
     app.click_css(&format!(
@@ -237,7 +239,7 @@ async fn quickbooks_time_practice_connection_from_the_screens_alone() {
     );
     let browser_item = app.wait_item("browser", "ok").await;
     assert!(
-        browser_item.contains("Authorization window"),
+        browser_item.contains("Approval page opened"),
         "{browser_item}"
     );
     app.screenshot("06-connected").await;
@@ -314,6 +316,11 @@ async fn quickbooks_time_practice_connection_from_the_screens_alone() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    // What happened is said where the admin looks, until they dismiss it.
+    let notice = app.wait_text("home-notice", "is disconnected").await;
+    assert!(notice.contains("QuickBooks Time"), "{notice}");
+    app.click("dismiss-notice").await;
+    assert!(app.all("home-notice").await.is_empty());
     app.close().await;
 }
 
@@ -329,7 +336,9 @@ async fn aspire_practice_connection_with_authenticate() {
     next_until(&app, "field-client_id").await;
     // A malformed Client ID is flagged right away.
     app.paste_into("field-client_id", "not-a-uuid").await;
-    let problem = app.wait_text("field-client_id-problem", "UUID").await;
+    let problem = app
+        .wait_text("field-client_id-problem", "36 characters with dashes")
+        .await;
     assert!(problem.contains("should be"), "{problem}");
     app.screenshot("10-aspire-format-problem").await;
     app.get("field-client_id").await.clear().await.unwrap();
@@ -736,13 +745,37 @@ async fn quickbooks_time_preview_without_a_total_waits_out_a_429_in_view() {
 async fn failures_turn_the_right_checklist_item_red_with_the_fix() {
     let desk = Desk::new().await;
 
-    // A wrong secret: "Invalid Client ID or Secret Key".
+    // A wrong secret: "Client ID and Secret Key accepted" shows Problem; the problem is said
+    // once, in the step, with its fix.
     let app = attempt_quickbooks_time(&desk, &[], QBT_ID, "wrong-secret-123").await;
     let item = app.wait_item("credentials", "failed").await;
-    assert!(item.contains("same QuickBooks Time application"), "{item}");
     assert!(
-        app.text("connect-error").await.contains("did not accept"),
-        "an error box too"
+        item.contains("Client ID and Secret Key accepted") && item.contains("Problem"),
+        "{item}"
+    );
+    let error = app.wait_text("connect-error", "did not accept").await;
+    assert!(
+        error.contains("same QuickBooks Time application"),
+        "the fix: {error}"
+    );
+    assert_eq!(
+        error.matches("did not accept").count(),
+        1,
+        "said once: {error}"
+    );
+    assert!(
+        !app.text("checklist").await.contains("did not accept"),
+        "the checklist names the check, the step says the problem"
+    );
+    assert!(
+        app.all("checklist-item").await.len() >= 4
+            && app
+                .client
+                .find_all(fantoccini::Locator::Css("[data-item-id=\"environment\"]"))
+                .await
+                .unwrap()
+                .is_empty(),
+        "no environment item for a system with one environment"
     );
     app.screenshot("20-checklist-wrong-secret").await;
     app.client.set_window_size(1440, 900).await.unwrap();
@@ -762,13 +795,15 @@ async fn failures_turn_the_right_checklist_item_red_with_the_fix() {
     .await;
     let item = app.wait_item("redirect", "failed").await;
     assert!(
-        item.contains("must exactly match the Callback URL"),
+        item.contains("Redirect URL matches the Callback URL"),
         "{item}"
     );
+    let error = app.wait_text("connect-error", "must exactly match").await;
+    assert!(error.contains("Callback URL"), "{error}");
     app.screenshot("21-checklist-redirect-mismatch").await;
     app.close().await;
 
-    // Deny in the browser.
+    // Deny in the browser: its own outcome, not a window that did not open.
     let app = attempt_quickbooks_time(
         &desk,
         &[("FAKE_BROWSER_DECISION", "deny")],
@@ -776,14 +811,23 @@ async fn failures_turn_the_right_checklist_item_red_with_the_fix() {
         QBT_SECRET,
     )
     .await;
-    let item = app.wait_item("browser", "failed").await;
+    let item = app.wait_item("allowed", "failed").await;
+    assert!(item.contains("Access allowed"), "{item}");
+    let error = app.wait_text("connect-error", "not allowed").await;
+    assert!(error.contains("click Allow"), "{error}");
     assert!(
-        item.contains("Deny was clicked") || item.contains("not allowed"),
-        "{item}"
+        app.client
+            .find_all(fantoccini::Locator::Css(
+                "[data-item-id=\"browser\"][data-state=\"failed\"]"
+            ))
+            .await
+            .unwrap()
+            .is_empty(),
+        "the approval page did open"
     );
     app.close().await;
 
-    // The browser cannot be opened: the item fails at once, and the link is offered.
+    // The browser cannot be opened: one state, the link and the paste field, no countdown.
     let app = attempt_quickbooks_time(
         &desk,
         &[
@@ -794,12 +838,13 @@ async fn failures_turn_the_right_checklist_item_red_with_the_fix() {
         QBT_SECRET,
     )
     .await;
-    let item = app.wait_item("browser", "failed").await;
-    assert!(item.contains("could not open your web browser"), "{item}");
+    app.wait_item("browser", "failed").await;
+    let waiting = app.wait_text("waiting", "did not open").await;
     assert!(
-        item.contains("Copy the link"),
-        "the fix says what to do: {item}"
+        !waiting.contains("is opening") && app.all("countdown").await.is_empty(),
+        "nothing claims the browser is opening: {waiting}"
     );
+    assert!(waiting.contains("Copy the link"), "{waiting}");
     app.get("copy-link").await;
     app.get("paste-address").await;
     app.screenshot("22-checklist-browser-did-not-open").await;
@@ -830,8 +875,9 @@ async fn failures_turn_the_right_checklist_item_red_with_the_fix() {
     let help = app.get("help-button").await;
     assert!(!help.is_enabled().await.unwrap(), "Help is off mid-connect");
     app.click("cancel-connect").await;
-    let item = app.wait_item("browser", "failed").await;
-    assert!(item.contains("cancelled"), "{item}");
+    let item = app.wait_item("allowed", "failed").await;
+    assert!(item.contains("Problem"), "{item}");
+    app.wait_text("connect-error", "cancelled").await;
     assert!(
         help.is_enabled().await.unwrap(),
         "Help is back after Cancel"
@@ -1179,4 +1225,97 @@ async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
     docs::edit("RELIABILITY.md", |d| {
         docs::replace_block(&d, "leaks-app", &body)
     });
+}
+
+/// What a page shows an office admin: the visible text, without the Callback URL (it must be
+/// copied exactly) and without what is folded into "Details for support".
+const VISIBLE_TEXT: &str = r#"
+let t = document.body.innerText;
+for (const e of document.querySelectorAll('[data-testid="callback-url"]')) t = t.split(e.innerText).join("");
+return t;
+"#;
+
+/// Whether the screen's primary button is inside the window without scrolling.
+const PRIMARY_IN_VIEW: &str = r#"
+const b = [...document.querySelectorAll("button.primary")].find((b) => b.offsetParent !== null);
+if (!b) return "no primary button";
+const r = b.getBoundingClientRect();
+return r.top >= 0 && r.bottom <= window.innerHeight ? "ok" : `"${b.textContent}" ends at ${Math.round(r.bottom)} of ${window.innerHeight}`;
+"#;
+
+/// Words of an engineer's tool, which no screen of a normal flow shows.
+fn engineer_words(text: &str) -> Vec<&'static str> {
+    let lower = text.to_lowercase();
+    [
+        "localhost",
+        " port ",
+        "token",
+        "uuid",
+        "secret service",
+        "intuit_tid",
+    ]
+    .into_iter()
+    .filter(|w| lower.contains(w))
+    .collect()
+}
+
+async fn check_screen(app: &App, what: &str) {
+    let text = app.client.execute(VISIBLE_TEXT, vec![]).await.unwrap();
+    let text = text.as_str().unwrap_or_default().to_string();
+    assert!(
+        engineer_words(&text).is_empty(),
+        "{what} shows {:?}:\n{text}",
+        engineer_words(&text)
+    );
+    let fit = app.client.execute(PRIMARY_IN_VIEW, vec![]).await.unwrap();
+    assert_eq!(fit.as_str(), Some("ok"), "{what} at 1024x700: {fit}");
+}
+
+/// Every screen of a whole connection, for each system, at 1024x700: its primary button in view
+/// without scrolling, and no engineer's words outside the Callback URL and "Details for support".
+#[tokio::test(flavor = "multi_thread")]
+async fn every_screen_of_a_connection_fits_a_laptop_window_in_plain_words() {
+    let desk = Desk::new().await;
+    for (system, environment) in [
+        ("quickbooks-time", None),
+        ("aspire", Some("sandbox")),
+        ("quickbooks-online", Some("sandbox")),
+    ] {
+        let app = desk.launch(&[]).await;
+        app.client.set_window_size(1024, 700).await.unwrap();
+        choose(&app, system, environment).await;
+        for step in 0..12 {
+            let heading = app.text("step-heading").await;
+            let what = format!("{system} step {step} ({heading})");
+            if !app.all("fill-practice").await.is_empty() {
+                app.click("fill-practice").await;
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            }
+            check_screen(&app, &what).await;
+            if !app.all("connect-button").await.is_empty() {
+                app.click("connect-button").await;
+                break;
+            }
+            app.click("next").await;
+        }
+        // After connecting: the guide's further steps, or the Connected screen.
+        let next = app
+            .wait_css("[data-testid=\"connected\"], [data-testid=\"import-banner\"]")
+            .await;
+        if next.attr("data-testid").await.unwrap().as_deref() == Some("import-banner") {
+            app.wait_text("import-banner", "imported and refreshed")
+                .await;
+            check_screen(&app, &format!("{system} import")).await;
+            app.click("next").await;
+            app.get("save-configuration").await;
+            check_screen(&app, &format!("{system} mappings")).await;
+            app.click("done").await;
+        } else {
+            check_screen(&app, &format!("{system} connected")).await;
+            app.click("done").await;
+        }
+        app.get("home").await;
+        check_screen(&app, &format!("{system} home")).await;
+        app.close().await;
+    }
 }

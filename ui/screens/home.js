@@ -1,12 +1,13 @@
 // Home: every connection with its live state, and one-click Check / Reconnect / Disconnect.
 
 import * as ipc from "../ipc.js";
-import { h, announce, when, copiedFeedback } from "../dom.js";
+import { h, announce, when, ago, copiedFeedback } from "../dom.js";
 import { whoToAsk } from "./about.js";
 
+// A connection whose access needs renewing is connected all the same: it renews itself on use.
 const STATE_WORDS = {
   connected: "Connected",
-  needs_refresh: "Refresh due",
+  needs_refresh: "Connected",
   needs_reconnect: "Needs reconnect",
   keychain_unavailable: "Keychain unavailable",
 };
@@ -35,10 +36,16 @@ function card(app, c, refresh) {
       c.practice ? h("span", { class: "badge" }, "Practice") : null,
       h("span", { class: `chip ${c.state}`, "data-testid": "connection-state" }, STATE_WORDS[c.state] || c.state)),
     h("p", { "data-testid": "connection-identity" }, who ? `Connected as ${who}` : "Not verified yet"),
-    h("dl", { class: "facts" },
-      h("dt", {}, "Token valid until"), h("dd", {}, c.expires_at ? when(c.expires_at) : "no expiry given"),
-      h("dt", {}, "Last verified"), h("dd", {}, when(c.verified_at)),
-      h("dt", {}, "Kept in"), h("dd", {}, c.stored_in)),
+    h("p", { class: "card-checked", "data-testid": "connection-checked" },
+      c.verified_at ? `Checked ${ago(c.verified_at)}` : "Not checked yet",
+      c.state === "connected" || c.state === "needs_refresh" ? "; stays connected by itself." : "."),
+    h("details", { class: "support-details", "data-testid": "support-details" },
+      h("summary", {}, "Details for support"),
+      h("dl", { class: "facts" },
+        h("dt", {}, "Access renews"), h("dd", {}, c.expires_at ? `by itself; current access valid until ${when(c.expires_at)}` : "by itself"),
+        h("dt", {}, "Last checked"), h("dd", {}, when(c.verified_at)),
+        h("dt", {}, "Connection"), h("dd", {}, c.id),
+        h("dt", {}, "Kept in"), h("dd", {}, c.stored_in))),
     problem ? h("p", { class: "card-problem", role: "note" }, problem) : null,
     note,
     h("div", { class: "actions" },
@@ -60,7 +67,8 @@ function confirmDisconnect(c, refresh) {
   // Saved settings are never deleted unasked: the admin chooses (kept by default).
   const keep = document.getElementById("disconnect-keep");
   keep.checked = true;
-  document.getElementById("disconnect-keep-row").hidden = Object.keys(c.mappings || {}).length === 0;
+  const keepRow = document.getElementById("disconnect-keep-row");
+  keepRow.hidden = Object.keys(c.mappings || {}).length === 0;
   const yes = document.getElementById("confirm-disconnect");
   const no = document.getElementById("cancel-disconnect");
   const close = () => { dialog.close(); yes.onclick = null; no.onclick = null; };
@@ -69,10 +77,13 @@ function confirmDisconnect(c, refresh) {
     yes.disabled = true;
     try {
       const r = await ipc.disconnect(c.id, keep.checked);
-      announce(r.revocation === "failed" ? `Disconnected here. ${r.message}` : `${c.label} disconnected`);
+      notice = r.revocation === "failed"
+        ? { text: `${c.label} is disconnected on this computer, but ${c.system} could not be told. ${r.message}`, problem: true }
+        : { text: `${c.label} is disconnected.${keep.checked && !keepRow.hidden ? " Your mappings are kept for when you connect again." : ""}` };
     } catch (err) {
-      announce(err.message);
+      notice = { text: err.message, problem: true };
     }
+    announce(notice.text);
     yes.disabled = false;
     close();
     await refresh();
@@ -90,6 +101,17 @@ function contacts(app, list) {
     systems.map((s) => h("p", { class: "hint", "data-testid": "vendor-help" }, s.vendor_help)));
 }
 
+/** The result of the last action on Home (a disconnect), shown until dismissed. */
+let notice = null;
+
+function noticeBar() {
+  if (!notice) return null;
+  const bar = h("div", { class: `notice${notice.problem ? " problem" : ""}`, role: "status", "data-testid": "home-notice" },
+    h("p", {}, notice.text),
+    h("button", { type: "button", class: "secondary", "data-testid": "dismiss-notice", onclick: () => { notice = null; bar.remove(); } }, "Dismiss"));
+  return bar;
+}
+
 export function renderHome(app, list) {
   const root = h("section", { class: "screen home", "data-testid": "home" });
   const refresh = async () => app.show(renderHome, await ipc.connections());
@@ -100,6 +122,7 @@ export function renderHome(app, list) {
     h("div", { class: "screen-head" },
       h("h1", {}, "Your connections"),
       h("button", { type: "button", class: "primary", "data-testid": "add-connection", onclick: () => app.choose() }, "Add a connection")),
+    ...[noticeBar()].filter(Boolean),
     list.length
       ? h("ul", { class: "cards" }, list.map((c) => card(app, c, refresh)))
       : h("p", {}, "No connections yet. Click Add a connection to start."),

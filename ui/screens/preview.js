@@ -63,14 +63,18 @@ export function importPanel(connection, onDone, folded = false) {
       }
     }
     if (ev.type === "waiting") r.note.textContent = ev.message;
-    if (ev.type === "finished") {
-      r.bar.max = Math.max(ev.count, 1);
-      r.bar.value = Math.max(ev.count, 1);
-      r.count.textContent = `${ev.count}`;
-      r.note.textContent = "done";
-      announce(`${ev.list}: ${ev.count}`);
-    }
+    if (ev.type === "finished") finished(r, ev.count);
   };
+
+  /** A list is done: its bar full and its count final (from its event or the import's result,
+   * whichever comes first: events and the result travel separately). */
+  function finished(r, count) {
+    if (r.note.textContent === "done") return;
+    r.bar.max = Math.max(count, 1);
+    r.bar.value = Math.max(count, 1);
+    r.count.textContent = `${count}`;
+    r.note.textContent = "done";
+  }
 
   async function run() {
     lists.replaceChildren();
@@ -83,6 +87,7 @@ export function importPanel(connection, onDone, folded = false) {
     const unlisten = await ipc.onPreviewEvent(listener);
     try {
       const found = await ipc.preview(connection.id);
+      for (const r of found) if (rows.has(r.id)) finished(rows.get(r.id), r.count);
       status.textContent = `Done: ${found.map((r) => `${r.count} ${r.label.toLowerCase()}`).join(", ")}.`;
       announce(status.textContent);
       // Inside a guide step the banner says it.

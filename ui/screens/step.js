@@ -4,7 +4,7 @@
 
 import * as ipc from "../ipc.js";
 import { h, announce, copiedFeedback } from "../dom.js";
-import { checklistPanel } from "./checklist.js";
+import { checklistPanel, fixesFor } from "./checklist.js";
 import { importPanel } from "./preview.js";
 import { mappingsPanel } from "./mappings.js";
 
@@ -32,6 +32,31 @@ function copyRow(label, value, testid, onCopy) {
     h("span", { class: "copy-label" }, label),
     h("code", { class: "copy-value", "data-testid": testid === "copy-callback" ? "callback-url" : "copy-text" }, value),
     button, feedback);
+}
+
+/** The guide's "eye icon": an open eye to show the text, a crossed-out eye to hide it again. */
+function eyeIcon(crossed) {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "22");
+  svg.setAttribute("height", "22");
+  svg.setAttribute("aria-hidden", "true");
+  const paths = [
+    "M1.5 12s3.8-7 10.5-7 10.5 7 10.5 7-3.8 7-10.5 7S1.5 12 1.5 12z",
+    "M12 8.6a3.4 3.4 0 1 0 0 6.8 3.4 3.4 0 0 0 0-6.8z",
+  ];
+  if (crossed) paths.push("M3 3l18 18");
+  for (const d of paths) {
+    const p = document.createElementNS(ns, "path");
+    p.setAttribute("d", d);
+    p.setAttribute("fill", "none");
+    p.setAttribute("stroke", "currentColor");
+    p.setAttribute("stroke-width", "2");
+    p.setAttribute("stroke-linecap", "round");
+    svg.append(p);
+  }
+  return svg;
 }
 
 /** A paste field: cleaned on paste and on leaving it, with what was removed said in words. */
@@ -70,12 +95,16 @@ function field(app, f, onChange) {
   input.clean = () => clean(input.value);
   const parts = [h("label", { for: id }, f.label), h("div", { class: "input-row" }, input)];
   if (f.secret) {
-    const toggle = h("button", { type: "button", class: "eye", "data-testid": `${id}-toggle`, "aria-pressed": "false", "aria-label": `Show ${f.label}` });
+    const toggle = h("button", { type: "button", class: "eye", "data-testid": `${id}-toggle`, "aria-pressed": "false", "aria-label": `Show ${f.label}`, title: `Show ${f.label}` });
+    toggle.append(eyeIcon(false));
     toggle.addEventListener("click", () => {
       const showing = input.type === "password";
       input.type = showing ? "text" : "password";
       toggle.setAttribute("aria-pressed", String(showing));
-      toggle.setAttribute("aria-label", `${showing ? "Hide" : "Show"} ${f.label}`);
+      const name = `${showing ? "Hide" : "Show"} ${f.label}`;
+      toggle.setAttribute("aria-label", name);
+      toggle.title = name;
+      toggle.replaceChildren(eyeIcon(showing));
     });
     parts[1].append(toggle);
   }
@@ -93,7 +122,7 @@ function practiceBox(app, fields) {
     }
   });
   return h("div", { class: "practice", "data-testid": "practice-credentials" },
-    h("p", {}, "Practice keys for this system: Client ID ", h("code", {}, creds.client_id), " and secret ", h("code", {}, creds.client_secret), "."),
+    h("p", {}, "Practice keys: ", h("code", {}, creds.client_id), " and ", h("code", {}, creds.client_secret)),
     fill);
 }
 
@@ -159,7 +188,28 @@ function connectPanel(app, step) {
     clearInterval(timer);
     waiting.hidden = true;
   }
-  function startWaiting(seconds, callbackUrl) {
+  function linkActions() {
+    return h("div", { class: "actions" },
+      h("button", { type: "button", class: "secondary", "data-testid": "copy-link", onclick: async () => {
+        try { await ipc.copy("authorize_url"); copiedFeedback(linkFeedback, "Link"); } catch (err) { announce(err.message); }
+      } }, "Copy the link"),
+      h("button", { type: "button", class: "secondary", "data-testid": "reopen-browser", onclick: () => ipc.reopenBrowser().catch((err) => announce(err.message)) }, "Open the browser again"),
+      linkFeedback,
+      h("button", { type: "button", class: "danger-outline", "data-testid": "cancel-connect", onclick: () => ipc.cancelConnect() }, "Cancel"));
+  }
+  function pasteRow() {
+    return [
+      h("label", { for: "paste-address" }, "If Patchbay does not move on by itself after you allow access, copy the whole address your browser shows and paste it here:"),
+      h("div", { class: "input-row" }, pasteInput,
+        h("button", { type: "button", class: "secondary", "data-testid": "paste-submit", onclick: () => {
+          pasteProblem.textContent = "";
+          ipc.pasteAddress(pasteInput.value).catch((err) => { pasteProblem.textContent = err.message; });
+        } }, "Use this address")),
+      pasteProblem,
+    ];
+  }
+  /** Waiting for the browser: one state, with the countdown and Cancel. */
+  function startWaiting(seconds) {
     const end = Date.now() + seconds * 1000;
     const tick = () => {
       const left = Math.max(0, Math.round((end - Date.now()) / 1000));
@@ -169,31 +219,31 @@ function connectPanel(app, step) {
     status.textContent = "";
     clearInterval(timer);
     timer = setInterval(tick, 1000);
+    waiting.dataset.state = "waiting";
     waiting.replaceChildren(
       h("h3", {}, `Waiting for ${app.guide.provider.name}… `, countdown, " left"),
       h("p", {}, `Your browser is opening ${app.guide.provider.name}. Sign in if asked, then click ${app.guide.consent_button || "Allow"}. Patchbay moves on by itself.`),
-      h("div", { class: "actions" },
-        h("button", { type: "button", class: "secondary", "data-testid": "copy-link", onclick: async () => {
-          try { await ipc.copy("authorize_url"); copiedFeedback(linkFeedback, "Link"); } catch (err) { announce(err.message); }
-        } }, "Copy the link"),
-        h("button", { type: "button", class: "secondary", "data-testid": "reopen-browser", onclick: () => ipc.reopenBrowser().catch((err) => announce(err.message)) }, "Open the browser again"),
-        linkFeedback,
-        h("button", { type: "button", class: "danger-outline", "data-testid": "cancel-connect", onclick: () => ipc.cancelConnect() }, "Cancel")),
-      h("label", { for: "paste-address" }, app.guide.redirect.via === "loopback"
-        ? `If your browser shows an address starting with ${callbackUrl} but Patchbay does not move on, paste that whole address here:`
-        : "If Patchbay does not move on by itself after you allow access, copy the whole address your browser shows and paste it here:"),
-      h("div", { class: "input-row" }, pasteInput,
-        h("button", { type: "button", class: "secondary", "data-testid": "paste-submit", onclick: () => {
-          pasteProblem.textContent = "";
-          ipc.pasteAddress(pasteInput.value).catch((err) => { pasteProblem.textContent = err.message; });
-        } }, "Use this address")),
-      pasteProblem);
+      linkActions(),
+      ...pasteRow());
+    waiting.hidden = false;
+  }
+  /** The browser could not be opened: the link to open by hand and the paste field, nothing
+   * claiming it is opening. */
+  function browserFailed() {
+    clearInterval(timer);
+    waiting.dataset.state = "browser_failed";
+    waiting.replaceChildren(
+      h("h3", {}, "Your browser did not open"),
+      h("p", {}, `Click Copy the link, paste it into your web browser's address bar, sign in and click ${app.guide.consent_button || "Allow"}. Patchbay moves on by itself when you have.`),
+      linkActions(),
+      ...pasteRow());
     waiting.hidden = false;
   }
 
   const listener = {
     event(ev) {
-      if (ev.type === "authorize") startWaiting(ev.deadline_secs, ev.callback_url);
+      if (ev.type === "authorize") startWaiting(ev.deadline_secs);
+      if (ev.type === "failed" && ev.kind === "browser_launch") browserFailed();
       if (ev.type === "paste_rejected") pasteProblem.textContent = ev.message;
       if (ev.type === "ok" && ev.signal === "authorized") { stopWaiting(); status.textContent = "Allowed. Finishing the connection…"; }
     },
@@ -221,7 +271,9 @@ function connectPanel(app, step) {
     } catch (err) {
       stopWaiting();
       status.textContent = "";
-      error.replaceChildren(h("p", {}, err.message || String(err)),
+      // The problem once, here where the admin is looking, with the failed checks' fixes.
+      error.replaceChildren(h("p", { class: "error-message" }, err.message || String(err)),
+        ...fixesFor(err.failed || []),
         h("button", { type: "button", class: "secondary", "data-testid": "retry", onclick: () => { error.hidden = true; button.click(); } }, "Try again"));
       error.hidden = false;
       button.disabled = false;

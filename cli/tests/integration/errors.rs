@@ -28,7 +28,7 @@ async fn redirect_mismatch_is_named_before_the_browser_opens() {
     assert_eq!(out.code, code(ErrorKind::RedirectMismatch), "{out:?}");
     assert!(
         out.stderr
-            .contains("Redirect URL mismatch or authorization fails"),
+            .contains("✗ Redirect URL matches the Callback URL"),
         "checklist item: {out:?}"
     );
     assert!(
@@ -76,7 +76,7 @@ async fn wrong_secret_is_invalid_client() {
         .await;
     assert_eq!(out.code, code(ErrorKind::InvalidClient), "{out:?}");
     assert!(
-        out.stderr.contains("Invalid Client ID or Secret Key"),
+        out.stderr.contains("✗ Client ID and Secret Key accepted"),
         "{out:?}"
     );
     assert!(
@@ -117,9 +117,12 @@ async fn deny_in_the_browser_is_denied() {
     assert_eq!(out.code, code(ErrorKind::Denied), "{out:?}");
     assert!(out.stderr.contains("Access was not allowed"), "{out:?}");
     assert!(
-        out.stderr
-            .contains("Sign-in window opened and access given"),
+        out.stderr.contains("✗ Access given to Patchbay"),
         "checklist item: {out:?}"
+    );
+    assert!(
+        !out.stderr.contains("✗ Intuit's sign-in page opened"),
+        "a Deny is not a window that did not open: {out:?}"
     );
 }
 
@@ -138,10 +141,7 @@ async fn nothing_coming_back_times_out_and_frees_the_port() {
             .contains("No answer came back from QuickBooks Time within 2 seconds"),
         "{out:?}"
     );
-    assert!(
-        out.stderr.contains("Authorization window does not open"),
-        "{out:?}"
-    );
+    assert!(out.stderr.contains("✗ Approval page opened"), "{out:?}");
     std::net::TcpListener::bind(("127.0.0.1", lab.port)).expect("callback port released");
 }
 
@@ -164,10 +164,7 @@ async fn a_browser_that_cannot_be_launched_is_reported_and_the_link_offered() {
         out.stderr.contains("Open this link in your browser"),
         "the link is offered: {out:?}"
     );
-    assert!(
-        out.stderr.contains("Authorization window does not open"),
-        "{out:?}"
-    );
+    assert!(out.stderr.contains("✗ Approval page opened"), "{out:?}");
     assert_eq!(out.code, code(ErrorKind::Timeout), "{out:?}");
 }
 
@@ -217,7 +214,7 @@ async fn missing_api_add_on_is_api_not_enabled() {
     assert_eq!(out.code, code(ErrorKind::ApiNotEnabled), "{out:?}");
     assert!(
         out.stderr
-            .contains("API option not visible in QuickBooks Time"),
+            .contains("✗ API add-on active in QuickBooks Time"),
         "{out:?}"
     );
     assert!(out.stderr.contains("Manage Add-ons"), "{out:?}");
@@ -434,7 +431,10 @@ async fn a_malformed_aspire_client_id_is_invalid_input_before_any_request() {
         )
         .await;
     assert_eq!(out.code, code(ErrorKind::InvalidInput), "{out:?}");
-    assert!(out.stderr.contains("should be a UUID"), "{out:?}");
+    assert!(
+        out.stderr.contains("should be 36 characters with dashes"),
+        "{out:?}"
+    );
     assert_eq!(lab.stats().await["aspire"]["token"], 0, "nothing was sent");
 }
 

@@ -17,7 +17,7 @@ async fn full_path(lab: &Lab, system: &str, env: &str, client_id: &str, secret: 
     assert_eq!(connect.code, 0, "{connect:?}");
     assert!(connect.stdout.contains("Connected"), "{connect:?}");
     assert!(
-        connect.stdout.contains("kept in the system keyring"),
+        connect.stdout.contains("kept in your desktop's keyring"),
         "{connect:?}"
     );
 

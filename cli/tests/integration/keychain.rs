@@ -161,14 +161,14 @@ async fn an_entry_deleted_behind_our_back_asks_to_connect_again() {
     let token = lab
         .run_async(&["token", "aspire", "--env", "sandbox"], "")
         .await;
-    assert_keychain_trouble(&token, "are no longer in the system keyring");
+    assert_keychain_trouble(&token, "are no longer in your desktop's keyring");
     assert!(token.stdout.is_empty(), "no token printed: {token:?}");
     let status = status_json(&lab.run_async(&["status", "--json"], "").await);
     assert_eq!(status[0]["state"], "needs_reconnect", "{status:?}");
     assert!(
         status[0]
             .to_string()
-            .contains("are no longer in the system keyring"),
+            .contains("are no longer in your desktop's keyring"),
         "{status:?}"
     );
     assert_no_secret_on_disk(lab.home.path(), &[&secret]);
