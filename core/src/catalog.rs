@@ -297,8 +297,8 @@ pub struct RateLimit {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PreviewSpec {
-    /// The connected screen's button into the preview, in the guide's words where it has them
-    /// (Aspire's "Start Setup").
+    /// The one name of the preview, on Home, the Connected screen and the preview's own heading,
+    /// in the guide's words where it has them (Aspire's "Start Setup").
     #[serde(default = "default_start_label")]
     pub start_label: String,
     pub paging: Paging,
@@ -310,7 +310,7 @@ pub struct PreviewSpec {
 }
 
 fn default_start_label() -> String {
-    "Next: see your data".into()
+    "See your data".into()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

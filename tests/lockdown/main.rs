@@ -38,7 +38,11 @@ fn ui_files() -> Vec<(String, String)> {
         .into_iter()
         .map(|p| {
             let rel = p.strip_prefix(repo()).unwrap().display().to_string();
-            (rel, std::fs::read_to_string(&p).unwrap())
+            // Lossy: the header's icon is a PNG among the text files.
+            (
+                rel,
+                String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned(),
+            )
         })
         .collect()
 }

@@ -15,6 +15,6 @@ export function renderConnected(app, status) {
     h("div", { class: "nav" },
       h("button", { type: "button", class: "secondary", "data-testid": "done", onclick: () => app.landing() }, "Done"),
       system.has_preview && h("button", { type: "button", class: "primary", "data-testid": "preview-data", onclick: () => app.preview(status) },
-        system.preview_label || "Next: see your data")));
+        system.preview_label)));
   return h("section", { class: "screen done-screen", "data-testid": "connected" }, body, checklistPanel(app));
 }

@@ -12,11 +12,18 @@ const STATE_WORDS = {
   keychain_unavailable: "Keychain unavailable",
 };
 
+/** Buttons that need the keychain, off with the reason when it cannot be used. */
+function needsKeychain(app) {
+  return app.info.keychain.ok
+    ? {}
+    : { disabled: true, title: `Not possible while ${app.info.keychain.location || "the keychain"} cannot be used (see the message at the top).` };
+}
+
 function card(app, c, refresh) {
   const who = c.identity ? [c.identity.who, c.identity.company].filter(Boolean).join(" at ") : "";
   const problem = c.needs_reconnect || (c.last_error ? c.last_error.message : "");
   const note = h("p", { class: "card-note", "data-testid": "card-note" });
-  const check = h("button", { type: "button", class: "secondary", "data-testid": "check-now" }, "Check now");
+  const check = h("button", { type: "button", class: "secondary", "data-testid": "check-now", ...needsKeychain(app) }, "Check now");
   check.addEventListener("click", async () => {
     check.disabled = true;
     note.textContent = "Checking…";
@@ -50,12 +57,13 @@ function card(app, c, refresh) {
     note,
     h("div", { class: "actions" },
       check,
-      h("button", { type: "button", "data-testid": "preview-data", onclick: () => app.preview(c) }, "Preview data"),
+      h("button", { type: "button", "data-testid": "preview-data", onclick: () => app.preview(c), ...needsKeychain(app) },
+        app.systems.find((s) => s.id === c.provider)?.preview_label || "See your data"),
       app.systems.find((s) => s.id === c.provider)?.has_mappings
-        ? h("button", { type: "button", "data-testid": "open-mappings", onclick: () => app.mappings(c) }, "Mappings")
+        ? h("button", { type: "button", "data-testid": "open-mappings", onclick: () => app.mappings(c), ...needsKeychain(app) }, "Mappings")
         : null,
-      h("button", { type: "button", "data-testid": "reconnect", onclick: () => app.start(c.provider, c.environment) }, "Reconnect"),
-      h("button", { type: "button", class: "danger-outline", "data-testid": "disconnect", onclick: () => confirmDisconnect(c, refresh) }, "Disconnect")));
+      h("button", { type: "button", "data-testid": "reconnect", onclick: () => app.start(c.provider, c.environment), ...needsKeychain(app) }, "Reconnect"),
+      h("button", { type: "button", class: "danger-outline", "data-testid": "disconnect", onclick: () => confirmDisconnect(c, refresh), ...needsKeychain(app) }, "Disconnect")));
 }
 
 function confirmDisconnect(c, refresh) {
@@ -121,7 +129,7 @@ export function renderHome(app, list) {
   root.append(
     h("div", { class: "screen-head" },
       h("h1", {}, "Your connections"),
-      h("button", { type: "button", class: "primary", "data-testid": "add-connection", onclick: () => app.choose() }, "Add a connection")),
+      h("button", { type: "button", class: "primary", "data-testid": "add-connection", onclick: () => app.choose(), ...needsKeychain(app) }, "Add a connection")),
     ...[noticeBar()].filter(Boolean),
     list.length
       ? h("ul", { class: "cards" }, list.map((c) => card(app, c, refresh)))

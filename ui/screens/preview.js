@@ -133,7 +133,8 @@ export function renderPreview(app, connection) {
   const toMappings = h("button", { type: "button", class: "primary", "data-testid": "to-mappings", hidden: true,
     onclick: () => app.mappings(connection) }, "Next: mappings");
   return h("section", { class: "screen preview", "data-testid": "preview" },
-    h("h1", {}, `Your data from ${connection.label}`),
+    h("p", { class: "eyebrow" }, connection.label),
+    h("h1", {}, system.preview_label || "See your data"),
     h("p", { class: "lead" }, "Patchbay reads a few lists to prove the data comes through. Nothing is changed in your account."),
     importPanel(connection, () => { toMappings.hidden = !system.has_mappings; }),
     h("div", { class: "nav" },
