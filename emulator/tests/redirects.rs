@@ -57,33 +57,14 @@ async fn intuit_production_refuses_to_register_localhost_http_or_an_ip_in_its_ow
     .await;
     assert!(body.contains("You can add localhost (no HTTPS) as a URI for sandbox environments."));
     // https on a real name is fine; the sandbox also takes http://localhost, never an IP.
-    let (status, body) = register(
-        &c,
-        &base,
-        "quickbooks-online",
-        "production",
-        "https://connect.example.com/patchbay/",
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    let (status, body) = register(
-        &c,
-        &base,
-        "quickbooks-online",
-        "sandbox",
-        "http://localhost:8765/callback",
-    )
-    .await;
-    assert_eq!(status, 201, "{body}");
-    let (status, _) = register(
-        &c,
-        &base,
-        "quickbooks-online",
-        "sandbox",
-        "http://127.0.0.1:8765/callback",
-    )
-    .await;
-    assert_eq!(status, 400);
+    for (env, uri, want) in [
+        ("production", "https://connect.example.com/patchbay/", 201),
+        ("sandbox", "http://localhost:8765/callback", 201),
+        ("sandbox", "http://127.0.0.1:8765/callback", 400),
+    ] {
+        let (status, body) = register(&c, &base, "quickbooks-online", env, uri).await;
+        assert_eq!(status, want, "{env} {uri}: {body}");
+    }
     // The console's form says the same.
     let r = c
         .post(format!("{base}/_emulator/console/apps"))

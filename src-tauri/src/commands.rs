@@ -5,7 +5,7 @@ use crate::state::{AppState, Flow};
 use patchbay_core::catalog::{FieldSpec, ProviderSpec, StepSpec};
 use patchbay_core::checklist::{Checklist, ChecklistItem, Event, ItemState};
 use patchbay_core::connections::{ConnectionStatus, DEFAULT_DEADLINE, Revocation};
-use patchbay_core::redirect::{RedirectPlan, Via};
+use patchbay_core::redirect::RedirectPlan;
 use patchbay_core::{Browser, ConnectHooks, ConnectRequest, Error, ErrorKind};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -217,7 +217,7 @@ pub struct Guide {
     /// admin's https page); none where the distributor's app is used or a page is still needed.
     callback_url: Option<String>,
     /// How the vendor's answer comes back, and what to tell the admin about it.
-    redirect: RedirectView,
+    redirect: RedirectPlan,
     /// The vendor's word for the button that gives access, for "click Allow".
     consent_button: Option<String>,
     stored_in: String,
@@ -227,16 +227,6 @@ pub struct Guide {
     tips: Vec<String>,
     /// The emulator's published practice keys (not secrets: printed in the docs).
     practice_credentials: Option<PracticeCredentials>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct RedirectView {
-    via: Via,
-    advice: Option<String>,
-    /// The distributor's app is used: no developer-portal steps, no keys to paste.
-    keys_supplied: bool,
-    /// The admin's own https page, when one was given.
-    page: Option<String>,
 }
 
 /// The plan for a system as this window uses it (practice or not, the admin's page if any).
@@ -280,14 +270,6 @@ pub async fn guide(
         },
         display_name: p.display_name(env),
         callback_url: plan.redirect_uri.clone(),
-        redirect: RedirectView {
-            via: plan.via,
-            advice: plan.advice.clone(),
-            keys_supplied: plan.keys_supplied,
-            page: (plan.via == Via::OwnPage)
-                .then(|| plan.redirect_uri.clone())
-                .flatten(),
-        },
         consent_button: p.oauth.as_ref().map(|o| o.consent_button.clone()),
         stored_in: state.keychain.location.clone(),
         steps: p
@@ -298,6 +280,7 @@ pub async fn guide(
             .collect(),
         checklist: Checklist::new(&state.catalog, p).items().to_vec(),
         tips: p.tips.clone(),
+        redirect: plan,
         practice_credentials,
     })
 }

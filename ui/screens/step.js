@@ -149,7 +149,7 @@ function redirectPanel(app) {
       problem.textContent = "";
       try {
         app.guide = await ipc.guide(provider.id, environment.id, input.value);
-        app.redirectPage = app.guide.redirect.page;
+        app.redirectPage = app.guide.redirect.redirect_uri;
         app.showStep();
         announce("Your page will be used");
       } catch (err) {

@@ -307,14 +307,7 @@ fn enc(s: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_broken_distribution_file_is_named_and_loses_nothing() {
     let lab = Lab::new().await;
-    let (id, secret) = lab.app("aspire", "sandbox", "").await;
-    let out = lab
-        .run_async(
-            &["connect", "aspire", "--env", "sandbox"],
-            &format!("{id}\n{secret}\n"),
-        )
-        .await;
-    assert_eq!(out.code, 0, "{out:?}");
+    crate::refresh::connect_aspire(&lab).await;
     lab.distribution(
         "[[system]]\nprovider = \"quickbooks-online\"\nenvironment = \"production\"\nrelay_url = \"http://connect.example.com/patchbay/\"\n",
     );
