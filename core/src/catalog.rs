@@ -412,6 +412,10 @@ pub struct ChecklistItemSpec {
     pub passes_on: Signal,
     pub fails_on: Vec<ErrorKind>,
     pub fix: String,
+    /// About the admin's own vendor app (its redirect, its keys): not shown when the
+    /// distribution settings supply the app, whose setup is not the admin's to fix.
+    #[serde(default)]
+    pub own_app_only: bool,
 }
 
 fn yes() -> bool {

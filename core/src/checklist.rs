@@ -69,7 +69,17 @@ pub struct Checklist {
 
 impl Checklist {
     pub fn new(catalog: &Catalog, provider: &ProviderSpec) -> Checklist {
-        let specs = catalog.checklist(provider);
+        Checklist::for_app(catalog, provider, true)
+    }
+
+    /// The checklist for a connect with the admin's own vendor app (`own_app`), or with the
+    /// distributor's, whose redirect and keys are not the admin's to check.
+    pub fn for_app(catalog: &Catalog, provider: &ProviderSpec, own_app: bool) -> Checklist {
+        let specs: Vec<ChecklistItemSpec> = catalog
+            .checklist(provider)
+            .into_iter()
+            .filter(|s| own_app || !s.own_app_only)
+            .collect();
         let items = specs
             .iter()
             .map(|s| ChecklistItem {

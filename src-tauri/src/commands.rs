@@ -278,7 +278,9 @@ pub async fn guide(
             .filter(|s| plan.own_app || !s.own_app_only)
             .map(|s| step(p, s))
             .collect(),
-        checklist: Checklist::new(&state.catalog, p).items().to_vec(),
+        checklist: Checklist::for_app(&state.catalog, p, plan.own_app)
+            .items()
+            .to_vec(),
         tips: p.tips.clone(),
         redirect: plan,
         practice_credentials,
@@ -344,7 +346,10 @@ pub async fn connect<R: Runtime>(
     redirect_page: Option<String>,
 ) -> Reply<ConnectionStatus> {
     let p = state.catalog.provider(&provider)?.clone();
-    let checklist = Arc::new(Mutex::new(Checklist::new(&state.catalog, &p)));
+    let own_app = plan(&state, &p.id, &environment, redirect_page.as_deref())
+        .await?
+        .own_app;
+    let checklist = Arc::new(Mutex::new(Checklist::for_app(&state.catalog, &p, own_app)));
     let failed_checks = checklist.clone();
     let (paste_tx, paste_rx) = mpsc::channel(4);
     let cancel = CancellationToken::new();

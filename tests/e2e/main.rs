@@ -488,6 +488,12 @@ async fn quickbooks_online_production_as_its_guide_goes_through_the_relay() {
         ],
         "{titles:?}"
     );
+    // Nor checks of an app that is not the admin's to set up.
+    let checklist = app.text("checklist").await;
+    assert!(
+        !checklist.contains("Redirect URI listed") && !checklist.contains("Client ID"),
+        "{checklist}"
+    );
     app.screenshot("40-qbo-disconnect-old").await;
     app.click("next").await;
     app.get("connect-button").await;
