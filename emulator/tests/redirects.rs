@@ -250,14 +250,16 @@ async fn the_relay_is_hosted_with_its_headers_and_the_answer_is_sent_there() {
 async fn the_consent_page_can_approve_itself_for_a_headless_browser() {
     let em = start().await;
     let (c, base) = (client(), em.base_url());
-    let page = c
-        .get(qbt_authorize_url(&base, &[("state", "s")]))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let consent_page = || async {
+        c.get(qbt_authorize_url(&base, &[("state", "s")]))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let page = consent_page().await;
     assert!(
         !page.contains("<script>"),
         "a person clicks Allow by default"
@@ -268,14 +270,7 @@ async fn the_consent_page_can_approve_itself_for_a_headless_browser() {
         json!({"provider": "quickbooks-time", "consent_auto_allow": true}),
     )
     .await;
-    let page = c
-        .get(qbt_authorize_url(&base, &[("state", "s")]))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = consent_page().await;
     assert!(page.contains("consent-allow]').click()"), "{page}");
     em.shutdown().await;
 }

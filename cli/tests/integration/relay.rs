@@ -43,9 +43,8 @@ async fn distributors_intuit_app() -> (Lab, String) {
     (lab, secret)
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn quickbooks_online_production_connects_through_the_relay_with_the_distributors_keys() {
-    let (lab, secret) = distributors_intuit_app().await;
+/// `patchbay connect quickbooks-online --env production` with headless Chromium as the browser.
+fn connect_production(lab: &Lab, run_timers: bool) -> std::process::Command {
     let mut cmd = lab.command(&[
         "connect",
         "quickbooks-online",
@@ -54,7 +53,14 @@ async fn quickbooks_online_production_connects_through_the_relay_with_the_distri
         "--timeout",
         "60",
     ]);
-    cmd.env("BROWSER", lab.chromium(true));
+    cmd.env("BROWSER", lab.chromium(run_timers));
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quickbooks_online_production_connects_through_the_relay_with_the_distributors_keys() {
+    let (lab, secret) = distributors_intuit_app().await;
+    let cmd = connect_production(&lab, true);
     let out = lab.run_with(cmd, "");
     assert_eq!(out.code, 0, "{out:?}");
     assert!(out.stderr.contains("no keys to paste"), "{out:?}");
@@ -142,15 +148,7 @@ async fn the_relay_shows_the_address_to_paste_when_patchbay_cannot_be_reached() 
         json!({"callback": format!("http://localhost:{hole}/callback")}),
     )
     .await;
-    let mut cmd = lab.command(&[
-        "connect",
-        "quickbooks-online",
-        "--env",
-        "production",
-        "--timeout",
-        "60",
-    ]);
-    cmd.env("BROWSER", lab.chromium(false));
+    let cmd = connect_production(&lab, false);
     let running = Running::start(cmd);
     running.expect_line("paste that address here");
     let dom = lab.chromium_dom();
