@@ -57,3 +57,17 @@ export function copiedFeedback(holder, label) {
   clearTimeout(holder.timer);
   holder.timer = setTimeout(() => { holder.textContent = ""; }, 2000);
 }
+
+/** A visible result the admin can dismiss: saved files, saved configuration, a disconnect.
+ * `onDismiss` runs when they do. */
+export function notice(text, { problem = false, onDismiss = () => {}, testid = "notice" } = {}) {
+  const bar = h("div", { class: `notice${problem ? " problem" : ""}`, role: problem ? "alert" : "status", "data-testid": testid },
+    h("p", {}, text),
+    h("button", { type: "button", class: "secondary", "data-testid": "dismiss-notice", onclick: () => { bar.remove(); onDismiss(); } }, "Dismiss"));
+  return bar;
+}
+
+/** The last part of a path the admin chose ("Exports" of C:\\Users\\ann\\Exports). */
+export function baseName(path) {
+  return String(path).split(/[\\/]/).filter(Boolean).pop() || String(path);
+}

@@ -23,6 +23,9 @@ export const app = {
   redirectPage: null,   // the admin's own https page, where the vendor refuses Patchbay's address
   reports: {},          // field id -> clean_field report
   checklist: [],        // items as the core reports them
+  checklistOpen: false, // the folded checklist (narrow windows) opened by the admin
+  signals: new Set(),   // the signals this flow has passed: they tick the steps they prove
+  finished: new Set(),  // steps proven by their own result (imported, saved)
   listeners: new Set(), // screens interested in connect events
 
   show(render, ...args) {
@@ -70,6 +73,8 @@ export const app = {
     this.values = {};
     this.reports = {};
     this.checklist = this.guide.checklist;
+    this.signals = new Set();
+    this.finished = new Set();
     this.showStep();
   },
 
@@ -97,12 +102,18 @@ export const app = {
     this.show(renderMappings, connection);
   },
 
-  /** Apply a checklist update from the core and announce what changed. */
-  updateChecklist(items) {
+  /** Whether a step of the guide is proven done: by its signal, or by its own result. */
+  proven(step) {
+    return step.proven_by ? this.signals.has(step.proven_by) : this.finished.has(step.id);
+  },
+
+  /** Apply a connect event and its checklist from the core; announce what was settled. */
+  updateChecklist(items, event) {
+    if (event && event.type === "ok") this.signals.add(event.signal);
     const before = new Map(this.checklist.map((i) => [i.id, i.state]));
     this.checklist = items;
     for (const item of items) {
-      if (before.get(item.id) !== item.state && item.state !== "pending") {
+      if (before.get(item.id) !== item.state && (item.state === "ok" || item.state === "failed")) {
         announce(`${item.title}: ${item.state === "ok" ? "ok" : "problem found"}`);
       }
     }
@@ -129,7 +140,7 @@ const marks = { module: performance.now() };
 
 async function boot() {
   ipc.onConnectEvent(({ event, checklist }) => {
-    app.updateChecklist(checklist);
+    app.updateChecklist(checklist, event);
     for (const l of app.listeners) l.event?.(event);
   });
   document.getElementById("practice-toggle").addEventListener("change", async (e) => {

@@ -721,7 +721,7 @@ async fn connect(
         fields.insert(f.id.clone(), SecretString::from(value));
     }
     let catalog = connections.catalog().clone();
-    let checklist = Arc::new(Mutex::new(Checklist::for_app(&catalog, p, plan.own_app)));
+    let checklist = Arc::new(Mutex::new(Checklist::for_plan(&catalog, p, &plan)));
     let spinner = ProgressBar::new_spinner();
     spinner.set_style(
         ProgressStyle::with_template("{spinner} {msg}")

@@ -298,7 +298,7 @@ impl CallbackListener {
                 },
                 _ = &mut timer => return Err(Error::new(
                     ErrorKind::Timeout,
-                    format!("No answer came back from {system} within {}. If the browser did not open, use \"Copy the link\"; if it shows an error, compare the redirect URL; then connect again.",
+                    format!("No answer came back from {system} within {}, so nothing was changed. Connect again and give access in the browser when it opens; if your browser shows an error page instead, check the redirect URL.",
                         crate::error::human_duration(deadline.as_secs())),
                 )),
                 accepted = self.listener.accept() => {

@@ -72,9 +72,11 @@ impl Signal {
         Signal::BrowserOpened,
         Signal::Authorized,
         Signal::TokenIssued,
-        Signal::Stored,
         Signal::Verified,
+        Signal::Stored,
     ];
+    /// The last signal of a connect: the proven credentials are in the keychain.
+    pub const LAST: Signal = Signal::Stored;
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -402,6 +404,24 @@ pub struct StepSpec {
     /// portal then).
     #[serde(default)]
     pub own_app_only: bool,
+    /// The signal that proves the step was done, where its action's default is not right
+    /// (a read-only step about the admin's app is proven by its keys being accepted).
+    #[serde(default)]
+    pub proven_by: Option<Signal>,
+}
+
+impl StepSpec {
+    /// The signal that proves this step done, ticking it in the wizard's step list; `None` for
+    /// the steps after connecting, proven by their own result (imported, saved).
+    pub fn proof(&self) -> Option<Signal> {
+        self.proven_by.or(match self.action {
+            StepAction::Read => Some(Signal::Verified),
+            StepAction::CopyCallback => Some(Signal::Authorized),
+            StepAction::Fields => Some(Signal::TokenIssued),
+            StepAction::Connect => Some(Signal::Stored),
+            StepAction::Import | StepAction::Mappings => None,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -1,8 +1,12 @@
-//! The live troubleshooting checklist: the guide's items, each pending / ok / failed from real
-//! signals of the core ([`Event`]s), with the fix in plain words when failed.
+//! The live troubleshooting checklist: the guide's items, each waiting / checking / ok / failed /
+//! not needed from real signals of the core ([`Event`]s), with the fix in plain words when failed.
+//!
+//! "Checking" is derived, not guessed: while a connect runs, the items that the next signal of
+//! the connect will settle are being checked (signals come in [`Signal::ALL`]'s order).
 
 use crate::catalog::{Catalog, ChecklistItemSpec, ProviderSpec, Signal};
 use crate::error::{Error, ErrorKind};
+use crate::redirect::{RedirectPlan, Via};
 use crate::settings::ConnectionRecord;
 use serde::Serialize;
 
@@ -39,9 +43,15 @@ impl Event {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ItemState {
+    /// Not checked yet.
     Pending,
+    /// The running connect is checking it now.
+    Checking,
     Ok,
     Failed,
+    /// This attempt does not need it (the answer comes back through the admin's own page, so
+    /// nothing listens on this computer).
+    NotNeeded,
 }
 
 /// One checklist line as the UI and CLI show it.
@@ -65,16 +75,28 @@ pub struct Checklist {
     vendor_help: String,
     /// The problems the vendor's help line is about.
     vendor_help_for: Option<Vec<ErrorKind>>,
+    /// A connect is running (from its first signal to its end).
+    running: bool,
 }
 
 impl Checklist {
     pub fn new(catalog: &Catalog, provider: &ProviderSpec) -> Checklist {
-        Checklist::for_app(catalog, provider, true)
+        Checklist::build(catalog, provider, true, false)
     }
 
-    /// The checklist for a connect with the admin's own vendor app (`own_app`), or with the
-    /// distributor's, whose redirect and keys are not the admin's to check.
-    pub fn for_app(catalog: &Catalog, provider: &ProviderSpec, own_app: bool) -> Checklist {
+    /// The checklist of a connect that follows `plan`: with the admin's own vendor app, or with
+    /// the distributor's (whose redirect and keys are not the admin's to check, so not shown);
+    /// the port item is not needed where the answer comes back through the admin's own page.
+    pub fn for_plan(catalog: &Catalog, provider: &ProviderSpec, plan: &RedirectPlan) -> Checklist {
+        Checklist::build(catalog, provider, plan.own_app, plan.via == Via::OwnPage)
+    }
+
+    fn build(
+        catalog: &Catalog,
+        provider: &ProviderSpec,
+        own_app: bool,
+        no_listener: bool,
+    ) -> Checklist {
         let specs: Vec<ChecklistItemSpec> = catalog
             .checklist(provider)
             .into_iter()
@@ -85,7 +107,11 @@ impl Checklist {
             .map(|s| ChecklistItem {
                 id: s.id.clone(),
                 title: s.title.clone(),
-                state: ItemState::Pending,
+                state: if no_listener && s.passes_on == Signal::PortFree {
+                    ItemState::NotNeeded
+                } else {
+                    ItemState::Pending
+                },
                 message: None,
                 fix: None,
                 support: None,
@@ -96,6 +122,7 @@ impl Checklist {
             items,
             vendor_help: provider.support.vendor_help.clone(),
             vendor_help_for: provider.support.vendor_help_for.clone(),
+            running: false,
         }
     }
 
@@ -105,7 +132,8 @@ impl Checklist {
         for (spec, item) in self.specs.iter().zip(self.items.iter_mut()) {
             match event {
                 Event::Ok { signal }
-                    if spec.passes_on == *signal && item.state != ItemState::Ok =>
+                    if spec.passes_on == *signal
+                        && !matches!(item.state, ItemState::Ok | ItemState::NotNeeded) =>
                 {
                     *item = ChecklistItem {
                         state: ItemState::Ok,
@@ -131,6 +159,42 @@ impl Checklist {
                 }
                 _ => {}
             }
+        }
+        match event {
+            // The first signal of a connect starts it; its last one, or a failure that ends it,
+            // stops it. A browser that did not open ends nothing: the link can still be used.
+            Event::Ok { signal } => self.running = *signal != Signal::LAST,
+            Event::Failed { kind, .. } if *kind != ErrorKind::BrowserLaunch => self.running = false,
+            _ => {}
+        }
+        self.mark_checking() || changed
+    }
+
+    /// While running, the unsettled items the next signal settles are "checking"; otherwise
+    /// none is. Returns true when any item changed.
+    fn mark_checking(&mut self) -> bool {
+        let order = |s: Signal| Signal::ALL.iter().position(|x| *x == s);
+        let open = |state: ItemState| matches!(state, ItemState::Pending | ItemState::Checking);
+        let next = self
+            .specs
+            .iter()
+            .zip(&self.items)
+            .filter(|(_, i)| open(i.state))
+            .filter_map(|(s, _)| order(s.passes_on))
+            .min()
+            .filter(|_| self.running);
+        let mut changed = false;
+        for (spec, item) in self.specs.iter().zip(self.items.iter_mut()) {
+            if !open(item.state) {
+                continue;
+            }
+            let state = if next.is_some() && order(spec.passes_on) == next {
+                ItemState::Checking
+            } else {
+                ItemState::Pending
+            };
+            changed |= item.state != state;
+            item.state = state;
         }
         changed
     }
@@ -244,6 +308,96 @@ mod tests {
         record.last_error = None;
         record.needs_reconnect = Some("The grant was revoked.".into());
         assert!(states(&record).contains(&ItemState::Failed));
+    }
+
+    fn states_of(c: &Checklist) -> Vec<(&str, ItemState)> {
+        c.items().iter().map(|i| (i.id.as_str(), i.state)).collect()
+    }
+
+    #[test]
+    fn the_items_the_next_signal_settles_are_checking_while_a_connect_runs() {
+        use ItemState::*;
+        let catalog = Catalog::builtin().unwrap();
+        let p = catalog.provider("quickbooks-time").unwrap();
+        let mut c = Checklist::new(&catalog, p);
+        let state = |c: &Checklist, id: &str| c.item(id).unwrap().state;
+        c.observe(&Event::Ok {
+            signal: Signal::FieldsClean,
+        });
+        assert_eq!(state(&c, "port"), Checking, "{:?}", states_of(&c));
+        assert_eq!(state(&c, "credentials"), Pending);
+        c.observe(&Event::Ok {
+            signal: Signal::PortFree,
+        });
+        c.observe(&Event::Ok {
+            signal: Signal::BrowserOpened,
+        });
+        // Waiting for the admin's Allow: the page, the access and the redirect are in question.
+        for id in ["browser", "allowed", "redirect"] {
+            assert_eq!(state(&c, id), Checking, "{id}: {:?}", states_of(&c));
+        }
+        assert_eq!(state(&c, "api-option"), Pending);
+        // A denial settles its item and ends the connect: nothing is being checked any more.
+        c.observe(&Event::Failed {
+            kind: ErrorKind::Denied,
+            message: "no".into(),
+        });
+        assert_eq!(state(&c, "allowed"), Failed);
+        assert!(
+            c.items().iter().all(|i| i.state != Checking),
+            "{:?}",
+            states_of(&c)
+        );
+        // A browser that did not open ends nothing: the wait goes on with the link.
+        let mut c = Checklist::new(&catalog, p);
+        c.observe(&Event::Ok {
+            signal: Signal::PortFree,
+        });
+        c.observe(&Event::Failed {
+            kind: ErrorKind::BrowserLaunch,
+            message: "no browser".into(),
+        });
+        assert_eq!(state(&c, "browser"), Failed);
+        assert_eq!(state(&c, "allowed"), Checking);
+        for signal in Signal::ALL {
+            c.observe(&Event::Ok { signal });
+        }
+        assert!(
+            c.items().iter().all(|i| i.state == Ok),
+            "{:?}",
+            states_of(&c)
+        );
+    }
+
+    #[test]
+    fn through_the_admins_own_page_the_port_is_not_needed() {
+        let catalog = Catalog::builtin().unwrap();
+        let p = catalog.provider("quickbooks-online").unwrap();
+        let env = p.environment("production").unwrap();
+        let page = "https://www.example.com/patchbay/";
+        let plan = RedirectPlan::choose(p, env, &Default::default(), Some(page)).unwrap();
+        assert_eq!(plan.via, Via::OwnPage);
+        let mut c = Checklist::for_plan(&catalog, p, &plan);
+        assert_eq!(c.item("port").unwrap().state, ItemState::NotNeeded);
+        for signal in Signal::ALL {
+            c.observe(&Event::Ok { signal });
+        }
+        assert_eq!(c.item("port").unwrap().state, ItemState::NotNeeded);
+        assert_eq!(c.item("credentials").unwrap().state, ItemState::Ok);
+        let plan = RedirectPlan::choose(
+            p,
+            p.environment("sandbox").unwrap(),
+            &Default::default(),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            Checklist::for_plan(&catalog, p, &plan)
+                .item("port")
+                .unwrap()
+                .state,
+            ItemState::Pending
+        );
     }
 
     #[test]

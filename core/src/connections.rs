@@ -424,10 +424,17 @@ impl Connections {
             }
             (_, Some(uri)) => uri.clone(),
         };
-        let listener = CallbackListener::bind(o.callback_port).await?;
-        (hooks.events)(Event::Ok {
-            signal: Signal::PortFree,
-        });
+        // Through the admin's own page the answer is pasted, never sent here: no fixed port is
+        // needed (a free one keeps the wait the same), and the checklist says "not needed".
+        let listener = if plan.via == Via::OwnPage {
+            CallbackListener::bind(0).await?
+        } else {
+            let listener = CallbackListener::bind(o.callback_port).await?;
+            (hooks.events)(Event::Ok {
+                signal: Signal::PortFree,
+            });
+            listener
+        };
         let request = oauth::authorization_request(p, env, route, client_id, &callback_url)?;
         oauth::probe_authorize(&self.http, p, &request.url).await?;
         let exp = Expectation {

@@ -168,7 +168,8 @@ impl Report {
                 let state = match item.state {
                     ItemState::Ok => "ok",
                     ItemState::Failed => "FAILED",
-                    ItemState::Pending => "not checked",
+                    ItemState::Pending | ItemState::Checking => "not checked",
+                    ItemState::NotNeeded => "not needed",
                 };
                 out.push_str(&format!("    [{state}] {}\n", item.title));
                 for (what, text) in [

@@ -106,12 +106,65 @@ impl SecretStore for Keychain {
     }
 
     fn location(&self) -> &'static str {
-        if cfg!(target_os = "windows") {
-            "Windows Credential Manager"
-        } else if cfg!(target_os = "macos") {
-            "the macOS Keychain"
-        } else {
-            "your desktop's keyring"
+        Os::THIS.keychain()
+    }
+}
+
+/// The systems whose keychains have different names and remedies. A value rather than `cfg`
+/// branches, so every system's words are tested on any machine; [`Os::THIS`] picks one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Os {
+    Windows,
+    MacOs,
+    /// Linux and the other desktops with a Secret Service keyring.
+    Other,
+}
+
+impl Os {
+    pub const THIS: Os = if cfg!(target_os = "windows") {
+        Os::Windows
+    } else if cfg!(target_os = "macos") {
+        Os::MacOs
+    } else {
+        Os::Other
+    };
+
+    /// The keychain as the admin's system names it.
+    pub fn keychain(self) -> &'static str {
+        match self {
+            Os::Windows => "Windows Credential Manager",
+            Os::MacOs => "the macOS Keychain",
+            Os::Other => "your desktop's keyring",
+        }
+    }
+
+    /// The keychain is there but locked, or Patchbay was refused.
+    fn locked_advice(self) -> &'static str {
+        match self {
+            Os::Windows => {
+                "Windows Credential Manager did not let Patchbay in. Sign out of Windows and sign in again, then try again."
+            }
+            Os::MacOs => {
+                "The macOS Keychain is locked, or Patchbay was not allowed to use it. Open Keychain Access, unlock the login keychain, then try again; if macOS asks whether Patchbay may use the keychain, click Always Allow."
+            }
+            Os::Other => {
+                "Your desktop's keyring is locked, or Patchbay was not allowed to use it. Unlock your login keyring (signing out and in again does it), then try again."
+            }
+        }
+    }
+
+    /// No keychain could be reached at all.
+    fn missing_advice(self) -> &'static str {
+        match self {
+            Os::Windows => {
+                "Windows Credential Manager could not be used, so Patchbay cannot keep credentials safely (it never stores them in a plain file). Restart the computer; if it keeps happening, ask whoever looks after this computer to check Credential Manager."
+            }
+            Os::MacOs => {
+                "The macOS Keychain could not be used, so Patchbay cannot keep credentials safely (it never stores them in a plain file). Open Keychain Access and check that you have a login keychain, then restart Patchbay."
+            }
+            Os::Other => {
+                "No keyring is running on this computer, so Patchbay cannot keep credentials safely (it never stores them in a plain file). Start your desktop's login keyring (GNOME Keyring or KWallet), then restart Patchbay."
+            }
         }
     }
 }
@@ -129,16 +182,9 @@ fn check_size(value: &str) -> Result<()> {
 
 fn keychain_error(e: &keyring::Error, action: &str) -> Error {
     let message = match e {
-        keyring::Error::NoStorageAccess(_) => {
-            "The keychain is locked, or Patchbay was not allowed to use it. Unlock it (on Linux, \
-             your login keyring) and try again."
-                .to_string()
-        }
+        keyring::Error::NoStorageAccess(_) => Os::THIS.locked_advice().to_string(),
         keyring::Error::NoDefaultStore | keyring::Error::PlatformFailure(_) => {
-            "No keychain is available on this computer, so Patchbay cannot keep credentials \
-             safely (it never stores them in a plain file). On Linux, start the login keyring \
-             (GNOME Keyring or KWallet) and try again."
-                .to_string()
+            Os::THIS.missing_advice().to_string()
         }
         keyring::Error::TooLong(_, limit) => {
             format!(
@@ -179,7 +225,7 @@ impl SecretStore for Unavailable {
         Err(Error::keychain(self.message.clone()))
     }
     fn location(&self) -> &'static str {
-        "the system keychain (unavailable)"
+        Os::THIS.keychain()
     }
 }
 
@@ -389,6 +435,35 @@ fn zeroize_creds(mut c: CredentialsEntry) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn each_system_names_its_own_keychain_and_remedy() {
+        use super::Os;
+        for (os, own, others) in [
+            (
+                Os::Windows,
+                "Windows",
+                &["macOS", "Keychain Access", "GNOME", "keyring", "Linux"][..],
+            ),
+            (
+                Os::MacOs,
+                "macOS",
+                &["Windows", "Credential Manager", "GNOME", "KWallet", "Linux"][..],
+            ),
+            (
+                Os::Other,
+                "keyring",
+                &["Windows", "macOS", "Keychain Access", "Linux"][..],
+            ),
+        ] {
+            for text in [os.keychain(), os.locked_advice(), os.missing_advice()] {
+                assert!(text.contains(own), "{os:?}: {text}");
+                for word in others {
+                    assert!(!text.contains(word), "{os:?} says {word}: {text}");
+                }
+            }
+        }
+        assert_eq!(Os::THIS, Os::Other, "these tests run on Linux");
+    }
     use super::*;
 
     fn grant(generation: u64, access: &str) -> Grant {

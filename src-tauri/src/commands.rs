@@ -2,7 +2,7 @@
 //! few lines over patchbay-core; errors cross the IPC boundary as `{kind, message}`.
 
 use crate::state::{AppState, Flow};
-use patchbay_core::catalog::{FieldSpec, ProviderSpec, StepSpec};
+use patchbay_core::catalog::{FieldSpec, ProviderSpec, Signal, StepSpec};
 use patchbay_core::checklist::{Checklist, ChecklistItem, Event, ItemState};
 use patchbay_core::connections::{ConnectionStatus, DEFAULT_DEADLINE, Revocation};
 use patchbay_core::redirect::RedirectPlan;
@@ -168,6 +168,8 @@ pub struct Step {
     action: patchbay_core::catalog::StepAction,
     fields: Vec<Field>,
     copy: Vec<patchbay_core::catalog::CopyValue>,
+    /// The signal that ticks this step in the step list (none: its own result does).
+    proven_by: Option<Signal>,
 }
 
 #[derive(Debug, Serialize)]
@@ -199,6 +201,7 @@ fn step(p: &ProviderSpec, s: &StepSpec) -> Step {
             .map(field)
             .collect(),
         copy: s.copy.clone(),
+        proven_by: s.proof(),
     }
 }
 
@@ -278,7 +281,7 @@ pub async fn guide(
             .filter(|s| plan.own_app || !s.own_app_only)
             .map(|s| step(p, s))
             .collect(),
-        checklist: Checklist::for_app(&state.catalog, p, plan.own_app)
+        checklist: Checklist::for_plan(&state.catalog, p, &plan)
             .items()
             .to_vec(),
         tips: p.tips.clone(),
@@ -330,6 +333,19 @@ impl<R: Runtime> Browser for SystemBrowser<R> {
     }
 }
 
+/// Five minutes for the browser's answer. Debug builds (the end-to-end tests) may shorten it with
+/// `PATCHBAY_CONNECT_WAIT_SECS`; a release build has no such switch.
+fn connect_deadline() -> std::time::Duration {
+    #[cfg(debug_assertions)]
+    if let Some(secs) = std::env::var("PATCHBAY_CONNECT_WAIT_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        return std::time::Duration::from_secs(secs);
+    }
+    DEFAULT_DEADLINE
+}
+
 #[derive(Debug, Clone, Serialize)]
 struct ConnectUpdate<'a> {
     event: &'a Event,
@@ -346,10 +362,8 @@ pub async fn connect<R: Runtime>(
     redirect_page: Option<String>,
 ) -> Reply<ConnectionStatus> {
     let p = state.catalog.provider(&provider)?.clone();
-    let own_app = plan(&state, &p.id, &environment, redirect_page.as_deref())
-        .await?
-        .own_app;
-    let checklist = Arc::new(Mutex::new(Checklist::for_app(&state.catalog, &p, own_app)));
+    let plan = plan(&state, &p.id, &environment, redirect_page.as_deref()).await?;
+    let checklist = Arc::new(Mutex::new(Checklist::for_plan(&state.catalog, &p, &plan)));
     let failed_checks = checklist.clone();
     let (paste_tx, paste_rx) = mpsc::channel(4);
     let cancel = CancellationToken::new();
@@ -402,7 +416,7 @@ pub async fn connect<R: Runtime>(
         events: &events,
         cancel,
         pasted: Some(paste_rx),
-        deadline: DEFAULT_DEADLINE,
+        deadline: connect_deadline(),
     };
     let result = state.connections().await.connect(request, hooks).await;
     if let Ok(mut flow) = state.flow.lock() {

@@ -311,6 +311,13 @@ impl App {
             self.scroll_to_middle(&element).await;
             match element.click().await {
                 Ok(_) => return,
+                // WebKitWebDriver calls some buttons of a resized window "not interactable"
+                // although they are on screen and on top: then the mouse clicks it, as a person.
+                Err(fantoccini::error::CmdError::Standard(e))
+                    if e.error == fantoccini::error::ErrorStatus::ElementNotInteractable =>
+                {
+                    return self.mouse_click(&element).await;
+                }
                 // Found, then replaced before the click landed: "was not found", or a stale
                 // element WebKitWebDriver reports with an empty message.
                 Err(_) if tries < 5 => {
@@ -320,6 +327,24 @@ impl App {
                 Err(e) => panic!("click {id}: {e}"),
             }
         }
+    }
+
+    /// Click an element with the real mouse (the X server) at its centre.
+    async fn mouse_click(&self, element: &Element) {
+        let rect = self
+            .client
+            .execute(
+                // CSS pixels to the window's, at any zoom.
+                "const r = arguments[0].getBoundingClientRect(); const z = window.outerWidth / window.innerWidth; \
+                 return [Math.round((r.x + r.width / 2) * z), Math.round((r.y + r.height / 2) * z)];",
+                vec![serde_json::to_value(element).unwrap_or_default()],
+            )
+            .await
+            .expect("the element's place");
+        let (x, y) = (rect[0].to_string(), rect[1].to_string());
+        let window = wait_window("Patchbay");
+        xdotool(&["mousemove", "--window", &window, &x, &y, "click", "1"]);
+        tokio::time::sleep(Duration::from_millis(150)).await;
     }
 
     /// Scroll an element to the middle of the window, as a person scrolls to what they click:
@@ -400,6 +425,43 @@ impl App {
         // input ends with a NULL that it types into the field).
         xdotool(&["key", "--clearmodifiers", "ctrl+v"]);
         tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+
+    /// Press keys on the real keyboard (the X server), into the app's window, which gets the
+    /// focus first: `keys` as xdotool names them ("Tab", "Return", "ctrl+equal").
+    pub async fn keys(&self, keys: &[&str]) {
+        let window = wait_window("Patchbay");
+        xdotool(&["windowfocus", "--sync", &window]);
+        for key in keys {
+            xdotool(&["key", "--clearmodifiers", key]);
+            tokio::time::sleep(Duration::from_millis(60)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+
+    /// The focused element: its own `data-testid`, or its label's (a radio inside its label).
+    pub async fn focused(&self) -> String {
+        let js = "const e = document.activeElement; const t = e && e.closest('[data-testid]'); \
+                  return t ? t.dataset.testid + (t.dataset.provider ? ':' + t.dataset.provider : '') \
+                  + (t.dataset.environment ? ':' + t.dataset.environment : '') : '';";
+        let v = self.client.execute(js, vec![]).await.unwrap_or_default();
+        v.as_str().unwrap_or_default().to_string()
+    }
+
+    /// Press `key` until the focused element is `target` (as [`App::focused`] names it), as a
+    /// keyboard user does: a control Tab never reaches fails the test.
+    pub async fn key_to(&self, key: &str, target: &str) {
+        for _ in 0..40 {
+            if self.focused().await == target {
+                return;
+            }
+            self.keys(&[key]).await;
+        }
+        panic!(
+            "{key} never reached {target}; focus is on {:?}; page text:\n{}",
+            self.focused().await,
+            self.page_text().await
+        );
     }
 
     /// Close a native dialog titled with `title` with Escape, as a person who changed their mind.

@@ -47,7 +47,8 @@ export function renderChoose(app) {
   root.append(
     h("h1", {}, "Add a connection"),
     h("p", { class: "lead" }, "Which system do you want to connect? Patchbay then shows the vendor's steps one at a time."),
-    options, envBox, before,
+    // The systems, and beside them the chosen one's environments and what to have ready.
+    h("div", { class: "choose-body" }, options, h("div", { class: "choose-details", "data-testid": "choose-details" }, envBox, before)),
     h("div", { class: "nav" },
       h("button", { type: "button", class: "secondary", "data-testid": "back-home", onclick: () => app.landing() }, "Back"),
       next));

@@ -2,12 +2,15 @@
 
 import { h, announce } from "../dom.js";
 import { checklistPanel } from "./checklist.js";
+import { progress } from "./step.js";
 
 export function renderConnected(app, status) {
   const who = status.identity ? [status.identity.who, status.identity.company].filter(Boolean).join(" at ") : "your account";
   const system = app.systems.find((s) => s.id === status.provider) || {};
   announce(`Connected: ${status.label}`);
+  const steps = app.guide ? app.guide.steps.length : 0;
   const body = h("div", { class: "connected-body" },
+    steps ? h("p", { class: "eyebrow", "data-testid": "flow-progress" }, `${app.guide.display_name} · All ${steps} steps done`) : null,
     h("h1", {}, "Connected"),
     h("p", { class: "lead", "data-testid": "connected-identity" }, `${status.label} is connected as ${who}.`),
     h("p", { "data-testid": "stored-in" }, `Your credentials are kept in ${status.stored_in} on this computer, never in a plain file.`),
@@ -16,5 +19,6 @@ export function renderConnected(app, status) {
       h("button", { type: "button", class: "secondary", "data-testid": "done", onclick: () => app.landing() }, "Done"),
       system.has_preview && h("button", { type: "button", class: "primary", "data-testid": "preview-data", onclick: () => app.preview(status) },
         system.preview_label)));
-  return h("section", { class: "screen done-screen", "data-testid": "connected" }, body, checklistPanel(app));
+  return h("section", { class: `screen done-screen${steps ? " with-steps" : ""}`, "data-testid": "connected" },
+    steps ? progress(app, -1) : null, body, checklistPanel(app));
 }

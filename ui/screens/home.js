@@ -1,7 +1,7 @@
 // Home: every connection with its live state, and one-click Check / Reconnect / Disconnect.
 
 import * as ipc from "../ipc.js";
-import { h, announce, when, ago, copiedFeedback } from "../dom.js";
+import { h, announce, when, ago, copiedFeedback, notice, baseName } from "../dom.js";
 import { whoToAsk } from "./about.js";
 
 // A connection whose access needs renewing is connected all the same: it renews itself on use.
@@ -85,13 +85,13 @@ function confirmDisconnect(c, refresh) {
     yes.disabled = true;
     try {
       const r = await ipc.disconnect(c.id, keep.checked);
-      notice = r.revocation === "failed"
+      lastResult = r.revocation === "failed"
         ? { text: `${c.label} is disconnected on this computer, but ${c.system} could not be told. ${r.message}`, problem: true }
         : { text: `${c.label} is disconnected.${keep.checked && !keepRow.hidden ? " Your mappings are kept for when you connect again." : ""}` };
     } catch (err) {
-      notice = { text: err.message, problem: true };
+      lastResult = { text: err.message, problem: true };
     }
-    announce(notice.text);
+    announce(lastResult.text);
     yes.disabled = false;
     close();
     await refresh();
@@ -110,14 +110,11 @@ function contacts(app, list) {
 }
 
 /** The result of the last action on Home (a disconnect), shown until dismissed. */
-let notice = null;
+let lastResult = null;
 
 function noticeBar() {
-  if (!notice) return null;
-  const bar = h("div", { class: `notice${notice.problem ? " problem" : ""}`, role: "status", "data-testid": "home-notice" },
-    h("p", {}, notice.text),
-    h("button", { type: "button", class: "secondary", "data-testid": "dismiss-notice", onclick: () => { notice = null; bar.remove(); } }, "Dismiss"));
-  return bar;
+  if (!lastResult) return null;
+  return notice(lastResult.text, { problem: lastResult.problem, testid: "home-notice", onDismiss: () => { lastResult = null; } });
 }
 
 export function renderHome(app, list) {
@@ -125,7 +122,7 @@ export function renderHome(app, list) {
   const refresh = async () => app.show(renderHome, await ipc.connections());
   const feedback = h("span", { class: "feedback", "data-testid": "copy-feedback" });
   const logNote = h("p", { class: "hint", "data-testid": "log-folder-note" });
-  const reportNote = h("p", { class: "hint", "data-testid": "report-note" });
+  const reportNote = h("div", { "data-testid": "report-note" });
   root.append(
     h("div", { class: "screen-head" },
       h("h1", {}, "Your connections"),
@@ -141,9 +138,9 @@ export function renderHome(app, list) {
       h("button", { type: "button", class: "secondary", "data-testid": "save-report", onclick: async () => {
         try {
           const path = await ipc.saveReport();
-          reportNote.textContent = path ? `Report saved: ${path}` : "Nothing was saved: no file was chosen.";
-        } catch (err) { reportNote.textContent = err.message; }
-        announce(reportNote.textContent);
+          reportNote.replaceChildren(notice(path ? `Report saved as ${baseName(path)}.` : "Nothing was saved: no file was chosen."));
+        } catch (err) { reportNote.replaceChildren(notice(err.message, { problem: true })); }
+        announce(reportNote.querySelector("p").textContent);
       } }, "Save report…"),
       h("button", { type: "button", class: "secondary", "data-testid": "open-log-folder", onclick: async () => {
         try {

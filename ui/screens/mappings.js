@@ -2,12 +2,12 @@
 // Save Configuration. Re-opening shows (and lets the admin change) what was saved.
 
 import * as ipc from "../ipc.js";
-import { h, announce } from "../dom.js";
+import { h, announce, notice } from "../dom.js";
 
 /** The mapping choices and Save Configuration with its success message. */
-export function mappingsPanel(connection, savedText) {
+export function mappingsPanel(connection, savedText, onSaved = () => {}) {
   const form = h("div", { class: "mapping-list" }, h("p", { role: "status" }, "Reading your accounts…"));
-  const message = h("p", { class: "saved", role: "status", "data-testid": "saved-message" });
+  const message = h("div", { "data-testid": "saved-message" });
   const save = h("button", { type: "button", class: "primary", "data-testid": "save-configuration", disabled: true }, "Save Configuration");
   const selects = new Map();
 
@@ -27,7 +27,7 @@ export function mappingsPanel(connection, savedText) {
   }
 
   async function load() {
-    message.textContent = "";
+    message.replaceChildren();
     try {
       render(await ipc.mappings(connection.id));
     } catch (err) {
@@ -40,10 +40,11 @@ export function mappingsPanel(connection, savedText) {
     const chosen = Object.fromEntries([...selects].map(([k, s]) => [k, s.value]));
     try {
       render(await ipc.saveMappings(connection.id, chosen));
-      message.textContent = savedText;
+      message.replaceChildren(notice(savedText));
       announce(savedText);
+      onSaved();
     } catch (err) {
-      message.textContent = err.message;
+      message.replaceChildren(notice(err.message, { problem: true }));
     }
     save.disabled = false;
   });
@@ -51,8 +52,8 @@ export function mappingsPanel(connection, savedText) {
   load();
   return h("div", { class: "mappings-panel" }, form,
     h("div", { class: "actions" }, save,
-      h("button", { type: "button", class: "secondary", "data-testid": "refresh-mappings", onclick: load }, "Refresh"),
-      message));
+      h("button", { type: "button", class: "secondary", "data-testid": "refresh-mappings", onclick: load }, "Refresh")),
+    message);
 }
 
 export function renderMappings(app, connection) {

@@ -3,7 +3,7 @@
 // choose) the way to the Mappings screen.
 
 import * as ipc from "../ipc.js";
-import { h, announce } from "../dom.js";
+import { h, announce, notice, baseName } from "../dom.js";
 
 function duration(secs) {
   if (secs < 90) return `${secs} s`;
@@ -30,7 +30,7 @@ export function importPanel(connection, onDone, folded = false) {
   const rows = new Map();
   const status = h("p", { class: "status", role: "status", "data-testid": "preview-status" });
   const results = h("div", { class: "results" });
-  const savedPath = h("p", { class: "saved", "data-testid": "saved-path" });
+  const savedPath = h("div", { class: "saved-files", "data-testid": "saved-path" });
   const cancel = h("button", { type: "button", class: "danger-outline", "data-testid": "cancel-preview", onclick: () => ipc.cancelPreview() }, "Stop");
   const save = h("button", { type: "button", class: "secondary", "data-testid": "save-csv", hidden: true }, "Save as CSV files…");
   const refresh = h("button", { type: "button", class: "secondary", "data-testid": "refresh-preview", hidden: true }, "Refresh");
@@ -106,18 +106,18 @@ export function importPanel(connection, onDone, folded = false) {
   }
 
   save.addEventListener("click", async () => {
+    const say = (text, problem = false) => savedPath.replaceChildren(notice(text, { problem }));
     try {
-      savedPath.textContent = "Choose a folder in the window that opened…";
+      savedPath.replaceChildren(h("p", { class: "status" }, "Choose a folder in the window that opened…"));
       const saved = await ipc.saveExport(connection.id);
       if (!saved) {
-        savedPath.textContent = "Nothing was saved: no folder was chosen.";
+        say("Nothing was saved: no folder was chosen.");
         return;
       }
-      savedPath.dataset.folder = saved.folder;
-      savedPath.textContent = `Saved ${saved.files.length} CSV files in ${saved.folder}: ${saved.files.join(", ")}. Each opens in a spreadsheet.`;
+      say(`Saved ${saved.files.length} CSV files in your folder “${baseName(saved.folder)}”: ${saved.files.join(", ")}. Each opens in a spreadsheet.`);
       announce("CSV files saved");
     } catch (err) {
-      savedPath.textContent = err.message;
+      say(err.message, true);
     }
   });
   refresh.addEventListener("click", run);
@@ -125,7 +125,7 @@ export function importPanel(connection, onDone, folded = false) {
   const shown = folded
     ? h("details", { class: "samples" }, h("summary", { "data-testid": "show-samples" }, "See the first rows of each list"), results)
     : results;
-  return h("div", { class: "import" }, lists, status, h("div", { class: "actions" }, cancel, save, refresh, savedPath), shown);
+  return h("div", { class: "import" }, lists, status, h("div", { class: "actions" }, cancel, save, refresh), savedPath, shown);
 }
 
 export function renderPreview(app, connection) {

@@ -16,10 +16,21 @@ function removeAt(raw, offsets) {
   return out;
 }
 
-function progress(app) {
-  return h("nav", { class: "progress", "aria-label": "Steps" },
-    h("ol", { "data-testid": "progress" }, app.guide.steps.map((s, i) =>
-      h("li", { "data-testid": "progress-step", class: i < app.step ? "done" : "", "aria-current": i === app.step ? "step" : false }, s.title))));
+/** The guide's steps, the current one marked, each ticked once its own signal has passed (not
+ * because Next was clicked). `current`: the step shown, or -1 after the last one. */
+export function progress(app, current = app.step) {
+  const list = h("ol", { "data-testid": "progress" });
+  const render = () => list.replaceChildren(...app.guide.steps.map((s, i) => {
+    const done = app.proven(s);
+    return h("li", { "data-testid": "progress-step", "data-done": String(done), class: done ? "done" : "", "aria-current": i === current ? "step" : false },
+      done ? h("span", { class: "tick", "aria-hidden": "true" }, "✓") : null,
+      s.title,
+      done ? h("span", { class: "sr-only" }, " (done)") : null);
+  }));
+  render();
+  const nav = h("nav", { class: "progress", "aria-label": "Steps" }, list);
+  nav.update = render;
+  return nav;
 }
 
 function copyRow(label, value, testid, onCopy) {
@@ -272,10 +283,11 @@ function connectPanel(app, step) {
       stopWaiting();
       status.textContent = "";
       // The problem once, here where the admin is looking, with the failed checks' fixes.
+      // One next action: the button itself, now "Try again", above the problem and its fix.
       error.replaceChildren(h("p", { class: "error-message" }, err.message || String(err)),
-        ...fixesFor(err.failed || []),
-        h("button", { type: "button", class: "secondary", "data-testid": "retry", onclick: () => { error.hidden = true; button.click(); } }, "Try again"));
+        ...fixesFor(err.failed || []));
       error.hidden = false;
+      button.textContent = "Try again";
       button.disabled = false;
     } finally {
       app.setConnecting(false);
@@ -291,6 +303,8 @@ function importStep(app, next) {
     "Your settings are being imported…");
   next.disabled = true;
   const panel = importPanel(app.connection, (found) => {
+    app.finished.add(app.guide.steps[app.step].id);
+    app.listeners.forEach((l) => l.checklist?.(app.checklist));
     banner.textContent = `Your settings are imported and refreshed: ${found.map((r) => `${r.count} ${r.label.toLowerCase()}`).join(", ")}.`;
     banner.classList.add("done");
     next.disabled = false;
@@ -336,12 +350,16 @@ export function renderStep(app, step) {
     step.action === "connect" ? connectPanel(app, step) : null,
     step.action === "import" ? importStep(app, next) : null,
     step.action === "mappings"
-      ? mappingsPanel(app.connection, "Configuration saved. You are finished! Patchbay and QuickBooks are connected.")
+      ? mappingsPanel(app.connection, "Configuration saved. You are finished! Patchbay and QuickBooks are connected.", () => {
+        app.finished.add(step.id);
+        app.listeners.forEach((l) => l.checklist?.(app.checklist));
+      })
       : null,
     h("div", { class: "nav" }, back, next, done));
-  const listener = { checklist: (items) => panel.update(items) };
+  const steps = progress(app);
+  const listener = { checklist: (items) => { panel.update(items); steps.update(); } };
   app.listeners.add(listener);
-  const root = h("section", { class: "screen wizard", "data-testid": "wizard" }, progress(app), body, panel);
+  const root = h("section", { class: "screen wizard", "data-testid": "wizard" }, steps, body, panel);
   // Stop listening when this screen is replaced.
   new MutationObserver((_, obs) => { if (!root.isConnected) { app.listeners.delete(listener); obs.disconnect(); } })
     .observe(document.getElementById("main"), { childList: true });

@@ -334,7 +334,7 @@ async fn no_keychain_is_a_clear_keychain_error_and_nothing_is_written() {
     cmd.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
     let out = lab.run_with(cmd, &format!("{id}\n{secret}\n"));
     assert_eq!(out.code, code(ErrorKind::Keychain), "{out:?}");
-    assert!(out.stderr.contains("No keychain is available"), "{out:?}");
+    assert!(out.stderr.contains("No keyring is running"), "{out:?}");
     let mut found = Vec::new();
     for entry in walk(lab.home.path()) {
         if std::fs::read_to_string(&entry).is_ok_and(|t| t.contains(&secret)) {

@@ -136,7 +136,7 @@ echo "token=$?"
     let out = private_session(&lab, script, &[("KEY_ID", &id), ("KEY_SECRET", &secret)]);
     assert!(out.stdout.contains("connected=0"), "{out:?}");
     assert!(out.stdout.contains("token=7"), "{out:?}");
-    assert!(out.stderr.contains("The keychain is locked"), "{out:?}");
+    assert!(out.stderr.contains("keyring is locked"), "{out:?}");
     assert!(out.stderr.contains(KEYCHAIN_ITEM), "{out:?}");
     assert_no_secret_on_disk(lab.home.path().join("config").as_path(), &[&secret]);
     assert_no_secret_on_disk(lab.home.path().join("data").as_path(), &[&secret]);
