@@ -9,6 +9,7 @@ use patchbay_core::connections::{ConnectionStatus, DEFAULT_DEADLINE, Revocation}
 use patchbay_core::distribution::Distribution;
 use patchbay_core::redirect::Via;
 use patchbay_core::report::{Report, keychain_health, timestamp};
+use patchbay_core::sanitize::printable;
 use patchbay_core::settings::{Paths, Settings};
 use patchbay_core::store::{Keychain, SecretStore, Unavailable};
 use patchbay_core::{Browser, ConnectHooks, ConnectRequest, Connections, Error, ErrorKind, Result};
@@ -189,7 +190,7 @@ pub fn main() -> i32 {
                 eprintln!("\n✗ {}\n  {}", item.title, item.fix);
             }
             if let Some(d) = e.provider_detail() {
-                eprintln!("(vendor said: {d})");
+                eprintln!("(vendor said: {})", printable(d));
             }
             tracing::debug!(error = %e.detailed());
             e.kind().exit_code()
@@ -247,7 +248,7 @@ async fn practice(cli: &Cli, paths: &Paths) -> Result<Practice> {
 fn print_json(value: std::result::Result<serde_json::Value, serde_json::Error>) -> Result<()> {
     let text = value
         .and_then(|v| serde_json::to_string_pretty(&v))
-        .map_err(|e| Error::invalid_input("Could not format the answer as JSON.").with_source(e))?;
+        .map_err(|e| Error::internal("Could not format the answer as JSON.").with_source(e))?;
     println!("{text}");
     Ok(())
 }
@@ -369,7 +370,10 @@ async fn run(cli: Cli) -> Result<i32> {
             println!(
                 "{} works: connected as {}.",
                 s.system,
-                s.record.identity.map(|i| i.to_string()).unwrap_or_default()
+                s.record
+                    .identity
+                    .map(|i| printable(&i.to_string()).into_owned())
+                    .unwrap_or_default()
             );
             Ok(0)
         }
@@ -578,7 +582,7 @@ fn print_status(list: &[ConnectionStatus]) {
         cells
             .iter()
             .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
+            .map(|(c, w)| format!("{:<w$}", printable(c)))
             .collect::<Vec<_>>()
             .join("  ")
             .trim_end()
@@ -590,7 +594,7 @@ fn print_status(list: &[ConnectionStatus]) {
     }
     for s in list {
         if let Some(why) = &s.record.needs_reconnect {
-            println!("\n{}: {why}", s.system);
+            println!("\n{}: {}", s.system, printable(why));
         }
     }
 }
@@ -699,14 +703,13 @@ async fn connect(
     let input = Arc::new(Input::new());
     let mut fields = BTreeMap::new();
     for f in p.fields.iter().filter(|_| !plan.keys_supplied) {
-        let format = f.format();
         let mut tries = 0;
         let value = loop {
             tries += 1;
             let Some(raw) = input.ask(&f.label, f.secret) else {
                 return Err(Error::invalid_input(format!("No {} was given.", f.label)));
             };
-            let (cleaned, check) = patchbay_core::sanitize::check(&f.label, &raw, format.as_ref());
+            let (cleaned, check) = f.check(&raw);
             if !check.removed.is_empty()
                 && (input.interactive || !check.removed.ends_with("a line break"))
             {
@@ -839,7 +842,10 @@ async fn connect(
             println!(
                 "Connected {} as {}.\nThe credentials are kept in {}. To reconnect later, run `patchbay connect {}` again; `patchbay status` shows every connection.",
                 s.record.label,
-                s.record.identity.map(|i| i.to_string()).unwrap_or_default(),
+                s.record
+                    .identity
+                    .map(|i| printable(&i.to_string()).into_owned())
+                    .unwrap_or_default(),
                 s.stored_in,
                 p.id
             );
@@ -860,7 +866,7 @@ async fn connect(
                 }
             }
             if let Some(d) = e.provider_detail() {
-                eprintln!("(vendor said: {d})");
+                eprintln!("(vendor said: {})", printable(d));
             }
             Ok(e.kind().exit_code())
         }
@@ -960,7 +966,7 @@ async fn preview(connections: &Connections, id: &str, export: Option<PathBuf>) -
             cells
                 .iter()
                 .zip(&widths)
-                .map(|(c, w)| format!("{:<w$}", c.chars().take(32).collect::<String>()))
+                .map(|(c, w)| format!("{:<w$}", printable(c).chars().take(32).collect::<String>()))
                 .collect::<Vec<_>>()
                 .join("  ")
                 .trim_end()

@@ -1,8 +1,10 @@
 //! The one-shot loopback callback listener (RFC 8252 7.3, RFC 6749 4.1.2, RFC 9700 4.7).
 //!
-//! Bound to 127.0.0.1 on the fixed port registered at the vendor. It answers only `GET` on the
-//! callback path with a `Host` of localhost/127.0.0.1 (DNS rebinding), checks `state` on every
-//! answer, ignores stray requests (favicon, probes), tells the browser the tab can be closed,
+//! Bound to 127.0.0.1 and [::1] on the fixed port registered at the vendor (`localhost` is both,
+//! and browsers try [::1] first: no other program may hold either). It answers only `GET` on the
+//! callback path with a `Host` of localhost/127.0.0.1/[::1] (DNS rebinding), checks `state` on
+//! every answer (an error without the flow's `state` does not end it: any web page could send
+//! one, RFC 9700 2.1), ignores stray requests (favicon, probes), tells the browser the tab can be closed,
 //! and stops at the first valid callback, the deadline, or cancel. Slow clients are cut off by a
 //! header timeout, long requests refused, and at most [`MAX_CONNECTIONS`] are served at once
 //! (the oldest is closed first), so no client can hold up the browser's. The listening socket is
@@ -57,6 +59,9 @@ pub enum Verdict {
     },
     /// A sign-in answer whose `state` is not ours: never completes a flow.
     ForeignState,
+    /// An error answer without any `state`: anyone could have sent it, so it ends nothing (a
+    /// vendor that omits `state` on errors leaves the admin to click Cancel).
+    Unverified,
     /// Not a sign-in answer at all (favicon, wrong path or method, bad Host): ignored.
     Stray(StatusCode),
 }
@@ -89,7 +94,7 @@ pub fn classify(
         let (name, port) = h.rsplit_once(':').map_or((h, None), |(n, p)| (n, Some(p)));
         matches!(
             name.to_ascii_lowercase().as_str(),
-            "localhost" | "127.0.0.1"
+            "localhost" | "127.0.0.1" | "[::1]"
         ) && port.is_none_or(|p| p == exp.port.to_string())
     });
     if !host_ok {
@@ -110,14 +115,18 @@ pub fn classify(
         let ours = state.map(|s| constant_time_eq(s, &exp.state));
         return match ours {
             Some(false) => Verdict::ForeignState,
-            // A missing state on an error is accepted: some vendors omit it on errors (QuickBooks
-            // Time: UNCONFIRMED), and an error can end a flow but never grant anything.
-            _ if error == "access_denied" => Verdict::Denied,
-            _ => Verdict::VendorError {
-                code: error.chars().take(64).collect(),
+            // Without our state the error may come from any page open in the browser: it must not
+            // end the flow (nor put its text in front of the admin).
+            None => Verdict::Unverified,
+            Some(true) if error == "access_denied" => Verdict::Denied,
+            // Only the standard codes are kept as they are; the vendor's own description is
+            // reduced to plain characters and bounded, for the support report only.
+            Some(true) => Verdict::VendorError {
+                code: known_error(error).to_string(),
                 description: pairs
                     .get("error_description")
-                    .map(|d| d.chars().take(300).collect()),
+                    .map(|d| crate::sanitize::vendor_text(d, 200))
+                    .filter(|d| !d.is_empty()),
             },
         };
     }
@@ -136,6 +145,24 @@ pub fn classify(
         code: SecretString::from(code.clone()),
         params,
     })
+}
+
+/// An authorization error code as RFC 6749 4.1.2.1 (and OpenID Connect) name them, or "other".
+fn known_error(code: &str) -> &'static str {
+    const KNOWN: [&str; 11] = [
+        "invalid_request",
+        "unauthorized_client",
+        "access_denied",
+        "unsupported_response_type",
+        "invalid_scope",
+        "server_error",
+        "temporarily_unavailable",
+        "invalid_client",
+        "login_required",
+        "consent_required",
+        "interaction_required",
+    ];
+    KNOWN.into_iter().find(|k| *k == code).unwrap_or("other")
 }
 
 fn constant_time_eq(a: &str, b: &str) -> bool {
@@ -173,7 +200,7 @@ fn verdict_result(system: &str, v: Verdict) -> Option<Result<CallbackParams>> {
             Some(Err(Error::new(kind, format!("{system} refused the sign-in request ({code}). Check the app's settings at {system}, then connect again."))
                 .with_provider_detail(detail)))
         }
-        Verdict::ForeignState | Verdict::Stray(_) => None,
+        Verdict::ForeignState | Verdict::Unverified | Verdict::Stray(_) => None,
     }
 }
 
@@ -214,6 +241,9 @@ pub fn parse_pasted_address(
         Verdict::ForeignState => Err(Error::invalid_input(
             "That address is from an earlier or different attempt. Click Connect again and use the address from this attempt.",
         )),
+        Verdict::Unverified => Err(Error::invalid_input(format!(
+            "That address reports a problem but does not show it comes from this attempt, so Patchbay keeps waiting. If you did not allow access in {system}, click Cancel."
+        ))),
         Verdict::Stray(_) => Err(Error::invalid_input(format!(
             "That address is not the one {system} sends you back to. It should start with {} and contain code=.",
             exp.page.first().map_or_else(
@@ -229,24 +259,73 @@ pub fn parse_pasted_address(
 /// A bound callback listener. Dropping it (or finishing [`wait`](Self::wait)) frees the port.
 #[derive(Debug)]
 pub struct CallbackListener {
-    listener: TcpListener,
+    v4: TcpListener,
+    /// [::1], where the computer has IPv6 (then no other program can hold it).
+    v6: Option<TcpListener>,
     port: u16,
 }
 
 impl CallbackListener {
-    /// Bind 127.0.0.1:`port`. A busy port is explained, with the program holding it when the
-    /// platform tells us.
+    /// Bind 127.0.0.1:`port` and [::1]:`port` (`localhost` is both). A busy port is explained,
+    /// with the program holding it when the platform tells us.
     pub async fn bind(port: u16) -> Result<CallbackListener> {
-        match TcpListener::bind(("127.0.0.1", port)).await {
-            Ok(listener) => {
-                let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
-                Ok(CallbackListener { listener, port })
+        let v4 = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|e| bind_error(port, e))?;
+        let port = v4.local_addr().map(|a| a.port()).unwrap_or(port);
+        let v6 = match TcpListener::bind(("::1", port)).await {
+            Ok(l) => Some(l),
+            // Taken: another program would receive the answer there, as browsers try it first.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::AddrInUse | std::io::ErrorKind::PermissionDenied
+                ) =>
+            {
+                return Err(bind_error(port, e));
             }
-            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            // No IPv6 on this computer: then there is no [::1] for anyone to take either.
+            Err(e) => {
+                tracing::debug!(%e, "no IPv6 loopback; listening on 127.0.0.1 only");
+                None
+            }
+        };
+        Ok(CallbackListener { v4, v6, port })
+    }
+
+    /// The next connection on either address.
+    async fn accept(&self) -> std::io::Result<(tokio::net::TcpStream, std::net::SocketAddr)> {
+        match &self.v6 {
+            Some(v6) => tokio::select! {
+                a = self.v4.accept() => a,
+                a = v6.accept() => a,
+            },
+            None => self.v4.accept().await,
+        }
+    }
+}
+
+/// Whether the callback port is free on both loopback addresses (for the support report).
+pub fn port_free(port: u16) -> bool {
+    let v4 = std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
+    let v6 = match std::net::TcpListener::bind(("::1", port)) {
+        Ok(_) => true,
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::AddrInUse | std::io::ErrorKind::PermissionDenied
+        ),
+    };
+    v4 && v6
+}
+
+/// Why the port could not be had, in the admin's words (and the holder, when known).
+fn bind_error(port: u16, e: std::io::Error) -> Error {
+    match e.kind() {
+            std::io::ErrorKind::AddrInUse => {
                 let holder = crate::port::holder(port)
                     .map(|p| format!(" ({p} is using it)"))
                     .unwrap_or_default();
-                Err(Error::new(
+                Error::new(
                     ErrorKind::PortInUse,
                     format!(
                         "Patchbay needs port {port} on this computer to receive the answer, but another program is using it{holder}. \
@@ -254,16 +333,17 @@ impl CallbackListener {
                          You can also finish by pasting the address your browser ends on."
                     ),
                 )
-                .with_source(e))
+                .with_source(e)
             }
-            Err(e) => Err(Error::new(
+            _ => Error::new(
                 ErrorKind::PortInUse,
                 format!("Patchbay could not listen on port {port} on this computer. Try again, or finish by pasting the address your browser ends on."),
             )
-            .with_source(e)),
-        }
+            .with_source(e),
     }
+}
 
+impl CallbackListener {
     pub fn port(&self) -> u16 {
         self.port
     }
@@ -277,7 +357,9 @@ impl CallbackListener {
         cancel: CancellationToken,
         mut pasted: mpsc::Receiver<CallbackParams>,
     ) -> Result<CallbackParams> {
-        let (tx, mut rx) = mpsc::channel::<Result<CallbackParams>>(4);
+        // One answer ends the wait: the first request to take the sender.
+        let (tx, mut rx) = tokio::sync::oneshot::channel::<Result<CallbackParams>>();
+        let tx: Answer = Arc::new(std::sync::Mutex::new(Some(tx)));
         let exp = Arc::new(exp);
         let system: Arc<str> = Arc::from(system);
         let timer = tokio::time::sleep(deadline);
@@ -291,7 +373,7 @@ impl CallbackListener {
             tokio::select! {
                 biased;
                 _ = cancel.cancelled() => return Err(Error::cancelled()),
-                Some(result) = rx.recv() => return result,
+                Ok(result) = &mut rx => return result,
                 p = pasted.recv(), if pasted_open => match p {
                     Some(p) => return Ok(p),
                     None => pasted_open = false,
@@ -301,9 +383,9 @@ impl CallbackListener {
                     format!("No answer came back from {system} within {}, so nothing was changed. Connect again and give access in the browser when it opens; if your browser shows an error page instead, check the redirect URL.",
                         crate::error::human_duration(deadline.as_secs())),
                 )),
-                accepted = self.listener.accept() => {
+                accepted = self.accept() => {
                     let Ok((stream, peer)) = accepted else { continue };
-                    // Bound to 127.0.0.1, so every peer is loopback; checked anyway.
+                    // Bound to loopback, so every peer is loopback; checked anyway.
                     if !peer.ip().is_loopback() {
                         continue;
                     }
@@ -351,11 +433,14 @@ impl CallbackListener {
     }
 }
 
+/// Where the one answer that ends a wait goes; taken by the first request that has one.
+type Answer = Arc<std::sync::Mutex<Option<tokio::sync::oneshot::Sender<Result<CallbackParams>>>>>;
+
 async fn respond(
     system: &str,
     req: &Request<hyper::body::Incoming>,
     exp: &Expectation,
-    tx: &mpsc::Sender<Result<CallbackParams>>,
+    tx: &Answer,
 ) -> Response<Full<Bytes>> {
     let host = req
         .headers()
@@ -368,17 +453,25 @@ async fn respond(
         req.uri().query(),
         exp,
     );
-    let (status, title, body) = match &verdict {
+    let page = match &verdict {
         Verdict::Complete(_) => (StatusCode::OK, "Connected", format!("{system} sent its answer to Patchbay. You can close this tab and return to Patchbay.")),
         Verdict::Denied => (StatusCode::OK, "Access not allowed", format!("You chose not to allow access in {system}. You can close this tab and return to Patchbay.")),
         Verdict::VendorError { .. } => (StatusCode::OK, "Not connected", format!("{system} did not allow the connection. You can close this tab; Patchbay shows what to do next.")),
         Verdict::ForeignState => (StatusCode::BAD_REQUEST, "Not from this attempt", "This answer is not from the current Patchbay attempt and was ignored. Return to Patchbay and click Connect again if needed.".to_string()),
+        Verdict::Unverified => (StatusCode::BAD_REQUEST, "Not from this attempt", "This page reports a problem but cannot be matched to the current Patchbay attempt, so Patchbay keeps waiting. Return to Patchbay: allow access when asked, or click Cancel there.".to_string()),
         Verdict::Stray(code) => (*code, "Not found", "Nothing here.".to_string()),
     };
-    if let Some(result) = verdict_result(system, verdict) {
-        // The first answer wins; a second valid callback finds the channel closed or full.
-        let _ = tx.try_send(result);
-    }
+    // The first answer wins. A later one finds the wait over (the channel closed or full) and is
+    // told so: never "Connected" for an answer Patchbay did not use.
+    let used = verdict_result(system, verdict).is_none_or(|result| {
+        let sender = tx.lock().ok().and_then(|mut t| t.take());
+        sender.is_some_and(|t| t.send(result).is_ok())
+    });
+    let (status, title, body) = if used {
+        page
+    } else {
+        (StatusCode::CONFLICT, "Already finished", "Patchbay already had its answer for this attempt, so this one was not used. You can close this tab and return to Patchbay.".to_string())
+    };
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} - Patchbay</title></head>\
          <body style=\"font-family:sans-serif;max-width:40em;margin:4em auto\"><h1>{title}</h1><p>{}</p></body></html>",
@@ -453,7 +546,28 @@ mod tests {
                 Some("error=access_denied&state=S1"),
                 "denied",
             ),
-            ("GET", h, "/callback", Some("error=access_denied"), "denied"),
+            // Without the flow's state, an error may come from any page: it ends nothing.
+            (
+                "GET",
+                h,
+                "/callback",
+                Some("error=access_denied"),
+                "unverified",
+            ),
+            (
+                "GET",
+                h,
+                "/callback",
+                Some("error=server_error&error_description=%1B%5B31m"),
+                "unverified",
+            ),
+            (
+                "GET",
+                Some("[::1]:8765"),
+                "/callback",
+                Some("code=abc&state=S1"),
+                "complete",
+            ),
             (
                 "GET",
                 h,
@@ -493,10 +607,54 @@ mod tests {
                 Verdict::Denied => "denied",
                 Verdict::VendorError { .. } => "vendor",
                 Verdict::ForeignState => "foreign",
+                Verdict::Unverified => "unverified",
                 Verdict::Stray(_) => "stray",
             };
             assert_eq!(got, want, "{m} {host:?} {path} {q:?}");
         }
+    }
+
+    #[test]
+    fn a_vendor_error_keeps_only_known_codes_and_plain_words() {
+        let Verdict::VendorError { code, description } = classify(
+            "GET",
+            Some("localhost:8765"),
+            "/callback",
+            Some(
+                "error=%1B%5D0%3Bowned&state=S1&error_description=Bad%20%3Cb%3Escope%3C%2Fb%3E%1B%5B2J",
+            ),
+            &exp(),
+        ) else {
+            panic!("expected a vendor error")
+        };
+        assert_eq!(code, "other");
+        assert_eq!(description.as_deref(), Some("Bad bscope/b[2J"));
+        let Verdict::VendorError { code, .. } = classify(
+            "GET",
+            Some("localhost:8765"),
+            "/callback",
+            Some("error=invalid_scope&state=S1"),
+            &exp(),
+        ) else {
+            panic!("expected a vendor error")
+        };
+        assert_eq!(code, "invalid_scope");
+    }
+
+    #[tokio::test]
+    async fn a_program_holding_the_ipv6_loopback_port_is_refused() {
+        // Someone else listens on [::1] at the port (browsers try it first for localhost).
+        let Ok(squatter) = std::net::TcpListener::bind(("::1", 0)) else {
+            panic!("this machine has an IPv6 loopback: the test needs it")
+        };
+        let port = squatter.local_addr().unwrap().port();
+        let err = CallbackListener::bind(port).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::PortInUse, "{err}");
+        drop(squatter);
+        let l = CallbackListener::bind(port).await.unwrap();
+        assert!(l.v6.is_some(), "both loopbacks held");
+        assert!(std::net::TcpListener::bind(("::1", port)).is_err());
+        assert!(std::net::TcpListener::bind(("127.0.0.1", port)).is_err());
     }
 
     #[test]

@@ -240,9 +240,18 @@ pub struct FieldSpec {
     /// The format in plain words, shown when a value does not match.
     #[serde(default)]
     pub format: String,
+    /// The vendor's values may hold spaces inside them (a standard client secret may): only
+    /// spaces around the value are removed then.
+    #[serde(default)]
+    pub inner_spaces: bool,
 }
 
 impl FieldSpec {
+    /// Clean and check a pasted value for this field.
+    pub fn check(&self, raw: &str) -> (crate::sanitize::Cleaned, crate::sanitize::FieldCheck) {
+        crate::sanitize::check_keeping(&self.label, raw, self.format().as_ref(), self.inner_spaces)
+    }
+
     pub fn format(&self) -> Option<Format> {
         // Patterns are validated when the catalog loads, so this cannot fail afterwards.
         self.pattern
@@ -436,6 +445,10 @@ pub struct ChecklistItemSpec {
     /// distribution settings supply the app, whose setup is not the admin's to fix.
     #[serde(default)]
     pub own_app_only: bool,
+    /// Shown only when it fails: a check about Patchbay itself (its files, its own working),
+    /// which would only be noise while all is well.
+    #[serde(default)]
+    pub quiet: bool,
 }
 
 fn yes() -> bool {
@@ -524,13 +537,35 @@ impl ProviderSpec {
     fn validate(&self, common: &[ChecklistItemSpec]) -> Vec<String> {
         let mut problems = Vec::new();
         let mut p = |s: String| problems.push(format!("{}: {s}", self.id));
-        if !self
-            .id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            || self.id.is_empty()
-        {
+        // Ids name keychain entries (`system:environment`, `#access`), lock and export files:
+        // plain characters only, so two never collide and none makes a strange file name.
+        let plain = |id: &str| {
+            !id.is_empty()
+                && id.len() <= 64
+                && id
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        };
+        if !plain(&self.id) || self.id.contains('_') {
             p("id must be lower-case letters, digits and dashes".into());
+        }
+        let ids = self
+            .environments
+            .iter()
+            .map(|e| ("environment", e.id.as_str()))
+            .chain(self.fields.iter().map(|f| ("field", f.id.as_str())))
+            .chain(self.steps.iter().map(|s| ("step", s.id.as_str())))
+            .chain(
+                self.preview
+                    .iter()
+                    .flat_map(|pv| pv.lists.iter().map(|l| ("list", l.id.as_str()))),
+            );
+        for (what, id) in ids {
+            if !plain(id) {
+                p(format!(
+                    "{what} id \"{id}\" must be lower-case letters, digits, dashes and underscores"
+                ));
+            }
         }
         if self.name.trim().is_empty() {
             p("name is empty".into());
@@ -1143,6 +1178,11 @@ action = "connect"
                 MINIMAL.replace("name = \"Acme\"", "name = \"Acme\"\ncolour = \"red\""),
                 "unknown field",
             ),
+            // An id with `#` would collide with the keychain's `#access` entries.
+            (
+                MINIMAL.replace("id = \"production\"", "id = \"production#access\""),
+                "environment id \"production#access\"",
+            ),
         ];
         for (text, expect) in cases {
             let err = Catalog::parse(&text, "test").unwrap_err();
@@ -1153,6 +1193,25 @@ action = "connect"
                 err.message()
             );
         }
+    }
+
+    #[test]
+    fn a_field_may_keep_the_spaces_inside_its_values() {
+        let mut text = MINIMAL.replace(
+            "label = \"Client ID\"",
+            "label = \"Client ID\"\ninner_spaces = true",
+        );
+        let c = Catalog::parse(&text, "test").unwrap();
+        let f = c.provider("acme").unwrap().field("client_id").unwrap();
+        assert_eq!(f.check(" my id 7 \n").0.value, "my id 7");
+        text = MINIMAL.to_string();
+        let c = Catalog::parse(&text, "test").unwrap();
+        let f = c.provider("acme").unwrap().field("client_id").unwrap();
+        assert_eq!(
+            f.check(" my id 7 \n").0.value,
+            "myid7",
+            "the default removes them"
+        );
     }
 
     #[test]

@@ -66,6 +66,15 @@ pub struct ChecklistItem {
     pub fix: Option<String>,
     /// When failed on the vendor's side: who to ask.
     pub support: Option<String>,
+    /// Shown only when failed (a check about Patchbay itself).
+    pub quiet: bool,
+}
+
+impl ChecklistItem {
+    /// Whether the item is shown: always, or for a quiet one only when it failed.
+    pub fn shown(&self) -> bool {
+        !self.quiet || self.state == ItemState::Failed
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -115,6 +124,7 @@ impl Checklist {
                 message: None,
                 fix: None,
                 support: None,
+                quiet: s.quiet,
             })
             .collect();
         Checklist {

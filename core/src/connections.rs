@@ -10,7 +10,6 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::http::Route;
 use crate::oauth::{self, TokenSet, now};
 use crate::redirect::{RedirectPlan, Via};
-use crate::sanitize;
 use crate::settings::{ConnectionRecord, LastError, Paths, RefreshMark, Settings, Timings};
 use crate::store::{Grant, SecretStore, Vault};
 use crate::{exchange, verify};
@@ -25,6 +24,62 @@ use url::Url;
 
 /// How long the Allow step waits for the browser by default.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(5 * 60);
+
+/// The practice emulator runs on this computer: plain http is accepted only there, so an
+/// emulator address can never send practice (or any) credentials over the network.
+pub fn check_emulator_url(url: &Url) -> Result<()> {
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if loopback && matches!(url.scheme(), "http" | "https") {
+        Ok(())
+    } else {
+        Err(Error::invalid_input(format!(
+            "The practice emulator's address must be on this computer (localhost, 127.0.0.1 or [::1]), not {}.",
+            crate::sanitize::vendor_text(url.as_str(), 100)
+        )))
+    }
+}
+
+/// How long a refresh waits for another process's refresh of the same connection: far longer
+/// than a refresh takes, so only a hung holder reaches it. Debug builds (the tests) may shorten
+/// it with `PATCHBAY_LOCK_WAIT_SECS`.
+pub const LOCK_WAIT: Duration = Duration::from_secs(60);
+
+fn lock_wait() -> Duration {
+    #[cfg(debug_assertions)]
+    if let Some(secs) = std::env::var("PATCHBAY_LOCK_WAIT_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        return Duration::from_secs(secs);
+    }
+    LOCK_WAIT
+}
+
+/// Take the cross-process lock in `path`, waiting at most `wait` for another holder; `None` when
+/// the holder kept it all that time.
+fn lock_within(path: &std::path::Path, wait: Duration) -> std::io::Result<Option<std::fs::File>> {
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)?;
+    let until = Instant::now() + wait;
+    loop {
+        match f.try_lock() {
+            Ok(()) => return Ok(Some(f)),
+            Err(std::fs::TryLockError::WouldBlock) if Instant::now() < until => {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
+    }
+}
 
 /// Opens a URL in the admin's browser. Two real implementations: the OS launcher (the app's
 /// opener plugin, the CLI's `webbrowser`), and whatever `BROWSER` points at in tests.
@@ -141,6 +196,9 @@ impl Connections {
         paths: Paths,
         practice: Option<Url>,
     ) -> Result<Connections> {
+        if let Some(url) = &practice {
+            check_emulator_url(url)?;
+        }
         Ok(Connections {
             catalog,
             vault: Vault::new(store),
@@ -877,19 +935,33 @@ impl Connections {
     async fn lock_file(&self, id: &str) -> Result<std::fs::File> {
         let dir = self.settings.paths().lock_dir.clone();
         let name = crate::settings::file_stem(id);
+        let path = dir.join(format!("{name}.lock"));
+        let shown = path.clone();
+        let wait = lock_wait();
         tokio::task::spawn_blocking(move || {
             std::fs::create_dir_all(&dir)?;
-            let f = std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(dir.join(format!("{name}.lock")))?;
-            f.lock()?;
-            Ok::<_, std::io::Error>(f)
+            lock_within(&path, wait)
         })
         .await
-        .map_err(|e| Error::invalid_input("Could not take the refresh lock.").with_source(e))?
-        .map_err(|e| Error::invalid_input("Could not take the refresh lock.").with_source(e))
+        .map_err(|e| Error::internal("Could not take the refresh lock.").with_source(e))?
+        .map_err(|e| {
+            Error::storage(
+                format!(
+                    "Patchbay could not use its lock file {} on this computer. Check that its folder can be written, then try again.",
+                    shown.display()
+                ),
+                e,
+            )
+        })?
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Storage,
+                format!(
+                    "Another Patchbay window or command has been renewing this connection for over {} and has not finished. Close the other Patchbay windows (or wait for the other command), then try again.",
+                    crate::error::human_duration(wait.as_secs())
+                ),
+            )
+        })
     }
 
     /// What a preview of this connection reads: the system, environment, route and kept params.
@@ -1096,7 +1168,7 @@ fn clean_fields(
     let mut out = BTreeMap::new();
     for f in &p.fields {
         let raw = fields.get(&f.id).map(|s| s.expose_secret()).unwrap_or("");
-        let (cleaned, check) = sanitize::check(&f.label, raw, f.format().as_ref());
+        let (cleaned, check) = f.check(raw);
         if let Some(problem) = check.problem {
             return Err(Error::invalid_input(problem));
         }
@@ -1108,4 +1180,54 @@ fn clean_fields(
     let id = out.remove("client_id").unwrap_or_default();
     let secret = SecretString::from(out.remove("client_secret").unwrap_or_default());
     Ok((id, secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_emulator_address_is_on_this_computer_only() {
+        for ok in [
+            "http://127.0.0.1:9000",
+            "http://localhost:1/",
+            "http://[::1]:8/",
+            "http://127.5.6.7/",
+        ] {
+            assert!(check_emulator_url(&Url::parse(ok).unwrap()).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.5:9000",
+            "http://emulator.example.com",
+            "http://127.0.0.1.nip.io/",
+            "file:///tmp/x",
+        ] {
+            let e = check_emulator_url(&Url::parse(bad).unwrap()).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_hung_lock_holder_is_waited_for_a_bounded_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.lock");
+        let holder = lock_within(&path, Duration::ZERO).unwrap().expect("free");
+        let started = Instant::now();
+        assert!(
+            lock_within(&path, Duration::from_millis(300))
+                .unwrap()
+                .is_none(),
+            "held by another"
+        );
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(300) && waited < Duration::from_secs(3),
+            "{waited:?}"
+        );
+        drop(holder);
+        assert!(
+            lock_within(&path, Duration::ZERO).unwrap().is_some(),
+            "free once released"
+        );
+    }
 }

@@ -3,9 +3,12 @@
 //! With `PATCHBAY_PAUSE_AT=<point>` in its environment, a process that reaches that point says
 //! `patchbay: paused at <point>` on stderr and waits forever, so a test can `SIGKILL` it exactly
 //! there (before a refresh request, after the vendor's answer, between the two keychain writes).
-//! Without the variable nothing happens. Nothing is written or skipped because of it.
+//! Without the variable nothing happens. Nothing is written or skipped because of it. Release
+//! builds ignore the variable (the install tests check the shipped binary does).
 
+#[cfg(debug_assertions)]
 use std::sync::OnceLock;
+#[cfg(debug_assertions)]
 use std::time::Duration;
 
 /// Before the refresh request is sent (the refresh is marked as started).
@@ -24,7 +27,13 @@ pub const ALL: [&str; 4] = [
     REFRESH_AFTER_WRITE,
 ];
 
-/// Pause here forever if the environment asks for this point.
+/// Pause here forever if the environment asks for this point. Only in debug builds (the ones the
+/// tests run): a release build has no such switch, whatever its environment says.
+#[cfg(not(debug_assertions))]
+pub fn reached(_point: &str) {}
+
+/// Pause here forever if the environment asks for this point (debug builds only).
+#[cfg(debug_assertions)]
 pub fn reached(point: &str) {
     static AT: OnceLock<Option<String>> = OnceLock::new();
     let at = AT.get_or_init(|| std::env::var("PATCHBAY_PAUSE_AT").ok());

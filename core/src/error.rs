@@ -47,10 +47,15 @@ pub enum ErrorKind {
     NotFound,
     /// A catalog file is not valid.
     Catalog,
+    /// Patchbay's own files on this computer (settings, lock, exports, report, logs) could not
+    /// be read or written.
+    Storage,
+    /// Something inside Patchbay went wrong (a bug, or the clipboard refusing): not the admin's.
+    Internal,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 18] = [
+    pub const ALL: [ErrorKind; 20] = [
         ErrorKind::RedirectMismatch,
         ErrorKind::InvalidClient,
         ErrorKind::Denied,
@@ -69,6 +74,8 @@ impl ErrorKind {
         ErrorKind::InvalidInput,
         ErrorKind::NotFound,
         ErrorKind::Catalog,
+        ErrorKind::Storage,
+        ErrorKind::Internal,
     ];
 
     /// The snake_case name used in JSON, the catalog and the CLI.
@@ -92,6 +99,8 @@ impl ErrorKind {
             ErrorKind::InvalidInput => "invalid_input",
             ErrorKind::NotFound => "not_found",
             ErrorKind::Catalog => "catalog",
+            ErrorKind::Storage => "storage",
+            ErrorKind::Internal => "internal",
         }
     }
 
@@ -113,6 +122,8 @@ impl ErrorKind {
             ErrorKind::Network | ErrorKind::ProviderDown | ErrorKind::RateLimited => 6,
             ErrorKind::Keychain => 7,
             ErrorKind::Reconnect => 8,
+            ErrorKind::Storage => 9,
+            ErrorKind::Internal => 10,
         }
     }
 }
@@ -192,6 +203,22 @@ impl Error {
 
     pub fn invalid_input(what: impl Into<String>) -> Self {
         Error::new(ErrorKind::InvalidInput, what)
+    }
+
+    /// A file of Patchbay's own on this computer could not be read or written.
+    pub fn storage(what: impl Into<String>, source: std::io::Error) -> Self {
+        Error::new(ErrorKind::Storage, what).with_source(source)
+    }
+
+    /// Not the admin's doing: said plainly, with the way to report it.
+    pub fn internal(what: impl Into<String>) -> Self {
+        Error::new(
+            ErrorKind::Internal,
+            format!(
+                "{} This is a problem in Patchbay, not in what you entered: try again, and if it keeps happening, save the support report (Home, Save report…) and send it to whoever supports Patchbay.",
+                what.into()
+            ),
+        )
     }
 
     pub fn reconnect(system: &str) -> Self {

@@ -21,7 +21,12 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The shared client with another request timeout (tests of a vendor that stops answering).
 pub fn client_with_timeout(timeout: Duration) -> Result<reqwest::Client> {
+    let system = std::sync::Arc::new(hyper_util::client::proxy::matcher::Matcher::from_system());
     reqwest::Client::builder()
+        // The computer's proxy (Windows and macOS settings, HTTP(S)_PROXY and NO_PROXY), never
+        // for this computer itself (the practice emulator).
+        .no_proxy()
+        .proxy(reqwest::Proxy::custom(move |url| proxy_for(&system, url)))
         .user_agent(USER_AGENT)
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(10).min(timeout))
@@ -34,6 +39,44 @@ pub fn client_with_timeout(timeout: Duration) -> Result<reqwest::Client> {
             )
             .with_source(e)
         })
+}
+
+/// The proxy a request to `url` goes through, with its credentials: the system's, or none for an
+/// address on this computer.
+pub fn proxy_for(system: &hyper_util::client::proxy::matcher::Matcher, url: &Url) -> Option<Url> {
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => true,
+    };
+    if loopback {
+        return None;
+    }
+    let intercept = system.intercept(&url.as_str().parse::<hyper::Uri>().ok()?)?;
+    let mut proxy = Url::parse(&intercept.uri().to_string()).ok()?;
+    // The matcher keeps a proxy's user and password as a Basic header; the URL carries them.
+    let credentials = intercept
+        .basic_auth()
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Basic "))
+        .and_then(|b| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b).ok())
+        .and_then(|b| String::from_utf8(b).ok());
+    if let Some((user, password)) = credentials.as_deref().and_then(|c| c.split_once(':')) {
+        let _ = proxy.set_username(user);
+        let _ = proxy.set_password(Some(password));
+    }
+    Some(proxy)
+}
+
+/// The proxy vendor requests go through, for the support report: its address without any
+/// password, or `None` for a direct connection.
+pub fn proxy_in_use(vendor_url: &str) -> Option<String> {
+    let system = hyper_util::client::proxy::matcher::Matcher::from_system();
+    let mut proxy = proxy_for(&system, &Url::parse(vendor_url).ok()?)?;
+    let _ = proxy.set_password(None);
+    let _ = proxy.set_username("");
+    Some(proxy.to_string())
 }
 
 /// Where vendor URLs really go: the vendor (default), or the bundled emulator in practice mode
@@ -194,6 +237,31 @@ pub fn transport_error(system: &str, e: reqwest::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn vendor_calls_use_the_proxy_and_this_computer_never_does() {
+        let system = hyper_util::client::proxy::matcher::Matcher::builder()
+            .all("http://ann:s3cret@proxy.corp.example:8080".to_string())
+            .no("internal.example".to_string())
+            .build();
+        let via = |u: &str| proxy_for(&system, &Url::parse(u).unwrap()).map(|p| p.to_string());
+        assert_eq!(
+            via("https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer").as_deref(),
+            Some("http://ann:s3cret@proxy.corp.example:8080/")
+        );
+        for local in [
+            "http://127.0.0.1:9000/rest.tsheets.com/api",
+            "http://localhost:8765/callback",
+            "http://[::1]:8765/x",
+        ] {
+            assert_eq!(via(local), None, "{local}");
+        }
+        assert_eq!(
+            via("https://api.internal.example/"),
+            None,
+            "NO_PROXY is kept"
+        );
+    }
 
     #[test]
     fn emulator_route_keeps_host_path_and_query() {

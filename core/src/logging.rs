@@ -36,8 +36,14 @@ pub fn rotating_file(
         AppendCount::new(keep),
         ContentLimit::BytesSurpassed(max_bytes),
         Compression::None,
+        // Readable by this user only.
         #[cfg(unix)]
-        None,
+        Some({
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut o = std::fs::OpenOptions::new();
+            o.read(true).create(true).append(true).mode(0o600);
+            o
+        }),
     )
 }
 
@@ -58,7 +64,7 @@ pub fn init(program: &str, stderr_default: &str) {
     let dir = Paths::from_env()
         .ok()
         .map(|p| p.log_dir)
-        .filter(|d| std::fs::create_dir_all(d).is_ok());
+        .filter(|d| crate::settings::private_dir(d).is_ok());
     let file = dir.as_ref().map(|d| {
         tracing_subscriber::fmt::layer()
             .json()
@@ -73,12 +79,45 @@ pub fn init(program: &str, stderr_default: &str) {
     });
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_ansi(colour(
+            std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            std::env::var_os("NO_COLOR").as_deref(),
+        ))
         .with_filter(filter(stderr_default));
     // A second call (tests run several programs in one process) keeps the first logger.
-    let _ = tracing_subscriber::registry()
+    if tracing_subscriber::registry()
         .with(stderr)
         .with(file)
-        .try_init();
+        .try_init()
+        .is_ok()
+    {
+        log_panics();
+    }
+}
+
+/// Colour on a terminal only, and never with `NO_COLOR` set to anything but empty
+/// (https://no-color.org).
+pub fn colour(terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// A panic is written to the log (then handled as before), so "it just closed" leaves a trace.
+fn log_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let place = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(%place, what = %crate::sanitize::vendor_text(&what, 300), "Patchbay stopped on an internal error");
+        previous(info);
+    }));
 }
 
 /// The programs whose log files the support report reads.
@@ -133,6 +172,18 @@ mod tests {
     use std::io::Write;
 
     #[test]
+    fn colour_only_on_a_terminal_and_never_with_no_color() {
+        use std::ffi::OsStr;
+        assert!(super::colour(true, None));
+        assert!(!super::colour(false, None), "redirected: no escapes");
+        assert!(!super::colour(true, Some(OsStr::new("1"))));
+        assert!(
+            super::colour(true, Some(OsStr::new(""))),
+            "an empty NO_COLOR is unset"
+        );
+    }
+
+    #[test]
     fn the_newest_warnings_and_errors_of_both_programs_oldest_first() {
         let dir = tempfile::tempdir().unwrap();
         let line = |at: &str, level: &str, msg: &str| {
@@ -185,8 +236,18 @@ mod tests {
         names.sort();
         assert_eq!(names, ["patchbay.log", "patchbay.log.1", "patchbay.log.2"]);
         for n in &names {
-            let len = std::fs::metadata(dir.path().join(n)).unwrap().len();
+            let meta = std::fs::metadata(dir.path().join(n)).unwrap();
+            let len = meta.len();
             assert!(len <= 1000 + line.len() as u64, "{n} is {len} bytes");
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                assert_eq!(
+                    meta.permissions().mode() & 0o777,
+                    0o600,
+                    "{n}: this user only"
+                );
+            }
         }
         // 10 kB written, 3 files of about 1 kB kept: the oldest lines are gone.
         let total: u64 = names

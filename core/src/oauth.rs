@@ -340,17 +340,33 @@ pub fn parse_token_error(body: &[u8]) -> Option<(String, Option<String>)> {
 }
 
 fn token_set(resp: VendorTokenResponse) -> TokenSet {
-    let now = now();
+    token_set_at(resp, now())
+}
+
+/// The longest lifetime believed from a vendor (ten years): a larger one is a vendor's mistake,
+/// never a reason to overflow.
+pub const MAX_LIFETIME_SECS: i64 = 10 * 365 * 24 * 3600;
+
+/// When a lifetime of `secs` given at `now` ends: a negative one has already ended, a huge one is
+/// capped at [`MAX_LIFETIME_SECS`].
+pub fn lifetime_end(now: i64, secs: i128) -> i64 {
+    let secs = secs.clamp(0, i128::from(MAX_LIFETIME_SECS)) as i64;
+    now.saturating_add(secs)
+}
+
+fn token_set_at(resp: VendorTokenResponse, now: i64) -> TokenSet {
     TokenSet {
         access_token: SecretString::from(resp.access_token().secret().clone()),
         refresh_token: resp
             .refresh_token()
             .map(|r| SecretString::from(r.secret().clone())),
-        expires_at: resp.expires_in().map(|d| now + d.as_secs() as i64),
+        expires_at: resp
+            .expires_in()
+            .map(|d| lifetime_end(now, i128::from(d.as_secs()))),
         refresh_expires_at: resp
             .extra_fields()
             .x_refresh_token_expires_in
-            .map(|s| now + s),
+            .map(|s| lifetime_end(now, i128::from(s))),
     }
 }
 
@@ -442,4 +458,45 @@ pub async fn revoke(
     let headers = resp.headers().clone();
     let body = resp.bytes().await.unwrap_or_default();
     Err(crate::http::api_error(provider, status, &headers, &body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(
+        extra: serde_json::Value,
+    ) -> std::result::Result<VendorTokenResponse, serde_json::Error> {
+        let mut body = serde_json::json!({"access_token": "a", "token_type": "bearer"});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        serde_json::from_value(body)
+    }
+
+    #[test]
+    fn absurd_lifetimes_neither_overflow_nor_go_negative() {
+        let now = 1_800_000_000;
+        let huge = token_set_at(
+            response(
+                serde_json::json!({"expires_in": u64::MAX, "x_refresh_token_expires_in": i64::MAX}),
+            )
+            .unwrap(),
+            now,
+        );
+        assert_eq!(huge.expires_at, Some(now + MAX_LIFETIME_SECS));
+        assert_eq!(huge.refresh_expires_at, Some(now + MAX_LIFETIME_SECS));
+        let negative = token_set_at(
+            response(serde_json::json!({"x_refresh_token_expires_in": -1})).unwrap(),
+            now,
+        );
+        assert_eq!(negative.refresh_expires_at, Some(now), "already over");
+        // A negative expires_in is not a lifetime: the answer is refused as unreadable, never
+        // turned into a date.
+        match response(serde_json::json!({"expires_in": -1})) {
+            Ok(r) => assert_eq!(token_set_at(r, now).expires_at, Some(now)),
+            Err(e) => assert!(e.to_string().contains("expires_in") || e.is_data(), "{e}"),
+        }
+        assert_eq!(lifetime_end(i64::MAX - 1, 100), i64::MAX);
+    }
 }

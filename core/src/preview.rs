@@ -277,6 +277,14 @@ fn is_record(o: &serde_json::Map<String, serde_json::Value>) -> bool {
     o.values().any(|v| !v.is_object())
 }
 
+/// Whether the value at `column` is a JSON string.
+fn is_text(item: &serde_json::Value, column: &str) -> bool {
+    column
+        .split('.')
+        .try_fold(item, |cur, seg| cur.get(seg))
+        .is_some_and(serde_json::Value::is_string)
+}
+
 fn cell(item: &serde_json::Value, column: &str) -> String {
     let mut cur = item;
     for seg in column.split('.') {
@@ -289,6 +297,25 @@ fn cell(item: &serde_json::Value, column: &str) -> String {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Null => String::new(),
         v => v.to_string(),
+    }
+}
+
+/// A cell as written to a CSV file an admin opens in a spreadsheet: a text that Excel (or
+/// LibreOffice, Google Sheets) would run as a formula (`=HYPERLINK(…)`, `+`, `-`, `@`, a tab or
+/// carriage return first, or their full-width forms) gets a leading `'`, which shows it as text
+/// (OWASP "CSV injection"). Numbers, including negative ones, stay numbers.
+pub fn spreadsheet_safe(text: String) -> String {
+    let risky = text.chars().next().is_some_and(|c| {
+        matches!(
+            c,
+            '=' | '+' | '-' | '@' | '\t' | '\r' | '＝' | '＋' | '－' | '＠'
+        )
+    });
+    let number = text.trim().parse::<f64>().is_ok_and(f64::is_finite);
+    if risky && !number {
+        format!("'{text}")
+    } else {
+        text
     }
 }
 
@@ -381,7 +408,7 @@ pub async fn run(
         sent: VecDeque::new(),
     };
     if let Some(dir) = &opts.export_dir {
-        std::fs::create_dir_all(dir).map_err(|e| export_error(dir, e))?;
+        crate::settings::private_dir(dir).map_err(|e| export_error(dir, e))?;
     }
     let mut results = Vec::new();
     for list in spec
@@ -397,8 +424,13 @@ pub async fn run(
         let mut writer = match &opts.export_dir {
             Some(dir) => {
                 let path = dir.join(format!("{}-{}.csv", p.id, list.id));
-                let mut w = csv::Writer::from_path(&path)
-                    .map_err(|e| export_error(&path, std::io::Error::other(e)))?;
+                // Readable by this user only; a UTF-8 byte order mark first, so Excel reads
+                // accented names right.
+                let mut file =
+                    crate::settings::private_file(&path).map_err(|e| export_error(&path, e))?;
+                std::io::Write::write_all(&mut file, "\u{FEFF}".as_bytes())
+                    .map_err(|e| export_error(&path, e))?;
+                let mut w = csv::Writer::from_writer(file);
                 w.write_record(&list.columns)
                     .map_err(|e| export_error(&path, std::io::Error::other(e)))?;
                 Some((w, path))
@@ -462,7 +494,15 @@ pub async fn run(
                         let record: Vec<String> =
                             list.columns.iter().map(|c| cell(item, c)).collect();
                         if let Some((w, path)) = writer.as_mut() {
-                            w.write_record(&record)
+                            // Text cells only: a JSON number is never a formula.
+                            let safe = list.columns.iter().zip(&record).map(|(c, v)| {
+                                if is_text(item, c) {
+                                    spreadsheet_safe(v.clone())
+                                } else {
+                                    v.clone()
+                                }
+                            });
+                            w.write_record(safe)
                                 .map_err(|e| export_error(path, std::io::Error::other(e)))?;
                         }
                         if sample.len() < opts.sample_rows {
@@ -598,7 +638,7 @@ pub fn save_export(from: &Path, to: &Path, day: &str) -> Result<Vec<PathBuf>> {
 
 fn export_error(path: &Path, e: std::io::Error) -> Error {
     Error::new(
-        ErrorKind::InvalidInput,
+        ErrorKind::Storage,
         format!(
             "Patchbay could not write {}. Choose a folder you can write to.",
             path.display()
@@ -624,6 +664,53 @@ mod tests {
         assert!(items(&qbo_empty, "QueryResponse.Customer").is_empty());
         let single = json!({"CompanyInfo": {"CompanyName": "Larry's Bakery", "Country": "US"}});
         assert_eq!(items(&single, "CompanyInfo").len(), 1);
+    }
+
+    #[test]
+    fn exported_cells_never_run_as_formulas_and_open_back_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+            ),
+            ("+1 555 0100", "'+1 555 0100"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("＝1+1", "'＝1+1"),
+            ("-12.5", "-12.5"),
+            ("Crème brûlée Ltd", "Crème brûlée Ltd"),
+        ];
+        let path = dir.path().join("t.csv");
+        let mut file = crate::settings::private_file(&path).unwrap();
+        std::io::Write::write_all(&mut file, "\u{FEFF}".as_bytes()).unwrap();
+        let mut w = csv::Writer::from_writer(file);
+        for (raw, _) in cases {
+            w.write_record([spreadsheet_safe(raw.to_string())]).unwrap();
+        }
+        w.flush().unwrap();
+        drop(w);
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(
+            bytes.starts_with(&[0xEF, 0xBB, 0xBF]),
+            "UTF-8 BOM for Excel"
+        );
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(&bytes[3..]);
+        let back: Vec<String> = r.records().map(|rec| rec.unwrap()[0].to_string()).collect();
+        let want: Vec<String> = cases.iter().map(|(_, w)| w.to_string()).collect();
+        assert_eq!(back, want);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "this user only");
+        }
+        let item = json!({"Name": "=1+1", "Balance": -3, "Addr": {"City": "@x"}});
+        assert!(is_text(&item, "Name") && is_text(&item, "Addr.City"));
+        assert!(!is_text(&item, "Balance") && !is_text(&item, "Missing"));
     }
 
     #[test]

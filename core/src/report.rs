@@ -12,6 +12,8 @@ pub struct Report {
     pub app_version: String,
     pub os: String,
     pub keychain: String,
+    /// How vendor requests leave this computer: "direct", or the proxy (no password).
+    pub network: String,
     pub ports: Vec<PortHealth>,
     pub connections: Vec<ConnectionReport>,
     /// The newest warnings and errors from the log files (see `logging::recent_problems`).
@@ -37,6 +39,20 @@ pub struct PortHealth {
     pub holder: Option<String>,
 }
 
+/// How requests to the first system's vendor leave this computer.
+fn network(catalog: &crate::catalog::Catalog) -> String {
+    let vendor = catalog
+        .providers()
+        .iter()
+        .flat_map(|p| p.environments.iter())
+        .map(|e| e.api_base.clone())
+        .next();
+    match vendor.and_then(|v| crate::http::proxy_in_use(&v)) {
+        Some(proxy) => format!("through the proxy {proxy} (this computer's settings)"),
+        None => "direct (no proxy set on this computer)".to_string(),
+    }
+}
+
 impl Report {
     /// Gather the report. `keychain` is the start-up health check's outcome in words.
     pub async fn gather(connections: &Connections, keychain: String) -> Report {
@@ -46,7 +62,7 @@ impl Report {
             match ports.iter_mut().find(|h| h.port == o.callback_port) {
                 Some(h) => h.systems.push(p.name.clone()),
                 None => {
-                    let free = std::net::TcpListener::bind(("127.0.0.1", o.callback_port)).is_ok();
+                    let free = crate::callback::port_free(o.callback_port);
                     ports.push(PortHealth {
                         port: o.callback_port,
                         systems: vec![p.name.clone()],
@@ -64,6 +80,7 @@ impl Report {
             app_version: env!("CARGO_PKG_VERSION").to_string(),
             os: os(),
             keychain,
+            network: network(connections.catalog()),
             ports,
             connections: connections
                 .list()
@@ -94,8 +111,8 @@ impl Report {
     pub fn to_text(&self) -> String {
         let mut out = String::new();
         out.push_str(&format!(
-            "Patchbay support report\nversion: {}\nos: {}\nkeychain: {}\n",
-            self.app_version, self.os, self.keychain
+            "Patchbay support report\nversion: {}\nos: {}\nkeychain: {}\nnetwork: {}\n",
+            self.app_version, self.os, self.keychain, self.network
         ));
         for p in &self.ports {
             out.push_str(&format!(
@@ -164,7 +181,7 @@ impl Report {
             if !checklist.is_empty() {
                 out.push_str("  checklist:\n");
             }
-            for item in checklist {
+            for item in checklist.iter().filter(|i| i.shown()) {
                 let state = match item.state {
                     ItemState::Ok => "ok",
                     ItemState::Failed => "FAILED",

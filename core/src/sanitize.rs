@@ -129,6 +129,13 @@ fn is_line_break(c: char) -> bool {
 /// break, non-breaking or zero-width character anywhere is removed; a pair of quotes around the
 /// whole value is removed too. A CR LF pair counts as one line break.
 pub fn clean(input: &str) -> Cleaned {
+    clean_keeping(input, false)
+}
+
+/// [`clean`], but with `inner_spaces` a plain space inside the value is kept: a secret whose
+/// vendor allows spaces in it (RFC 6749's VSCHAR includes the space). Spaces around the value,
+/// tabs, line breaks and invisible characters are still removed.
+pub fn clean_keeping(input: &str, inner_spaces: bool) -> Cleaned {
     let mut removed = Removals::default();
     // Each character with its UTF-16 offset in the input.
     let mut offset = 0;
@@ -160,6 +167,7 @@ pub fn clean(input: &str) -> Cleaned {
             continue;
         }
         let what = match c {
+            ' ' if inner_spaces && outside.is_none() => None,
             ' ' => Some(match outside {
                 Some(true) => Removed::LeadingSpace,
                 Some(false) => Removed::TrailingSpace,
@@ -249,7 +257,17 @@ pub struct FieldCheck {
 
 /// Clean and check a field value against its label and optional format.
 pub fn check(label: &str, input: &str, format: Option<&Format>) -> (Cleaned, FieldCheck) {
-    let cleaned = clean(input);
+    check_keeping(label, input, format, false)
+}
+
+/// [`check`] with [`clean_keeping`]'s choice about inner spaces.
+pub fn check_keeping(
+    label: &str,
+    input: &str,
+    format: Option<&Format>,
+    inner_spaces: bool,
+) -> (Cleaned, FieldCheck) {
+    let cleaned = clean_keeping(input, inner_spaces);
     let length = cleaned.value.chars().count();
     let problem = if cleaned.value.is_empty() {
         Some(format!(
@@ -273,8 +291,75 @@ pub fn check(label: &str, input: &str, format: Option<&Format>) -> (Cleaned, Fie
     (cleaned, check)
 }
 
+/// Text that came from a vendor or a web page, made safe to show or log: letters, digits, spaces
+/// and common punctuation only (no control characters, escape sequences, direction overrides or
+/// markup), runs of spaces collapsed, at most `max` characters (then "…").
+pub fn vendor_text(input: &str, max: usize) -> String {
+    let allowed = |c: char| c.is_alphanumeric() || " .,:;'\"()_-/?!=+&@#%*[]".contains(c);
+    let mut out = String::new();
+    let mut count = 0;
+    let mut last_space = true;
+    for c in input.chars() {
+        let c = if c.is_whitespace() { ' ' } else { c };
+        if !allowed(c) || (c == ' ' && last_space) {
+            continue;
+        }
+        if count == max {
+            out.push('…');
+            break;
+        }
+        last_space = c == ' ';
+        out.push(c);
+        count += 1;
+    }
+    out.trim_end().to_string()
+}
+
+/// A value printed to a terminal: control characters (escape sequences, carriage returns that
+/// rewrite the line, C1 controls) and direction overrides removed, everything else kept.
+pub fn printable(input: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}')
+    };
+    if input.chars().any(bad) {
+        std::borrow::Cow::Owned(input.chars().filter(|c| !bad(*c)).collect())
+    } else {
+        std::borrow::Cow::Borrowed(input)
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_field_that_allows_inner_spaces_keeps_them_and_nothing_else() {
+        let c = super::clean_keeping(" \u{200B}ab cd\tef \n", true);
+        assert_eq!(c.value, "ab cdef");
+        assert_eq!(super::clean(" ab cd ").value, "abcd");
+    }
+
+    #[test]
+    fn vendor_and_terminal_text_keep_words_and_drop_the_rest() {
+        use super::{printable, vendor_text};
+        assert_eq!(
+            vendor_text("Invalid  <b>redirect</b>\u{1b}[31m uri\r\n\u{202E}x", 100),
+            "Invalid bredirect/b[31m uri x"
+        );
+        assert_eq!(vendor_text("Crème brûlée", 100), "Crème brûlée");
+        assert_eq!(
+            vendor_text(&"a".repeat(500), 10),
+            format!("{}…", "a".repeat(10))
+        );
+        assert_eq!(
+            printable("Acme\u{1b}]0;owned\u{7}\r Ltd\u{202E}"),
+            "Acme]0;owned Ltd"
+        );
+        assert!(matches!(
+            printable("Plain Ltd"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
     use super::*;
 
     #[test]

@@ -271,7 +271,7 @@ impl Settings {
         match fs::read_to_string(&path) {
             Ok(text) => serde_json::from_str(&text).map_err(|e| {
                 Error::new(
-                    ErrorKind::InvalidInput,
+                    ErrorKind::Storage,
                     format!(
                         "Patchbay's settings file {} is damaged. Move it away and connect again.",
                         path.display()
@@ -286,29 +286,63 @@ impl Settings {
 
     fn write(&self, file: &SettingsFile) -> Result<()> {
         let path = self.paths.connections_file();
-        let text = serde_json::to_string_pretty(file)
-            .map_err(|e| Error::invalid_input("Could not write settings.").with_source(e))?;
+        let text = serde_json::to_string_pretty(file).map_err(|e| {
+            Error::internal("Patchbay could not put its settings into words.").with_source(e)
+        })?;
         write_atomically(&path, text.as_bytes())
     }
 }
 
 /// Write via a temporary file in the same folder and a rename, so a crash leaves either the old
-/// or the new file, never half of one.
+/// or the new file, never half of one. Readable by this user only.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| settings_error(dir, e))?;
+    private_dir(dir).map_err(|e| settings_error(dir, e))?;
     let tmp = dir.join(format!(
         ".{}.{}.tmp",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
         std::process::id()
     ));
-    fs::write(&tmp, bytes).map_err(|e| settings_error(&tmp, e))?;
+    private_file(&tmp)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, bytes))
+        .map_err(|e| settings_error(&tmp, e))?;
     fs::rename(&tmp, path).map_err(|e| settings_error(path, e))
+}
+
+/// Create a folder of Patchbay's own (and its parents), open to this user only on Unix (on
+/// Windows the user's profile folders already are).
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Create (or empty) a file readable and writable by this user only.
+pub fn private_file(path: &Path) -> std::io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.create(true).truncate(true).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let file = options.open(path)?;
+    // An existing file keeps its mode on open: set it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
 }
 
 fn settings_error(path: &Path, e: std::io::Error) -> Error {
     Error::new(
-        ErrorKind::InvalidInput,
+        ErrorKind::Storage,
         format!(
             "Patchbay could not write its settings in {}. Check that the folder is writable.",
             path.display()
@@ -375,6 +409,30 @@ mod tests {
         fs::write(paths.connections_file(), "{not json").unwrap();
         let err = Settings::new(paths).connections().unwrap_err();
         assert!(err.message().contains("damaged"), "{}", err.message());
+    }
+
+    #[test]
+    fn settings_are_this_users_only_and_an_unwritable_folder_is_a_storage_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::under(dir.path());
+        let file = paths.connections_file();
+        write_atomically(&file, b"{}").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&file), 0o600);
+            assert_eq!(mode(file.parent().unwrap()), 0o700);
+        }
+        // A folder that cannot be made (a file is in its place; even root cannot write there):
+        // the storage advice, not "re-copy your secret".
+        let blocked = dir.path().join("blocked");
+        fs::write(&blocked, "a file").unwrap();
+        let err = Settings::new(Paths::under(&blocked))
+            .update("x", |_| None)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Storage, "{err}");
+        assert!(err.message().contains("writable"), "{err}");
     }
 
     #[test]

@@ -44,7 +44,12 @@ pub fn render(template: &str, json: &serde_json::Value) -> String {
         rest = &rest[start + end + 1..];
     }
     out.push_str(rest);
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
+    // The vendor's words, shown and printed: no control characters, a name's length at most.
+    let words = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    crate::sanitize::printable(&words)
+        .chars()
+        .take(120)
+        .collect()
 }
 
 fn lookup(json: &serde_json::Value, path: &str) -> String {

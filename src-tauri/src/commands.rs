@@ -310,8 +310,8 @@ pub fn clean_field(
     let p = state.catalog.provider(&provider)?;
     let f = p
         .field(&field)
-        .ok_or_else(|| Error::invalid_input(format!("{} has no field {field}.", p.name)))?;
-    let (cleaned, check) = patchbay_core::sanitize::check(&f.label, &raw, f.format().as_ref());
+        .ok_or_else(|| Error::internal(format!("{} has no field {field}.", p.name)))?;
+    let (cleaned, check) = f.check(&raw);
     Ok(FieldReport {
         removed: check.removed,
         ok: check.ok,
@@ -540,12 +540,12 @@ pub async fn copy<R: Runtime>(
             .find(|s| s.id == step)
             .and_then(|s| s.copy.iter().find(|c| c.label == label))
             .map(|c| c.value.clone())
-            .ok_or_else(|| Error::invalid_input("Nothing to copy there."))?,
+            .ok_or_else(|| Error::internal("Nothing to copy there."))?,
         CopyItem::Report => report_text(&state).await,
     };
     app.clipboard().write_text(text).map_err(|e| {
         Error::new(
-            ErrorKind::InvalidInput,
+            ErrorKind::Internal,
             "Could not use the clipboard. Select the text and copy it by hand.",
         )
         .with_source(e)
@@ -645,7 +645,7 @@ pub fn licenses<R: Runtime>(app: AppHandle<R>) -> Reply<String> {
     app.asset_resolver()
         .get("licenses.json".into())
         .and_then(|a| String::from_utf8(a.bytes).ok())
-        .ok_or_else(|| Error::invalid_input("The license list is missing from this build.").into())
+        .ok_or_else(|| Error::internal("The license list is missing from this build.").into())
 }
 
 /// A system's own help pages, in the system browser (from Rust: the webview may open nothing).
@@ -691,11 +691,13 @@ pub async fn save_report<R: Runtime>(
     };
     let text = report_text(&state).await;
     std::fs::write(&path, text).map_err(|e| {
-        Error::invalid_input(format!(
-            "Patchbay could not write {}. Choose another folder, such as Documents.",
-            path.display()
-        ))
-        .with_source(e)
+        Error::storage(
+            format!(
+                "Patchbay could not write {}. Choose another folder, such as Documents.",
+                path.display()
+            ),
+            e,
+        )
     })?;
     // Shown in the file manager, ready to attach to an email.
     if let Err(e) = app.opener().reveal_item_in_dir(&path) {

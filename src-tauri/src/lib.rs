@@ -89,7 +89,17 @@ pub fn run_app<R: Runtime>(builder: Builder<R>) {
             commands::save_mappings,
             commands::painted,
         ])
-        .run(tauri::generate_context!());
+        .build(tauri::generate_context!())
+        .map(|app| {
+            app.run(|handle, event| {
+                // The previews' CSV files are temporary: the admin's saved copies are theirs.
+                if let tauri::RunEvent::Exit = event
+                    && let Some(state) = handle.try_state::<state::AppState>()
+                {
+                    state.remove_staging();
+                }
+            })
+        });
     if let Err(e) = result {
         eprintln!("Patchbay could not start: {e}");
         std::process::exit(1);

@@ -131,6 +131,7 @@ impl AppState {
             flow: Mutex::new(None),
             preview_cancel: Mutex::new(None),
         };
+        state.remove_staging();
         let wanted = std::env::var_os("PATCHBAY_EMULATOR_URL").is_some()
             || std::env::var("PATCHBAY_PRACTICE").is_ok_and(|v| v == "1")
             || state.preferences().practice;
@@ -143,7 +144,21 @@ impl AppState {
     /// Where a connection's last preview wrote its CSV files (before the admin saves them).
     pub fn staging_dir(&self, id: &str) -> std::path::PathBuf {
         let name = patchbay_core::settings::file_stem(id);
-        self.paths.data_dir.join("exports").join(name)
+        self.staging_root().join(name)
+    }
+
+    fn staging_root(&self) -> std::path::PathBuf {
+        self.paths.data_dir.join("exports")
+    }
+
+    /// Remove every preview's temporary CSV files (at exit, and at start for a run that ended
+    /// without one).
+    pub fn remove_staging(&self) {
+        match std::fs::remove_dir_all(self.staging_root()) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(%e, "could not remove the previews' temporary files"),
+        }
     }
 
     pub async fn connections(&self) -> Arc<Connections> {

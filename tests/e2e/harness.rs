@@ -5,6 +5,7 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use patchbay_emulator::{Emulator, EmulatorConfig};
 use serde_json::{Value, json};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -155,7 +156,9 @@ impl Desk {
         .env("XDG_DATA_HOME", self.home.path().join("xdg-data"))
         .stdout(Stdio::null())
         // The app's own stderr (its log) comes through the drivers: kept for the leak scan.
-        .stderr(std::fs::File::create(&log).expect("app log file"));
+        .stderr(std::fs::File::create(&log).expect("app log file"))
+        // Its own process group: WebKitWebDriver and the app go with it if the test fails.
+        .process_group(0);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -186,6 +189,7 @@ impl Desk {
             driver,
             log,
             patchbay_home: self.home.path().join("patchbay"),
+            closed: false,
         };
         app.client.set_window_size(1024, 700).await.ok();
         app
@@ -210,6 +214,21 @@ pub struct App {
     pub log: PathBuf,
     /// The app's `PATCHBAY_HOME`: how its process is told from any other.
     patchbay_home: PathBuf,
+    closed: bool,
+}
+
+impl Drop for App {
+    /// A test that failed before [`App::close`] leaves no driver, WebDriver or app behind: they
+    /// run in the driver's own process group, ended as a whole.
+    fn drop(&mut self) {
+        if !self.closed {
+            let _ = Command::new("kill")
+                .args(["-KILL", &format!("-{}", self.driver.id())])
+                .stderr(Stdio::null())
+                .status();
+            let _ = self.driver.wait();
+        }
+    }
 }
 
 /// The processes whose environment has `PATCHBAY_HOME=home` (this desk's app).
@@ -250,6 +269,7 @@ impl App {
     /// launch would otherwise meet it through the single-instance plugin and hand over to it
     /// (seen in CI as a failed WebDriver session right after a relaunch).
     pub async fn close(mut self) {
+        self.closed = true;
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();

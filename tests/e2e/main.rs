@@ -889,6 +889,7 @@ async fn failures_turn_the_right_checklist_item_red_with_the_fix() {
     assert!(item.contains("Access allowed"), "{item}");
     let error = app.wait_text("connect-error", "not allowed").await;
     assert!(error.contains("click Allow"), "{error}");
+    app.screenshot("24b-checklist-denied").await;
     assert!(
         app.client
             .find_all(fantoccini::Locator::Css(

@@ -109,6 +109,22 @@ fn it_installs_the_app_its_menu_entry_and_its_icons() {
 }
 
 #[test]
+fn the_shipped_binary_has_no_test_switches() {
+    let (_dir, root) = unpacked();
+    let bytes = std::fs::read(root.join("usr/bin/patchbay-app")).unwrap();
+    for switch in [
+        "PATCHBAY_PAUSE_AT",
+        "PATCHBAY_CONNECT_WAIT_SECS",
+        "PATCHBAY_LOCK_WAIT_SECS",
+    ] {
+        assert!(
+            !bytes.windows(switch.len()).any(|w| w == switch.as_bytes()),
+            "the release build reads {switch}"
+        );
+    }
+}
+
+#[test]
 fn the_installed_binary_answers_version_without_a_display() {
     let (_root, root) = unpacked();
     let out = Command::new(root.join("usr/bin/patchbay-app"))

@@ -11,9 +11,14 @@ const WORDS = { pending: "Waiting", checking: "Checking…", ok: "OK", failed: "
 // square, a dash.
 const SHAPES = { pending: "", checking: "◐", ok: "✓", failed: "!", not_needed: "–" };
 
+/** The items shown: a quiet one (about Patchbay itself) only when it failed. */
+function shown(items) {
+  return items.filter((i) => !i.quiet || i.state === "failed");
+}
+
 export function renderChecklist(items) {
   const list = h("ul", { class: "checklist-items" });
-  for (const item of items) {
+  for (const item of shown(items)) {
     list.append(h("li", { class: `item ${item.state}`, "data-testid": "checklist-item", "data-item-id": item.id, "data-state": item.state },
       h("span", { class: "mark", "aria-hidden": "true" }, SHAPES[item.state]),
       h("span", { class: "item-title" }, item.title),
@@ -24,7 +29,7 @@ export function renderChecklist(items) {
 
 /** "3 OK, 1 problem, 2 waiting": the states in words, problems first after OK. */
 export function summarize(items) {
-  const count = (state) => items.filter((i) => i.state === state).length;
+  const count = (state) => shown(items).filter((i) => i.state === state).length;
   const parts = [
     [count("ok"), "OK", "OK"],
     [count("failed"), "problem", "problems"],

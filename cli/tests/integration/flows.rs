@@ -321,3 +321,39 @@ async fn a_catalog_systems_refused_redirect_is_named_before_the_browser_opens() 
         "the browser was not sent to an error page"
     );
 }
+
+/// Behind a corporate proxy (here one that does not exist), practice mode still works: nothing
+/// addressed to this computer goes through a proxy. The support report names the proxy vendor
+/// requests would take.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_proxy_is_used_for_vendors_only_and_named_in_the_report() {
+    let lab = Lab::new().await;
+    let (id, secret) = lab.app("aspire", "sandbox", "").await;
+    let proxied = |args: &[&str]| {
+        let mut cmd = lab.command(args);
+        for var in [
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+            "http_proxy",
+            "https_proxy",
+        ] {
+            cmd.env(var, "http://proxy.corp.invalid:3128");
+        }
+        cmd.env_remove("NO_PROXY").env_remove("no_proxy");
+        cmd
+    };
+    let out = lab.run_with(
+        proxied(&["connect", "aspire", "--env", "sandbox"]),
+        &format!("{id}\n{secret}\n"),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let out = lab.run_with(proxied(&["report"]), "");
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("\nnetwork: through the proxy http://proxy.corp.invalid:3128/"),
+        "{}",
+        out.stdout
+    );
+}

@@ -138,8 +138,8 @@ async fn each_vendor_is_paged_its_own_way_and_exported_to_csv() {
     );
     let header = std::fs::read_to_string(out_dir.join("quickbooks-online-customers.csv")).unwrap();
     assert!(
-        header.starts_with("Id,DisplayName,CompanyName,PrimaryEmailAddr.Address,Active"),
-        "{}",
+        header.starts_with("\u{FEFF}Id,DisplayName,CompanyName,PrimaryEmailAddr.Address,Active"),
+        "a byte order mark for Excel, then the columns: {}",
         &header[..80]
     );
 }
