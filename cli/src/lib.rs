@@ -330,7 +330,7 @@ async fn run(cli: Cli) -> Result<i32> {
         let env = p.environment(env.as_deref().unwrap_or(&p.default_environment))?;
         Ok(Connections::connection_id(&p.id, &env.id, practice_mode))
     };
-    match &cli.command {
+    let code = match &cli.command {
         Command::Providers => Ok(0),
         Command::Connect {
             system,
@@ -515,7 +515,19 @@ async fn run(cli: Cli) -> Result<i32> {
             );
             Ok(0)
         }
+    };
+    // A renewed sign-in the keychain refused is held in memory only: one more try before this
+    // process ends, and a clear word if it still fails (it is lost with the process).
+    let unsaved = connections.flush_unsaved().await;
+    if !unsaved.is_empty() {
+        eprintln!(
+            "\nPatchbay renewed {} but {} would not save the renewed sign-in. Unlock the keychain and run the command again soon; if the vendor no longer accepts the old sign-in, connect again.",
+            unsaved.join(", "),
+            connections.location()
+        );
+        return code.map(|_| ErrorKind::Keychain.exit_code());
     }
+    code
 }
 
 fn print_providers(catalog: &Catalog) {

@@ -180,7 +180,7 @@ fn verdict_result(system: &str, v: Verdict) -> Option<Result<CallbackParams>> {
         Verdict::Denied => Some(Err(Error::new(
             ErrorKind::Denied,
             format!(
-                "Access was not allowed in {system} (Deny was clicked). Nothing was changed. To connect, click Connect again and choose Allow."
+                "Access was not allowed in {system} (Deny was clicked), so nothing was changed."
             ),
         ))),
         Verdict::VendorError { code, description } => {

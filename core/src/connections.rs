@@ -25,6 +25,16 @@ use url::Url;
 /// How long the Allow step waits for the browser by default.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(5 * 60);
 
+/// The generation of a newly connected grant: past the old one's, and for a connection made
+/// anew (after a disconnect, maybe by another process) the clock in milliseconds, so it is past
+/// any generation a process may still remember from the disconnected one.
+fn next_generation(old: Option<u64>) -> u64 {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    old.map_or(ms, |g| g.saturating_add(1).max(ms))
+}
+
 /// The practice emulator runs on this computer: plain http is accepted only there, so an
 /// emulator address can never send practice (or any) credentials over the network.
 pub fn check_emulator_url(url: &Url) -> Result<()> {
@@ -186,6 +196,10 @@ pub struct Connections {
     /// One refresh at a time per connection in this process; the slot holds the token the last
     /// refresh here got, so the callers that waited for it need not read the keychain again.
     flights: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Refreshed>>>>>,
+    /// Renewed grants the keychain would not store (locked, failing): kept in memory only, used
+    /// instead of the keychain's older one and written again at every use, so a refresh token
+    /// the vendor rotated is never lost while this process runs.
+    unsaved: Mutex<HashMap<String, Grant>>,
 }
 
 impl Connections {
@@ -208,6 +222,7 @@ impl Connections {
             distribution: Distribution::default(),
             practice_distribution: Distribution::default(),
             flights: Mutex::new(HashMap::new()),
+            unsaved: Mutex::new(HashMap::new()),
         })
     }
 
@@ -400,6 +415,13 @@ impl Connections {
         events(Event::Ok {
             signal: Signal::Verified,
         });
+        // The new grant replaces the old one only now, once it has been proven to work, under
+        // the refresh locks: a refresh of the old grant running now (here or in another process)
+        // finishes first and cannot overwrite it afterwards.
+        let flight = self.flight(&id)?;
+        let mut slot = flight.lock().await;
+        let _cross_process = self.lock_file(&id).await?;
+        let latest = self.load_grant(&id).await.ok().flatten().or(old);
         let grant = Grant {
             client_id,
             client_secret: secret,
@@ -408,10 +430,13 @@ impl Connections {
             params,
             access_token: Some(tokens.access_token.clone()),
             expires_at: tokens.expires_at,
-            generation: old.as_ref().map_or(1, |g| g.generation + 1),
+            generation: next_generation(latest.as_ref().map(|g| g.generation)),
         };
-        // The new grant replaces the old one only now, once it has been proven to work.
         self.save_grant(&id, grant.clone()).await?;
+        self.forget_unsaved(&id);
+        // A token refreshed here for the old grant is nobody's any more.
+        *slot = None;
+        drop(slot);
         events(Event::Ok {
             signal: Signal::Stored,
         });
@@ -634,12 +659,72 @@ impl Connections {
         ))
     }
 
+    /// The connection's grant: a renewed one the keychain has not taken yet (written again now),
+    /// else the keychain's.
     async fn load_grant(&self, id: &str) -> Result<Option<Grant>> {
         let vault = self.vault.clone();
-        let id = id.to_string();
-        tokio::task::spawn_blocking(move || vault.load(&id))
+        let key = id.to_string();
+        let stored = tokio::task::spawn_blocking(move || vault.load(&key))
             .await
-            .map_err(|e| Error::keychain("The keychain did not answer.").with_source(e))?
+            .map_err(|e| Error::keychain("The keychain did not answer.").with_source(e))?;
+        let Some(unsaved) = self.unsaved_grant(id) else {
+            return stored;
+        };
+        match &stored {
+            // Someone stored a newer one (another process): it wins.
+            Ok(Some(g)) if g.generation >= unsaved.generation => {
+                self.forget_unsaved(id);
+                stored
+            }
+            _ => {
+                if self.save_grant(id, unsaved.clone()).await.is_ok() {
+                    self.forget_unsaved(id);
+                    tracing::info!("a renewed sign-in the keychain had refused is now stored");
+                }
+                Ok(Some(unsaved))
+            }
+        }
+    }
+
+    fn unsaved_grant(&self, id: &str) -> Option<Grant> {
+        self.unsaved.lock().ok().and_then(|m| m.get(id).cloned())
+    }
+
+    fn forget_unsaved(&self, id: &str) {
+        if let Ok(mut m) = self.unsaved.lock() {
+            m.remove(id);
+        }
+    }
+
+    /// The in-process refresh slot of a connection (one refresh at a time).
+    fn flight(&self, id: &str) -> Result<Arc<tokio::sync::Mutex<Option<Refreshed>>>> {
+        let mut map = self
+            .flights
+            .lock()
+            .map_err(|_| Error::internal("A lock inside Patchbay was broken."))?;
+        Ok(map.entry(id.to_string()).or_default().clone())
+    }
+
+    /// Where the credentials are kept, in the admin's words.
+    pub fn location(&self) -> &'static str {
+        self.vault.location()
+    }
+
+    /// The connections whose renewed sign-in is held in memory only (the keychain refused it).
+    pub fn unsaved(&self) -> Vec<String> {
+        self.unsaved
+            .lock()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Try once more to store every renewed sign-in held in memory (before a process ends).
+    /// Returns the connections still not stored.
+    pub async fn flush_unsaved(&self) -> Vec<String> {
+        for id in self.unsaved() {
+            let _ = self.load_grant(&id).await;
+        }
+        self.unsaved()
     }
 
     async fn save_grant(&self, id: &str, grant: Grant) -> Result<()> {
@@ -648,6 +733,38 @@ impl Connections {
         tokio::task::spawn_blocking(move || vault.save(&id, &grant))
             .await
             .map_err(|e| Error::keychain("The keychain did not answer.").with_source(e))?
+    }
+
+    /// Store a renewed grant, trying again briefly when the keychain refuses; when it still
+    /// refuses, the grant is kept in memory (never on disk) and written at the next use, and the
+    /// refresh still succeeds: the vendor may already have retired the old refresh token.
+    async fn store_renewed(&self, id: &str, p: &ProviderSpec, grant: Grant) {
+        let mut last = None;
+        for pause in [0, 150, 600] {
+            tokio::time::sleep(Duration::from_millis(pause)).await;
+            match self.save_grant(id, grant.clone()).await {
+                Ok(()) => {
+                    self.forget_unsaved(id);
+                    return;
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        if let Some(e) = last {
+            tracing::error!(system = %p.name, error = %e.detailed(), "the keychain refused the renewed sign-in; kept in memory until it takes it");
+            self.note_error(
+                id,
+                &Error::keychain(format!(
+                    "Patchbay renewed the {} connection but {} would not save it. Patchbay keeps it while it is open and saves it as soon as it can: unlock the keychain and keep Patchbay open until the connection shows Connected. {}",
+                    p.name,
+                    self.vault.location(),
+                    e.message()
+                )),
+            );
+        }
+        if let Ok(mut m) = self.unsaved.lock() {
+            m.insert(id.to_string(), grant);
+        }
     }
 
     fn note_error(&self, id: &str, e: &Error) {
@@ -739,13 +856,7 @@ impl Connections {
         {
             return Ok(t);
         }
-        let flight = {
-            let mut map = self
-                .flights
-                .lock()
-                .map_err(|_| Error::keychain("internal lock poisoned"))?;
-            map.entry(id.to_string()).or_default().clone()
-        };
+        let flight = self.flight(id)?;
         let mut slot = flight.lock().await;
         if let Some(r) = slot.as_ref()
             && r.generation > before.generation
@@ -852,8 +963,9 @@ impl Connections {
             generation: current.generation + 1,
             ..current
         };
-        // Stored before use: if this write fails, the error says keychain and the old entry stays.
-        self.save_grant(id, grant).await?;
+        // Stored before use; if the keychain refuses, held in memory and stored at the next use
+        // (the vendor may have retired the old refresh token: it must not be lost).
+        self.store_renewed(id, p, grant).await;
         crashpoint::reached(crashpoint::REFRESH_AFTER_WRITE);
         let t = now();
         let _ = self.settings.update(id, |r| {
@@ -1086,6 +1198,7 @@ impl Connections {
             .await
             .map_err(|e| Error::keychain("The keychain did not answer.").with_source(e))??;
         self.settings.remove(id, keep_settings)?;
+        self.forget_unsaved(id);
         // Forget the last refreshed token too: nobody may be handed it after a disconnect.
         if let Ok(mut flights) = self.flights.lock() {
             flights.remove(id);

@@ -406,14 +406,22 @@ impl Vault {
             }
             None => None,
         };
-        // Check both sizes before writing either, so a too-large token changes nothing.
+        // The credentials entry (with a rotated refresh token) first, and whatever the access
+        // token's size: an access entry too large for the keychain is a cache not kept (the
+        // next use refreshes), never a reason to lose the new refresh token.
         check_size(&creds_json)?;
-        if let Some(a) = &access_json {
-            check_size(a)?;
-        }
         self.store.set(connection, &creds_json)?;
         crate::crashpoint::reached(crate::crashpoint::KEYCHAIN_BETWEEN_WRITES);
-        match access_json {
+        match access_json.filter(|a| {
+            let fits = check_size(a).is_ok();
+            if !fits {
+                tracing::warn!(
+                    bytes = a.len(),
+                    "access token too large for the keychain; not kept"
+                );
+            }
+            fits
+        }) {
             Some(a) => self.store.set(&access_account(connection), &a),
             None => self.store.delete(&access_account(connection)),
         }
@@ -522,18 +530,31 @@ mod tests {
     }
 
     #[test]
-    fn oversized_grant_is_refused_and_changes_nothing() {
+    fn an_oversized_access_token_never_blocks_the_new_refresh_token() {
         let vault = Vault::new(Arc::new(MemoryStore::default()));
         vault.save("c1", &grant(1, "at-1")).unwrap();
         let huge = "x".repeat(MAX_ENTRY_BYTES + 1);
-        let err = vault.save("c1", &grant(2, &huge)).unwrap_err();
+        let mut renewed = grant(2, &huge);
+        renewed.refresh_token = Some(SecretString::from("rt-ROTATED"));
+        vault.save("c1", &renewed).unwrap();
+        let g = vault.load("c1").unwrap().unwrap();
+        assert_eq!(g.generation, 2);
+        assert_eq!(
+            g.refresh_token.unwrap().expose_secret(),
+            "rt-ROTATED",
+            "the rotated refresh token is stored"
+        );
+        assert!(
+            g.access_token.is_none(),
+            "the too-large access token is not kept"
+        );
+        // Credentials too large for the keychain are refused and change nothing.
+        let mut bad = grant(3, "at-3");
+        bad.client_secret = SecretString::from("s".repeat(MAX_ENTRY_BYTES + 1));
+        let err = vault.save("c1", &bad).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Keychain);
         assert!(err.message().contains("too large"), "{}", err.message());
-        assert_eq!(
-            vault.load("c1").unwrap().unwrap().generation,
-            1,
-            "old grant kept"
-        );
+        assert_eq!(vault.load("c1").unwrap().unwrap().generation, 2);
     }
 
     #[test]

@@ -580,7 +580,18 @@ async fn quickbooks_online_production_as_its_guide_goes_through_the_relay() {
         )
         .await
         .unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    // The guard says so in the log when it refuses: wait for that, then the page is unchanged.
+    let deadline = std::time::Instant::now() + harness::WAIT;
+    while !std::fs::read_to_string(&app.log)
+        .unwrap_or_default()
+        .contains("blocked a navigation away from the app")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the navigation guard never refused the vendor's page"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     assert_eq!(app.client.current_url().await.unwrap(), before);
     app.get("connection-card").await;
     // The distributor's secret went to the keychain, never to the window, the log or the browser.

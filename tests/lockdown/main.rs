@@ -249,7 +249,8 @@ fn navigation_away_from_the_app_is_refused() {
     let lib = read("src-tauri/src/lib.rs");
     assert!(
         lib.contains(".on_navigation(") && lib.contains("is_app_url(url)"),
-        "lib.rs guards navigation with is_app_url (unit-tested there)"
+        "lib.rs guards navigation with is_app_url (unit-tested there; the end-to-end test \
+         quickbooks_online_production_as_its_guide_goes_through_the_relay sees it refuse a page)"
     );
 }
 

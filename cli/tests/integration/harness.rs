@@ -205,11 +205,19 @@ impl Lab {
     /// Patchbay's connections in-process, over this lab's home, keychain service, emulator
     /// and callback port: what the app holds.
     pub fn connections(&self) -> patchbay_core::Connections {
+        self.connections_with(std::sync::Arc::new(self.keychain()))
+    }
+
+    /// [`Lab::connections`] over another store (the real keychain behind a test's own door).
+    pub fn connections_with(
+        &self,
+        store: std::sync::Arc<dyn patchbay_core::store::SecretStore>,
+    ) -> patchbay_core::Connections {
         let mut catalog = patchbay_core::Catalog::builtin().unwrap();
         catalog.set_callback_port(self.port);
         patchbay_core::Connections::new(
             catalog,
-            std::sync::Arc::new(self.keychain()),
+            store,
             patchbay_core::settings::Paths::under(self.home.path()),
             Some(url::Url::parse(&self.base()).unwrap()),
         )

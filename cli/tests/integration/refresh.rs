@@ -2,6 +2,7 @@
 
 use crate::harness::Lab;
 use patchbay_core::Connections;
+use patchbay_core::store::SecretStore as _;
 use secrecy::ExposeSecret;
 use serde_json::json;
 use std::sync::Arc;
@@ -100,5 +101,168 @@ async fn rotated_refresh_token_is_stored_and_the_next_refresh_uses_it() {
     assert_eq!(
         stats["aspire"]["token"], 1,
         "no fallback to the client credentials: {stats}"
+    );
+}
+
+/// The real keychain, which refuses every write while `refusing` is set (locked, as a keychain
+/// can be at any moment).
+#[derive(Debug)]
+struct Refusing {
+    inner: patchbay_core::store::Keychain,
+    refusing: std::sync::atomic::AtomicBool,
+    refused: std::sync::atomic::AtomicUsize,
+}
+
+impl patchbay_core::store::SecretStore for Refusing {
+    fn get(&self, account: &str) -> patchbay_core::Result<Option<zeroize::Zeroizing<String>>> {
+        self.inner.get(account)
+    }
+    fn set(&self, account: &str, value: &str) -> patchbay_core::Result<()> {
+        if self.refusing.load(std::sync::atomic::Ordering::SeqCst) {
+            self.refused
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            return Err(patchbay_core::Error::keychain(
+                "The keychain is locked (test).",
+            ));
+        }
+        self.inner.set(account, value)
+    }
+    fn delete(&self, account: &str) -> patchbay_core::Result<()> {
+        self.inner.delete(account)
+    }
+    fn location(&self) -> &'static str {
+        self.inner.location()
+    }
+}
+
+/// The vendor rotates the refresh token, then the keychain refuses to store the new one: the
+/// renewed sign-in is held in memory, the next refresh uses it (the old one is dead at the
+/// vendor), and it reaches the keychain as soon as the keychain takes writes again, for another
+/// process to use. Each system with rotation on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rotated_refresh_token_survives_a_keychain_that_refuses_to_store_it() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let lab = Lab::new().await;
+    // QuickBooks Online rotates after a day; here at once.
+    lab.settings(json!({"provider": "quickbooks-online", "rotate_refresh": "always"}))
+        .await;
+    let vault = patchbay_core::store::Vault::new(Arc::new(lab.keychain()));
+    let refresh_token = |id: &str| {
+        vault
+            .load(id)
+            .unwrap()
+            .unwrap()
+            .refresh_token
+            .unwrap()
+            .expose_secret()
+            .to_string()
+    };
+    for (system, env) in [
+        ("quickbooks-time", "production"),
+        ("aspire", "sandbox"),
+        ("quickbooks-online", "sandbox"),
+    ] {
+        let redirect = if system == "aspire" {
+            String::new()
+        } else {
+            format!("http://localhost:{}/callback", lab.port)
+        };
+        let (client_id, secret) = lab.app(system, env, &redirect).await;
+        let store = Arc::new(Refusing {
+            inner: lab.keychain(),
+            refusing: false.into(),
+            refused: 0.into(),
+        });
+        let connections = lab.connections_with(store.clone());
+        let id = lab
+            .connect_in_process(&connections, system, env, (&client_id, &secret))
+            .await
+            .unwrap_or_else(|e| panic!("{system} connects: {e}"))
+            .record
+            .id;
+        let first = refresh_token(&id);
+        let stats = lab.stats().await;
+        let (refreshes, token_calls) = (
+            stats[system]["refresh"].as_u64().unwrap_or(0),
+            stats[system]["token"].as_u64().unwrap_or(0),
+        );
+
+        store.refusing.store(true, SeqCst);
+        let t1 = connections
+            .access_token(&id, true)
+            .await
+            .unwrap_or_else(|e| {
+                panic!("{system}: the refresh works though the keychain refuses: {e}")
+            });
+        assert!(
+            store.refused.load(SeqCst) > 0,
+            "{system}: the keychain was asked"
+        );
+        assert_eq!(
+            refresh_token(&id),
+            first,
+            "{system}: the keychain still has the old one"
+        );
+
+        // Still refusing: the next refresh must use the rotated token held in memory.
+        let t2 = connections
+            .access_token(&id, true)
+            .await
+            .unwrap_or_else(|e| panic!("{system}: refresh with the token held in memory: {e}"));
+        assert_ne!(t1.expose_secret(), t2.expose_secret());
+
+        // The keychain takes writes again: the renewed sign-in is stored at the next use.
+        store.refusing.store(false, SeqCst);
+        connections.access_token(&id, false).await.unwrap();
+        assert!(connections.unsaved().is_empty(), "{system}: stored now");
+        assert_ne!(
+            refresh_token(&id),
+            first,
+            "{system}: the rotated token is in the keychain"
+        );
+        let out = lab.run_async(&["refresh", system, "--env", env], "").await;
+        assert_eq!(
+            out.code, 0,
+            "{system}: another process refreshes with it: {out:?}"
+        );
+
+        let stats = lab.stats().await;
+        assert_eq!(
+            stats[system]["refresh"].as_u64().unwrap_or(0) - refreshes,
+            3,
+            "{system}: two refreshes here, one by the CLI: {stats}"
+        );
+        assert_eq!(
+            stats[system]["token"].as_u64().unwrap_or(0),
+            token_calls,
+            "{system}: never a fresh sign-in (no fallback to client credentials): {stats}"
+        );
+    }
+}
+
+/// After a disconnect and a new connect by another instance (or process), a token this one
+/// refreshed for the old connection is never handed out again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_refreshed_for_a_disconnected_grant_is_never_handed_out_again() {
+    let lab = Lab::new().await;
+    let (connections, id) = connect_aspire(&lab).await;
+    let old = connections.access_token(&id, true).await.unwrap();
+    let other = lab.connections();
+    other.disconnect(&id, false).await.unwrap();
+    let (client_id, secret) = lab.app("aspire", "sandbox", "").await;
+    lab.connect_in_process(&other, "aspire", "sandbox", (&client_id, &secret))
+        .await
+        .unwrap();
+    let now = connections.access_token(&id, true).await.unwrap();
+    assert_ne!(
+        now.expose_secret(),
+        old.expose_secret(),
+        "the old connection's token"
+    );
+    let vault = patchbay_core::store::Vault::new(Arc::new(lab.keychain()));
+    assert_eq!(
+        vault.load(&id).unwrap().unwrap().client_id,
+        client_id,
+        "the new connection's keys are the ones stored"
     );
 }
