@@ -2,7 +2,6 @@
 
 use crate::harness::Lab;
 use patchbay_core::Connections;
-use patchbay_core::store::SecretStore as _;
 use secrecy::ExposeSecret;
 use serde_json::json;
 use std::sync::Arc;
