@@ -47,6 +47,18 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
         ),
         (["clock"], &Method::POST) => set_clock(req),
         (["relay"], &Method::POST) => set_relay(sh, req),
+        // The authorization codes issued and the PKCE verifiers they were redeemed with: the
+        // leak tests search for them (no vendor has such an endpoint).
+        (["codes"], &Method::GET) => json(
+            200,
+            &serde_json::to_value(sh.store.read(|s| {
+                s.codes
+                    .iter()
+                    .map(|c| serde_json::json!({"code": c.code, "verifier": c.verifier}))
+                    .collect::<Vec<_>>()
+            }))
+            .unwrap_or(Value::Null),
+        ),
         (["stats"], &Method::GET) => json(
             200,
             &serde_json::to_value(sh.rt.stats()).unwrap_or(Value::Null),

@@ -319,6 +319,7 @@ pub(crate) fn decision(sh: &Shared, req: &Req, provider: &'static str, deny_faul
         used: false,
         challenge: p.challenge.clone(),
         realm_id: realm_id.clone(),
+        verifier: None,
     };
     let value = code.code.clone();
     sh.store.write(|s| s.codes.push(code));
@@ -449,6 +450,7 @@ pub(crate) fn exchange_code(
             Some(_) => {}
         }
     }
+    c.verifier = verifier.map(str::to_string);
     let c = c.clone();
     Ok(create_grant(
         s,

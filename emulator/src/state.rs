@@ -80,6 +80,9 @@ pub(crate) struct Code {
     pub challenge: Option<String>,
     #[serde(default)]
     pub realm_id: Option<String>,
+    /// The PKCE verifier the code was redeemed with (for the leak tests).
+    #[serde(default)]
+    pub verifier: Option<String>,
 }
 
 /// An authorize request waiting for the user's Allow/Deny on the consent page.

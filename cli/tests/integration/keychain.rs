@@ -189,25 +189,44 @@ async fn an_entry_deleted_behind_our_back_asks_to_connect_again() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_entry_too_large_is_refused_and_the_old_one_kept() {
+async fn an_entry_too_large_never_costs_the_new_refresh_token() {
     let lab = Lab::new().await;
     let (_connections, id) = connect_aspire(&lab).await;
     let vault = Vault::new(Arc::new(lab.keychain()));
     let before = vault.load(&id).unwrap().unwrap();
     let huge = "x".repeat(patchbay_core::store::MAX_ENTRY_BYTES + 1);
-    let bigger = Grant {
+    // A renewal whose access token does not fit a keychain entry: the rotated refresh token is
+    // stored all the same, and the access token (a cache) is not kept.
+    let renewed = Grant {
         access_token: Some(SecretString::from(huge.clone())),
+        refresh_token: Some(SecretString::from("rotated-refresh-token-0123456789")),
         generation: before.generation + 1,
         ..before.clone()
     };
-    let err: Error = vault.save(&id, &bigger).unwrap_err();
+    vault.save(&id, &renewed).unwrap();
+    let after = vault.load(&id).unwrap().unwrap();
+    assert_eq!(after.generation, before.generation + 1);
+    assert_eq!(
+        after.refresh_token.as_ref().unwrap().expose_secret(),
+        "rotated-refresh-token-0123456789"
+    );
+    assert!(
+        after.access_token.is_none(),
+        "the too-large access token is not kept"
+    );
+    // Credentials that cannot fit are refused, and nothing is replaced.
+    let too_big = Grant {
+        client_secret: SecretString::from(huge.clone()),
+        generation: after.generation + 1,
+        ..after.clone()
+    };
+    let err: Error = vault.save(&id, &too_big).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Keychain);
     assert!(err.message().contains("too large"), "{}", err.message());
-    let after = vault.load(&id).unwrap().unwrap();
-    assert_eq!(after.generation, before.generation, "nothing was replaced");
     assert_eq!(
-        after.access_token.unwrap().expose_secret(),
-        before.access_token.unwrap().expose_secret()
+        vault.load(&id).unwrap().unwrap().generation,
+        after.generation,
+        "nothing was replaced"
     );
     // The checklist names the keychain, with its fix.
     let catalog = Catalog::builtin().unwrap();

@@ -25,10 +25,57 @@ struct Scan {
 }
 
 impl Scan {
+    /// A secret, and the forms it travels in: percent-encoded (a form body, a URL) and base64
+    /// (inside a header).
     fn secret(&mut self, what: &str, value: &str) {
+        use base64::Engine as _;
         assert!(value.len() >= 16, "{what} is too short to search for");
-        if !self.secrets.iter().any(|(_, v)| v == value) {
-            self.secrets.push((what.to_string(), value.to_string()));
+        let encoded: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(value);
+        for (form, v) in [
+            ("", value.to_string()),
+            (" (percent-encoded)", encoded),
+            (" (base64)", b64),
+        ] {
+            if !self.secrets.iter().any(|(_, known)| *known == v) {
+                self.secrets.push((format!("{what}{form}"), v));
+            }
+        }
+    }
+
+    /// The HTTP Basic credentials a token request carries (`client_id:secret` in base64).
+    fn basic(&mut self, what: &str, client_id: &str, secret: &str) {
+        use base64::Engine as _;
+        let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        for pair in [
+            format!("{client_id}:{secret}"),
+            format!("{}:{}", enc(client_id), enc(secret)),
+        ] {
+            let v = base64::engine::general_purpose::STANDARD.encode(pair);
+            if !self.secrets.iter().any(|(_, known)| *known == v) {
+                self.secrets.push((format!("{what} Basic credentials"), v));
+            }
+        }
+    }
+
+    /// Every authorization code the vendor issued and PKCE verifier Patchbay sent.
+    async fn codes(&mut self, lab: &Lab) {
+        let codes: serde_json::Value = lab
+            .http
+            .get(format!("{}/_emulator/codes", lab.base()))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        for c in codes.as_array().into_iter().flatten() {
+            if let Some(code) = c["code"].as_str() {
+                self.secret("an authorization code", code);
+            }
+            if let Some(v) = c["verifier"].as_str() {
+                self.secret("a PKCE verifier", v);
+            }
         }
     }
 
@@ -132,6 +179,7 @@ async fn no_secret_reaches_logs_reports_files_or_other_processes() {
             )
             .await;
         let client_id = app["client_id"].as_str().unwrap().to_string();
+        scan.basic(s.id, &client_id, &secret);
         let conn = format!("practice:{}:{}", s.id, s.env);
         let sys = |verb: &str| {
             vec![
@@ -251,6 +299,16 @@ async fn no_secret_reaches_logs_reports_files_or_other_processes() {
         log.lines().count() > 20 && log.contains("\"level\":\"TRACE\""),
         "{log:.1000}"
     );
+    scan.codes(&lab).await;
+    let codes = scan
+        .secrets
+        .iter()
+        .filter(|(n, _)| n == "an authorization code" || n == "a PKCE verifier")
+        .count();
+    assert!(
+        codes >= 4,
+        "the codes and verifiers of two sign-ins: {codes}"
+    );
     scan.run(lab.home.path(), &dumps);
     assert!(
         scan.processes >= 2,
@@ -259,7 +317,7 @@ async fn no_secret_reaches_logs_reports_files_or_other_processes() {
     assert!(scan.files >= 3, "settings and exports were searched");
     let outputs = scan.outputs.len();
     let body = format!(
-        "| Secrets searched for | CLI runs (stdout and stderr at `trace`) | Files under the Patchbay home (settings, exports, log files) | Process images (command line, environment) | Bytes searched | Hits |\n\
+        "| Secrets searched for (each also percent-encoded and in base64; the Basic credentials, codes and PKCE verifiers too) | CLI runs (stdout and stderr at `trace`) | Files under the Patchbay home (settings, exports, log files) | Process images (command line, environment) | Bytes searched | Hits |\n\
          |---:|---:|---:|---:|---:|---:|\n\
          | {} | {outputs} outputs | {} | {} | {} | 0 |\n",
         scan.secrets.len(),
