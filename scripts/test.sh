@@ -39,6 +39,14 @@ TEST_HOME="$(mktemp -d)"
 trap 'rm -rf "$TEST_HOME"' EXIT
 HOME="$TEST_HOME" dbus-run-session -- bash -c '
   echo -n patchbay-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  # The daemon forks before it owns the Secret Service name: a first test that asks sooner gets
+  # a second, D-Bus-activated daemon whose keyring is locked. Wait for the name (at most 10 s).
+  for _ in $(seq 100); do
+    dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+      org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null \
+      | grep -q "boolean true" && break
+    sleep 0.1
+  done
   exec xvfb-run -a -s "-screen 0 1920x1080x24" \
     cargo nextest run --workspace --cargo-quiet --no-fail-fast --failure-output final "$@"
 ' bash "$@"

@@ -38,13 +38,7 @@ fn next_generation(old: Option<u64>) -> u64 {
 /// The practice emulator runs on this computer: plain http is accepted only there, so an
 /// emulator address can never send practice (or any) credentials over the network.
 pub fn check_emulator_url(url: &Url) -> Result<()> {
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
-    if loopback && matches!(url.scheme(), "http" | "https") {
+    if crate::catalog::is_loopback(url) && matches!(url.scheme(), "http" | "https") {
         Ok(())
     } else {
         Err(Error::invalid_input(format!(
@@ -1051,7 +1045,7 @@ impl Connections {
         let shown = path.clone();
         let wait = lock_wait();
         tokio::task::spawn_blocking(move || {
-            std::fs::create_dir_all(&dir)?;
+            crate::settings::private_dir(&dir)?;
             lock_within(&path, wait)
         })
         .await

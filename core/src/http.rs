@@ -44,13 +44,7 @@ pub fn client_with_timeout(timeout: Duration) -> Result<reqwest::Client> {
 /// The proxy a request to `url` goes through, with its credentials: the system's, or none for an
 /// address on this computer.
 pub fn proxy_for(system: &hyper_util::client::proxy::matcher::Matcher, url: &Url) -> Option<Url> {
-    let loopback = match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => true,
-    };
-    if loopback {
+    if url.host().is_none() || crate::catalog::is_loopback(url) {
         return None;
     }
     let intercept = system.intercept(&url.as_str().parse::<hyper::Uri>().ok()?)?;

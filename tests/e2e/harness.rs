@@ -217,16 +217,24 @@ pub struct App {
     closed: bool,
 }
 
+impl App {
+    /// End the driver's whole process group (tauri-driver, WebKitWebDriver, the app), then reap
+    /// the driver: only then may its id (the group's id) be reused.
+    fn end_group(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", &format!("-{}", self.driver.id())])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.driver.wait();
+    }
+}
+
 impl Drop for App {
     /// A test that failed before [`App::close`] leaves no driver, WebDriver or app behind: they
     /// run in the driver's own process group, ended as a whole.
     fn drop(&mut self) {
         if !self.closed {
-            let _ = Command::new("kill")
-                .args(["-KILL", &format!("-{}", self.driver.id())])
-                .stderr(Stdio::null())
-                .status();
-            let _ = self.driver.wait();
+            self.end_group();
         }
     }
 }
@@ -269,14 +277,17 @@ impl App {
     /// launch would otherwise meet it through the single-instance plugin and hand over to it
     /// (seen in CI as a failed WebDriver session right after a relaunch).
     pub async fn close(mut self) {
-        self.closed = true;
         let _ = self.client.clone().close().await;
+        // SIGKILL for the driver, not yet reaped: while it is a zombie its process id, and so
+        // its group's, cannot be given to another process (this machine reuses ids quickly).
         let _ = self.driver.kill();
-        let _ = self.driver.wait();
         let started = Instant::now();
         loop {
             let left = app_processes(&self.patchbay_home);
             if left.is_empty() {
+                // WebKitWebDriver outlives tauri-driver: it goes with the group.
+                self.end_group();
+                self.closed = true;
                 return;
             }
             let waited = started.elapsed();
@@ -312,6 +323,14 @@ impl App {
                 self.page_text().await
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Whether the first element matching `css` is on screen now (false when there is none).
+    pub async fn shown(&self, css: &str) -> bool {
+        match self.client.find(Locator::Css(css)).await {
+            Ok(e) => e.is_displayed().await.unwrap_or(false),
+            Err(_) => false,
         }
     }
 
@@ -451,7 +470,10 @@ impl App {
     /// focus first: `keys` as xdotool names them ("Tab", "Return", "ctrl+equal").
     pub async fn keys(&self, keys: &[&str]) {
         let window = wait_window("Patchbay");
-        xdotool(&["windowfocus", "--sync", &window]);
+        // Bounded: `--sync` waits for the focus to arrive, which a window manager may withhold.
+        let _ = Command::new("timeout")
+            .args(["5", "xdotool", "windowfocus", "--sync", &window])
+            .status();
         for key in keys {
             xdotool(&["key", "--clearmodifiers", key]);
             tokio::time::sleep(Duration::from_millis(60)).await;

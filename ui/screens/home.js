@@ -21,7 +21,11 @@ function needsKeychain(app) {
 
 function card(app, c, refresh) {
   const who = c.identity ? [c.identity.who, c.identity.company].filter(Boolean).join(" at ") : "";
-  const problem = c.needs_reconnect || (c.last_error ? c.last_error.message : "");
+  // While the keychain cannot be used, the message at the top says why (once); the card only
+  // points at it.
+  const problem = c.state === "keychain_unavailable" && !app.info.keychain.ok
+    ? "This connection waits for the keychain (see the message at the top)."
+    : c.needs_reconnect || (c.last_error ? c.last_error.message : "");
   const note = h("p", { class: "card-note", "data-testid": "card-note" });
   const check = h("button", { type: "button", class: "secondary", "data-testid": "check-now", ...needsKeychain(app) }, "Check now");
   check.addEventListener("click", async () => {

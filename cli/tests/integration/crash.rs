@@ -30,6 +30,8 @@ struct Subject<'a> {
     system: &'static str,
     env: &'static str,
     keys: (String, String),
+    /// One keychain connection for the test's own reads (where a kill landed).
+    vault: patchbay_core::store::Vault,
 }
 
 impl Subject<'_> {
@@ -84,7 +86,8 @@ impl Subject<'_> {
             .as_u64()
             .unwrap_or(0);
         let id = format!("practice:{}:{}", self.system, self.env);
-        let generation = patchbay_core::store::Vault::new(std::sync::Arc::new(self.lab.keychain()))
+        let generation = self
+            .vault
             .load(&id)
             .ok()
             .flatten()
@@ -134,6 +137,7 @@ async fn crash_test(system: &'static str, env: &'static str, name: &str) {
         system,
         env,
         keys,
+        vault: patchbay_core::store::Vault::new(std::sync::Arc::new(lab.keychain())),
     };
     s.connect().await;
     let mut rows = Vec::new();

@@ -60,15 +60,7 @@ impl Scan {
 
     /// Every authorization code the vendor issued and PKCE verifier Patchbay sent.
     async fn codes(&mut self, lab: &Lab) {
-        let codes: serde_json::Value = lab
-            .http
-            .get(format!("{}/_emulator/codes", lab.base()))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let codes = lab.emulator_json("codes").await;
         for c in codes.as_array().into_iter().flatten() {
             if let Some(code) = c["code"].as_str() {
                 self.secret("an authorization code", code);
