@@ -171,6 +171,47 @@ mod tests {
     use super::*;
     use std::io::Write;
 
+    /// A writer into shared memory, for reading what was logged.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if let Ok(mut v) = self.0.lock() {
+                v.extend_from_slice(buf);
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_panic_is_written_to_the_log() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        log_panics();
+        tracing::subscriber::with_default(subscriber, || {
+            let _ = std::panic::catch_unwind(|| panic!("boom \u{1b}[2J at the refresh"));
+        });
+        let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            text.contains("Patchbay stopped on an internal error")
+                && text.contains("boom [2J at the refresh")
+                && text.contains("logging.rs"),
+            "{text}"
+        );
+        assert!(
+            !text.contains('\u{1b}'),
+            "no escape sequence reaches the log: {text}"
+        );
+    }
+
     #[test]
     fn colour_only_on_a_terminal_and_never_with_no_color() {
         use std::ffi::OsStr;

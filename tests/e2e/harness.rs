@@ -221,8 +221,10 @@ impl App {
     /// End the driver's whole process group (tauri-driver, WebKitWebDriver, the app), then reap
     /// the driver: only then may its id (the group's id) be reused.
     fn end_group(&mut self) {
+        // `--` first: procps' kill reads "-1234" after a signal name as more options (it once
+        // sent SIGKILL to every process, as `kill -1`).
         let _ = Command::new("kill")
-            .args(["-KILL", &format!("-{}", self.driver.id())])
+            .args(["-s", "KILL", "--", &format!("-{}", self.driver.id())])
             .stderr(Stdio::null())
             .status();
         let _ = self.driver.wait();
