@@ -265,3 +265,44 @@ async fn a_token_refreshed_for_a_disconnected_grant_is_never_handed_out_again() 
         "the new connection's keys are the ones stored"
     );
 }
+
+/// A reconnect (new keys) while another process is renewing the old connection: the renewal
+/// finishes first and the reconnect's grant is the one left in the keychain, never the old
+/// company's renewed one written over it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reconnect_during_a_renewal_elsewhere_keeps_the_new_connection() {
+    let lab = Lab::new().await;
+    let (connections, id) = connect_aspire(&lab).await;
+    let refreshes = lab.stats().await["aspire"]["refresh"].as_u64().unwrap_or(0);
+    // The vendor takes 1.5 s to answer the other process's renewal.
+    lab.admin(
+        "faults",
+        json!({"provider": "aspire", "endpoint": "refresh", "fault": "slow", "delay_ms": 1500, "count": 1}),
+    )
+    .await;
+    let renewal =
+        crate::harness::Running::start(lab.command(&["refresh", "aspire", "--env", "sandbox"]));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while lab.stats().await["aspire"]["refresh"].as_u64().unwrap_or(0) == refreshes {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the renewal never reached the vendor"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // Meanwhile the admin reconnects with a new API connection.
+    let (client_id, secret) = lab.app("aspire", "sandbox", "").await;
+    lab.connect_in_process(&connections, "aspire", "sandbox", (&client_id, &secret))
+        .await
+        .unwrap();
+    let out = tokio::task::spawn_blocking(move || renewal.finish())
+        .await
+        .unwrap();
+    assert_eq!(out.code, 0, "the renewal finished: {out:?}");
+    let vault = patchbay_core::store::Vault::new(Arc::new(lab.keychain()));
+    assert_eq!(
+        vault.load(&id).unwrap().unwrap().client_id,
+        client_id,
+        "the reconnect's keys are the ones kept"
+    );
+}
