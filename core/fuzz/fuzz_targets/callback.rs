@@ -23,6 +23,10 @@ fuzz_target!(|data: &[u8]| {
     if let Verdict::Complete(_) = classify(method, host, path, query, &exp) {
         assert_eq!(method, "GET");
         assert_eq!(path, "/callback");
-        assert!(query.unwrap_or("").contains("s7aTe-0f-th1s-fl0w"));
+        // The state as the listener reads it: percent-decoded (a browser may encode it).
+        let state = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
+            .find(|(k, _)| k == "state")
+            .map(|(_, v)| v.into_owned());
+        assert_eq!(state.as_deref(), Some("s7aTe-0f-th1s-fl0w"));
     }
 });
