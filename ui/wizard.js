@@ -107,6 +107,12 @@ export const app = {
     return step.proven_by ? this.signals.has(step.proven_by) : this.finished.has(step.id);
   },
 
+  /** A step after connecting proved by its own result (imported, saved): ticked now. */
+  finish(stepId) {
+    this.finished.add(stepId);
+    for (const l of this.listeners) l.checklist?.(this.checklist);
+  },
+
   /** Apply a connect event and its checklist from the core; announce what was settled. */
   updateChecklist(items, event) {
     if (event && event.type === "ok") this.signals.add(event.signal);

@@ -4,7 +4,7 @@
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use patchbay_core::catalog::{Catalog, Mechanism, ProviderSpec};
-use patchbay_core::checklist::{Checklist, Event, ItemState};
+use patchbay_core::checklist::{Checklist, Event};
 use patchbay_core::connections::{ConnectionStatus, DEFAULT_DEADLINE, Revocation};
 use patchbay_core::distribution::Distribution;
 use patchbay_core::redirect::Via;
@@ -370,10 +370,7 @@ async fn run(cli: Cli) -> Result<i32> {
             println!(
                 "{} works: connected as {}.",
                 s.system,
-                s.record
-                    .identity
-                    .map(|i| printable(&i.to_string()).into_owned())
-                    .unwrap_or_default()
+                s.record.identity.map(|i| i.to_string()).unwrap_or_default()
             );
             Ok(0)
         }
@@ -854,10 +851,7 @@ async fn connect(
             println!(
                 "Connected {} as {}.\nThe credentials are kept in {}. To reconnect later, run `patchbay connect {}` again; `patchbay status` shows every connection.",
                 s.record.label,
-                s.record
-                    .identity
-                    .map(|i| printable(&i.to_string()).into_owned())
-                    .unwrap_or_default(),
+                s.record.identity.map(|i| i.to_string()).unwrap_or_default(),
                 s.stored_in,
                 p.id
             );
@@ -866,7 +860,7 @@ async fn connect(
         Err(e) => {
             eprintln!("\n{}", e.message());
             if let Ok(c) = checklist.lock() {
-                for item in c.items().iter().filter(|i| i.state == ItemState::Failed) {
+                for item in c.failed() {
                     eprintln!(
                         "\n✗ {}\n  {}",
                         item.title,

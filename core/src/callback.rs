@@ -276,14 +276,7 @@ impl CallbackListener {
         let v6 = match TcpListener::bind(("::1", port)).await {
             Ok(l) => Some(l),
             // Taken: another program would receive the answer there, as browsers try it first.
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::AddrInUse | std::io::ErrorKind::PermissionDenied
-                ) =>
-            {
-                return Err(bind_error(port, e));
-            }
+            Err(e) if v6_taken(&e) => return Err(bind_error(port, e)),
             // No IPv6 on this computer: then there is no [::1] for anyone to take either.
             Err(e) => {
                 tracing::debug!(%e, "no IPv6 loopback; listening on 127.0.0.1 only");
@@ -303,47 +296,7 @@ impl CallbackListener {
             None => self.v4.accept().await,
         }
     }
-}
 
-/// Whether the callback port is free on both loopback addresses (for the support report).
-pub fn port_free(port: u16) -> bool {
-    let v4 = std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
-    let v6 = match std::net::TcpListener::bind(("::1", port)) {
-        Ok(_) => true,
-        Err(e) => !matches!(
-            e.kind(),
-            std::io::ErrorKind::AddrInUse | std::io::ErrorKind::PermissionDenied
-        ),
-    };
-    v4 && v6
-}
-
-/// Why the port could not be had, in the admin's words (and the holder, when known).
-fn bind_error(port: u16, e: std::io::Error) -> Error {
-    match e.kind() {
-            std::io::ErrorKind::AddrInUse => {
-                let holder = crate::port::holder(port)
-                    .map(|p| format!(" ({p} is using it)"))
-                    .unwrap_or_default();
-                Error::new(
-                    ErrorKind::PortInUse,
-                    format!(
-                        "Patchbay needs port {port} on this computer to receive the answer, but another program is using it{holder}. \
-                         Close that program (or another Patchbay window that is waiting), then try again. \
-                         You can also finish by pasting the address your browser ends on."
-                    ),
-                )
-                .with_source(e)
-            }
-            _ => Error::new(
-                ErrorKind::PortInUse,
-                format!("Patchbay could not listen on port {port} on this computer. Try again, or finish by pasting the address your browser ends on."),
-            )
-            .with_source(e),
-    }
-}
-
-impl CallbackListener {
     pub fn port(&self) -> u16 {
         self.port
     }
@@ -430,6 +383,47 @@ impl CallbackListener {
                 }
             }
         }
+    }
+}
+
+/// Whether the callback port is free on both loopback addresses (for the support report).
+pub fn port_free(port: u16) -> bool {
+    let v4 = std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
+    let v6 = std::net::TcpListener::bind(("::1", port)).map_or_else(|e| !v6_taken(&e), |_| true);
+    v4 && v6
+}
+
+/// Whether [::1] could not be bound because another program holds it (rather than because this
+/// computer has no IPv6, when nobody can take it either).
+fn v6_taken(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::AddrInUse | std::io::ErrorKind::PermissionDenied
+    )
+}
+
+/// Why the port could not be had, in the admin's words (and the holder, when known).
+fn bind_error(port: u16, e: std::io::Error) -> Error {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            let holder = crate::port::holder(port)
+                .map(|p| format!(" ({p} is using it)"))
+                .unwrap_or_default();
+            Error::new(
+                ErrorKind::PortInUse,
+                format!(
+                    "Patchbay needs port {port} on this computer to receive the answer, but another program is using it{holder}. \
+                     Close that program (or another Patchbay window that is waiting), then try again. \
+                     You can also finish by pasting the address your browser ends on."
+                ),
+            )
+            .with_source(e)
+        }
+        _ => Error::new(
+            ErrorKind::PortInUse,
+            format!("Patchbay could not listen on port {port} on this computer. Try again, or finish by pasting the address your browser ends on."),
+        )
+        .with_source(e),
     }
 }
 

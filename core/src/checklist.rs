@@ -240,6 +240,11 @@ impl Checklist {
         &self.items
     }
 
+    /// The items that failed, each with its fix: what a failed connect reports.
+    pub fn failed(&self) -> impl Iterator<Item = &ChecklistItem> {
+        self.items.iter().filter(|i| i.state == ItemState::Failed)
+    }
+
     pub fn item(&self, id: &str) -> Option<&ChecklistItem> {
         self.items.iter().find(|i| i.id == id)
     }

@@ -277,26 +277,17 @@ fn is_record(o: &serde_json::Map<String, serde_json::Value>) -> bool {
     o.values().any(|v| !v.is_object())
 }
 
-/// Whether the value at `column` is a JSON string.
-fn is_text(item: &serde_json::Value, column: &str) -> bool {
-    column
-        .split('.')
-        .try_fold(item, |cur, seg| cur.get(seg))
-        .is_some_and(serde_json::Value::is_string)
+/// The value at a dot path (`PrimaryEmailAddr.Address`), if the item has it.
+fn value_at<'a>(item: &'a serde_json::Value, column: &str) -> Option<&'a serde_json::Value> {
+    column.split('.').try_fold(item, |cur, seg| cur.get(seg))
 }
 
-fn cell(item: &serde_json::Value, column: &str) -> String {
-    let mut cur = item;
-    for seg in column.split('.') {
-        match cur.get(seg) {
-            Some(v) => cur = v,
-            None => return String::new(),
-        }
-    }
-    match cur {
-        serde_json::Value::String(s) => s.clone(),
-        serde_json::Value::Null => String::new(),
-        v => v.to_string(),
+/// A value as a table cell: text as it is, nothing for null or missing, JSON otherwise.
+fn text_of(value: Option<&serde_json::Value>) -> String {
+    match value {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(v) => v.to_string(),
     }
 }
 
@@ -491,15 +482,16 @@ pub async fn run(
                         if !wanted {
                             continue;
                         }
-                        let record: Vec<String> =
-                            list.columns.iter().map(|c| cell(item, c)).collect();
+                        let values: Vec<Option<&serde_json::Value>> =
+                            list.columns.iter().map(|c| value_at(item, c)).collect();
+                        let record: Vec<String> = values.iter().map(|v| text_of(*v)).collect();
                         if let Some((w, path)) = writer.as_mut() {
                             // Text cells only: a JSON number is never a formula.
-                            let safe = list.columns.iter().zip(&record).map(|(c, v)| {
-                                if is_text(item, c) {
-                                    spreadsheet_safe(v.clone())
+                            let safe = values.iter().zip(&record).map(|(v, text)| {
+                                if v.is_some_and(serde_json::Value::is_string) {
+                                    spreadsheet_safe(text.clone())
                                 } else {
-                                    v.clone()
+                                    text.clone()
                                 }
                             });
                             w.write_record(safe)
@@ -709,12 +701,14 @@ mod tests {
             assert_eq!(mode, 0o600, "this user only");
         }
         let item = json!({"Name": "=1+1", "Balance": -3, "Addr": {"City": "@x"}});
-        assert!(is_text(&item, "Name") && is_text(&item, "Addr.City"));
-        assert!(!is_text(&item, "Balance") && !is_text(&item, "Missing"));
+        let is_text = |c: &str| value_at(&item, c).is_some_and(serde_json::Value::is_string);
+        assert!(is_text("Name") && is_text("Addr.City"));
+        assert!(!is_text("Balance") && !is_text("Missing"));
     }
 
     #[test]
     fn cells_follow_dot_paths() {
+        let cell = |item: &serde_json::Value, column: &str| text_of(value_at(item, column));
         let c = json!({"Id": "7", "PrimaryEmailAddr": {"Address": "a@b.c"}, "Active": true, "Balance": 1.5, "X": null});
         assert_eq!(cell(&c, "Id"), "7");
         assert_eq!(cell(&c, "PrimaryEmailAddr.Address"), "a@b.c");

@@ -3,7 +3,7 @@
 
 use crate::state::{AppState, Flow};
 use patchbay_core::catalog::{FieldSpec, ProviderSpec, Signal, StepSpec};
-use patchbay_core::checklist::{Checklist, ChecklistItem, Event, ItemState};
+use patchbay_core::checklist::{Checklist, ChecklistItem, Event};
 use patchbay_core::connections::{ConnectionStatus, DEFAULT_DEADLINE, Revocation};
 use patchbay_core::redirect::RedirectPlan;
 use patchbay_core::{Browser, ConnectHooks, ConnectRequest, Error, ErrorKind};
@@ -426,13 +426,7 @@ pub async fn connect<R: Runtime>(
         let mut err = IpcError::from(e);
         err.failed = failed_checks
             .lock()
-            .map(|c| {
-                c.items()
-                    .iter()
-                    .filter(|i| i.state == ItemState::Failed)
-                    .cloned()
-                    .collect()
-            })
+            .map(|c| c.failed().cloned().collect())
             .unwrap_or_default();
         err
     })

@@ -578,6 +578,19 @@ fn visible_windows(title: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Wait until the file at `path` (a log the app or the fake browser writes) contains `needle`;
+/// after `within`, fail saying `what` did not happen.
+pub async fn wait_in_file(path: &Path, needle: &str, within: Duration, what: &str) {
+    let deadline = Instant::now() + within;
+    while !std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .contains(needle)
+    {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Wait for a visible window whose title contains `title` (a native dialog the app opened).
 fn wait_window(title: &str) -> String {
     let deadline = Instant::now() + WAIT;

@@ -427,17 +427,13 @@ async fn aspire_practice_connection_with_authenticate() {
     // Aspire's own help pages open in the system browser.
     app.click_css(r#"[data-provider="aspire"] [data-testid="open-help"]"#)
         .await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !std::fs::read_to_string(&desk.browser_log)
-        .unwrap_or_default()
-        .contains("guide.youraspire.com/apidocs")
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "Aspire's help was not opened"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    harness::wait_in_file(
+        &desk.browser_log,
+        "guide.youraspire.com/apidocs",
+        std::time::Duration::from_secs(10),
+        "Aspire's help was not opened",
+    )
+    .await;
     app.click("show-licenses").await;
     let count = app
         .wait_text("licenses-count", "open-source packages")
@@ -581,17 +577,13 @@ async fn quickbooks_online_production_as_its_guide_goes_through_the_relay() {
         .await
         .unwrap();
     // The guard says so in the log when it refuses: wait for that, then the page is unchanged.
-    let deadline = std::time::Instant::now() + harness::WAIT;
-    while !std::fs::read_to_string(&app.log)
-        .unwrap_or_default()
-        .contains("blocked a navigation away from the app")
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the navigation guard never refused the vendor's page"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    harness::wait_in_file(
+        &app.log,
+        "blocked a navigation away from the app",
+        harness::WAIT,
+        "the navigation guard never refused the vendor's page",
+    )
+    .await;
     assert_eq!(app.client.current_url().await.unwrap(), before);
     app.get("connection-card").await;
     // The distributor's secret went to the keychain, never to the window, the log or the browser.
@@ -1358,17 +1350,13 @@ async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
     let logs_s = logs.display().to_string();
     app.click("open-log-folder").await;
     app.wait_text("log-folder-note", &logs_s).await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !std::fs::read_to_string(&desk.browser_log)
-        .unwrap_or_default()
-        .contains(&format!("folder {logs_s}"))
-    {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the log folder was not opened"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    harness::wait_in_file(
+        &desk.browser_log,
+        &format!("folder {logs_s}"),
+        std::time::Duration::from_secs(10),
+        "the log folder was not opened",
+    )
+    .await;
     app.click("preview-data").await;
     app.wait_text("preview-status", "Done:").await;
     let page = app.client.execute(PAGE_CONTENTS, vec![]).await.unwrap();

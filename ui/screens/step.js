@@ -303,8 +303,7 @@ function importStep(app, next) {
     "Your settings are being imported…");
   next.disabled = true;
   const panel = importPanel(app.connection, (found) => {
-    app.finished.add(app.guide.steps[app.step].id);
-    app.listeners.forEach((l) => l.checklist?.(app.checklist));
+    app.finish(app.guide.steps[app.step].id);
     banner.textContent = `Your settings are imported and refreshed: ${found.map((r) => `${r.count} ${r.label.toLowerCase()}`).join(", ")}.`;
     banner.classList.add("done");
     next.disabled = false;
@@ -350,10 +349,7 @@ export function renderStep(app, step) {
     step.action === "connect" ? connectPanel(app, step) : null,
     step.action === "import" ? importStep(app, next) : null,
     step.action === "mappings"
-      ? mappingsPanel(app.connection, "Configuration saved. You are finished! Patchbay and QuickBooks are connected.", () => {
-        app.finished.add(step.id);
-        app.listeners.forEach((l) => l.checklist?.(app.checklist));
-      })
+      ? mappingsPanel(app.connection, "Configuration saved. You are finished! Patchbay and QuickBooks are connected.", () => app.finish(step.id))
       : null,
     h("div", { class: "nav" }, back, next, done));
   const steps = progress(app);

@@ -82,9 +82,7 @@ impl Subject<'_> {
 
     /// (the vendor's refresh count, the stored grant's generation, a refresh marked started)
     async fn observe(&self) -> (u64, u64, bool) {
-        let count = self.lab.stats().await[self.system]["refresh"]
-            .as_u64()
-            .unwrap_or(0);
+        let count = self.lab.calls(self.system, "refresh").await;
         let id = format!("practice:{}:{}", self.system, self.env);
         let generation = self
             .vault

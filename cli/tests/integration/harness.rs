@@ -167,6 +167,11 @@ impl Lab {
         self.emulator_json("stats").await
     }
 
+    /// How many calls of one kind (`refresh`, `token`, `api`, …) the emulated `system` has seen.
+    pub async fn calls(&self, system: &str, kind: &str) -> u64 {
+        self.stats().await[system][kind].as_u64().unwrap_or(0)
+    }
+
     /// Connect `provider` (practice) in-process with these keys; the browser step is walked by
     /// the fake browser, as the OS would launch it.
     pub async fn connect_in_process(

@@ -180,11 +180,8 @@ async fn a_rotated_refresh_token_survives_a_keychain_that_refuses_to_store_it() 
             .record
             .id;
         let first = refresh_token(&id);
-        let stats = lab.stats().await;
-        let (refreshes, token_calls) = (
-            stats[system]["refresh"].as_u64().unwrap_or(0),
-            stats[system]["token"].as_u64().unwrap_or(0),
-        );
+        let refreshes = lab.calls(system, "refresh").await;
+        let token_calls = lab.calls(system, "token").await;
 
         store.refusing.store(true, SeqCst);
         let t1 = connections
@@ -225,16 +222,15 @@ async fn a_rotated_refresh_token_survives_a_keychain_that_refuses_to_store_it() 
             "{system}: another process refreshes with it: {out:?}"
         );
 
-        let stats = lab.stats().await;
         assert_eq!(
-            stats[system]["refresh"].as_u64().unwrap_or(0) - refreshes,
+            lab.calls(system, "refresh").await - refreshes,
             3,
-            "{system}: two refreshes here, one by the CLI: {stats}"
+            "{system}: two refreshes here, one by the CLI"
         );
         assert_eq!(
-            stats[system]["token"].as_u64().unwrap_or(0),
+            lab.calls(system, "token").await,
             token_calls,
-            "{system}: never a fresh sign-in (no fallback to client credentials): {stats}"
+            "{system}: never a fresh sign-in (no fallback to client credentials)"
         );
     }
 }
@@ -248,19 +244,15 @@ async fn a_token_refreshed_for_a_disconnected_grant_is_never_handed_out_again() 
     let old = connections.access_token(&id, true).await.unwrap();
     let other = lab.connections();
     other.disconnect(&id, false).await.unwrap();
-    let (client_id, secret) = lab.app("aspire", "sandbox", "").await;
-    lab.connect_in_process(&other, "aspire", "sandbox", (&client_id, &secret))
-        .await
-        .unwrap();
+    let client_id = connect_with_new_keys(&lab, &other).await;
     let now = connections.access_token(&id, true).await.unwrap();
     assert_ne!(
         now.expose_secret(),
         old.expose_secret(),
         "the old connection's token"
     );
-    let vault = patchbay_core::store::Vault::new(Arc::new(lab.keychain()));
     assert_eq!(
-        vault.load(&id).unwrap().unwrap().client_id,
+        stored_client_id(&lab, &id),
         client_id,
         "the new connection's keys are the ones stored"
     );
@@ -273,7 +265,7 @@ async fn a_token_refreshed_for_a_disconnected_grant_is_never_handed_out_again() 
 async fn a_reconnect_during_a_renewal_elsewhere_keeps_the_new_connection() {
     let lab = Lab::new().await;
     let (connections, id) = connect_aspire(&lab).await;
-    let refreshes = lab.stats().await["aspire"]["refresh"].as_u64().unwrap_or(0);
+    let refreshes = lab.calls("aspire", "refresh").await;
     // The vendor takes 1.5 s to answer the other process's renewal.
     lab.admin(
         "faults",
@@ -283,7 +275,7 @@ async fn a_reconnect_during_a_renewal_elsewhere_keeps_the_new_connection() {
     let renewal =
         crate::harness::Running::start(lab.command(&["refresh", "aspire", "--env", "sandbox"]));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while lab.stats().await["aspire"]["refresh"].as_u64().unwrap_or(0) == refreshes {
+    while lab.calls("aspire", "refresh").await == refreshes {
         assert!(
             std::time::Instant::now() < deadline,
             "the renewal never reached the vendor"
@@ -291,18 +283,32 @@ async fn a_reconnect_during_a_renewal_elsewhere_keeps_the_new_connection() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     // Meanwhile the admin reconnects with a new API connection.
-    let (client_id, secret) = lab.app("aspire", "sandbox", "").await;
-    lab.connect_in_process(&connections, "aspire", "sandbox", (&client_id, &secret))
-        .await
-        .unwrap();
+    let client_id = connect_with_new_keys(&lab, &connections).await;
     let out = tokio::task::spawn_blocking(move || renewal.finish())
         .await
         .unwrap();
     assert_eq!(out.code, 0, "the renewal finished: {out:?}");
-    let vault = patchbay_core::store::Vault::new(Arc::new(lab.keychain()));
     assert_eq!(
-        vault.load(&id).unwrap().unwrap().client_id,
+        stored_client_id(&lab, &id),
         client_id,
         "the reconnect's keys are the ones kept"
     );
+}
+
+/// Aspire connected (again) through `connections` with a new API connection; its client id.
+async fn connect_with_new_keys(lab: &Lab, connections: &Connections) -> String {
+    let (client_id, secret) = lab.app("aspire", "sandbox", "").await;
+    lab.connect_in_process(connections, "aspire", "sandbox", (&client_id, &secret))
+        .await
+        .unwrap();
+    client_id
+}
+
+/// The client id of the grant the keychain holds for `id`.
+fn stored_client_id(lab: &Lab, id: &str) -> String {
+    patchbay_core::store::Vault::new(Arc::new(lab.keychain()))
+        .load(id)
+        .unwrap()
+        .unwrap()
+        .client_id
 }
