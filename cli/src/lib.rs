@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use patchbay_core::catalog::{Catalog, Mechanism, ProviderSpec};
+use patchbay_core::catalog::{Catalog, ProviderSpec};
 use patchbay_core::checklist::{Checklist, Event};
 use patchbay_core::connections::{ConnectionStatus, DEFAULT_DEADLINE, Revocation};
 use patchbay_core::distribution::Distribution;
@@ -530,10 +530,7 @@ async fn run(cli: Cli) -> Result<i32> {
 fn print_providers(catalog: &Catalog) {
     for p in catalog.providers() {
         let envs: Vec<&str> = p.environments.iter().map(|e| e.id.as_str()).collect();
-        let how = match p.mechanism {
-            Mechanism::AuthorizationCode => "browser sign-in (OAuth 2)",
-            Mechanism::TokenExchange => "API key (Client ID + secret)",
-        };
+        let how = p.auth.mechanism().describe();
         println!(
             "{:<20} {:<20} {:<30} environments: {}",
             p.id,
@@ -761,8 +758,8 @@ async fn connect(
                             } else {
                                 "Opening your browser…\n"
                             },
-                            p.oauth
-                                .as_ref()
+                            p.auth
+                                .browser()
                                 .map_or("Allow", |o| o.consent_button.as_str()),
                             plan.redirect_uri.as_deref().unwrap_or_default()
                         ),
@@ -840,7 +837,7 @@ async fn connect(
         browser,
         events: &events,
         cancel,
-        pasted: (p.mechanism == Mechanism::AuthorizationCode).then_some(paste_rx),
+        pasted: p.auth.browser().is_some().then_some(paste_rx),
         deadline,
     };
     let result = connections.connect(request, hooks).await;

@@ -4,6 +4,7 @@
 //! may add systems from their own file in the same format (see the README). Nothing outside
 //! this module knows a provider by name: mechanisms read what they need from a [`ProviderSpec`].
 
+use crate::endpoint::Mechanism;
 use crate::error::{Error, ErrorKind, Result};
 use crate::sanitize::Format;
 use serde::{Deserialize, Serialize};
@@ -13,14 +14,119 @@ use url::Url;
 
 const BUILTIN: &str = include_str!("../providers.toml");
 
-/// How a system hands out credentials.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mechanism {
+/// The catalog format this Patchbay writes and reads; version 1 files (the mechanism beside an
+/// `[provider.oauth]` or `[provider.exchange]` table) are converted when read.
+pub const VERSION: i64 = 2;
+
+/// A version 1 catalog in today's form: each provider's `mechanism` and its `oauth` or
+/// `exchange` table become one `[provider.auth]` table.
+fn from_version_1(text: &str) -> std::result::Result<CatalogFile, String> {
+    let mut table: toml::Table = toml::from_str(text).map_err(|e| e.message().to_string())?;
+    let providers = table
+        .get_mut("provider")
+        .and_then(toml::Value::as_array_mut)
+        .map(|a| a.iter_mut().filter_map(toml::Value::as_table_mut));
+    for p in providers.into_iter().flatten() {
+        let id = p
+            .get("id")
+            .and_then(toml::Value::as_str)
+            .unwrap_or("?")
+            .to_string();
+        let mechanism = p.remove("mechanism");
+        let settings = match mechanism.as_ref().and_then(toml::Value::as_str) {
+            Some("authorization_code") if !p.contains_key("exchange") => p.remove("oauth"),
+            Some("token_exchange") if !p.contains_key("oauth") => p.remove("exchange"),
+            Some(m) => {
+                return Err(format!(
+                    "{id}: mechanism \"{m}\" needs its own table ([provider.oauth] for authorization_code, [provider.exchange] for token_exchange) and not the other"
+                ));
+            }
+            None => return Err(format!("{id}: no mechanism")),
+        };
+        let mut auth = match settings {
+            Some(toml::Value::Table(t)) => t,
+            _ => return Err(format!("{id}: the mechanism's settings table is missing")),
+        };
+        auth.insert(
+            "mechanism".into(),
+            mechanism.unwrap_or(toml::Value::Boolean(false)),
+        );
+        p.insert("auth".into(), toml::Value::Table(auth));
+        if let Some(preview) = p.get_mut("preview").and_then(toml::Value::as_table_mut) {
+            paging_from_version_1(preview)?;
+        }
+    }
+    table.insert("version".into(), toml::Value::Integer(VERSION));
+    CatalogFile::deserialize(table).map_err(|e| e.message().to_string())
+}
+
+/// Version 1 named its three paging styles; version 2 describes them as data.
+fn paging_from_version_1(preview: &mut toml::Table) -> std::result::Result<(), String> {
+    let style = |v: &toml::Value| v.as_str().map(str::to_string);
+    let named = preview.get("paging").and_then(style).unwrap_or_default();
+    let text = match named.as_str() {
+        "page_limit_more" => {
+            r#"query = { page = "{page}", limit = "{size}" }
+more = "more""#
+        }
+        "odata_top_skip" => r#"query = { "$top" = "{size}", "$skip" = "{offset}" }"#,
+        "qbo_query" => {
+            r#"path = "/v3/company/{realmId}/query"
+items = "QueryResponse.{entity}"
+query = { query = "select * from {entity} STARTPOSITION {start} MAXRESULTS {size}", minorversion = "75" }
+count = { query = { query = "select count(*) from {entity}", minorversion = "75" }, total = "QueryResponse.totalCount" }"#
+        }
+        "single" => "",
+        other => return Err(format!("unknown paging \"{other}\"")),
+    };
+    let table: toml::Table = toml::from_str(text).map_err(|e| e.message().to_string())?;
+    preview.insert("paging".into(), toml::Value::Table(table));
+    let lists = preview.get_mut("list").and_then(toml::Value::as_array_mut);
+    for list in lists
+        .into_iter()
+        .flatten()
+        .filter_map(toml::Value::as_table_mut)
+    {
+        if let Some(v) = list.remove("paging") {
+            let single = style(&v).as_deref() == Some("single");
+            list.insert("single".into(), toml::Value::Boolean(single));
+        }
+    }
+    Ok(())
+}
+
+/// How a system hands out credentials: `[provider.auth]` with `mechanism = "..."`, one variant
+/// per mechanism carrying its settings. What a mechanism does is [`Mechanism`]; the variant is
+/// matched only in [`Auth::mechanism`] and [`Auth::mechanism_mut`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "mechanism", rename_all = "snake_case")]
+pub enum Auth {
     /// OAuth 2 authorization code with a loopback redirect (RFC 6749, 7636, 8252).
-    AuthorizationCode,
+    AuthorizationCode(OAuthSpec),
     /// A JSON exchange of client id + secret for a bearer token (Aspire's `/Authorization`).
-    TokenExchange,
+    TokenExchange(ExchangeSpec),
+}
+
+impl Auth {
+    /// What this mechanism does (obtain, refresh, revoke; its settings).
+    pub fn mechanism(&self) -> &dyn Mechanism {
+        match self {
+            Auth::AuthorizationCode(o) => o,
+            Auth::TokenExchange(x) => x,
+        }
+    }
+
+    fn mechanism_mut(&mut self) -> &mut dyn Mechanism {
+        match self {
+            Auth::AuthorizationCode(o) => o,
+            Auth::TokenExchange(x) => x,
+        }
+    }
+
+    /// The browser step's settings, when the mechanism has a browser step.
+    pub fn browser(&self) -> Option<&OAuthSpec> {
+        self.mechanism().browser()
+    }
 }
 
 /// How the client authenticates at the token endpoint (RFC 6749 2.3.1).
@@ -98,7 +204,7 @@ pub struct ProviderSpec {
     pub formerly: Option<String>,
     #[serde(default)]
     pub summary: String,
-    pub mechanism: Mechanism,
+    pub auth: Auth,
     pub default_environment: String,
     #[serde(default)]
     pub guide: String,
@@ -108,10 +214,6 @@ pub struct ProviderSpec {
     pub support: SupportSpec,
     #[serde(rename = "environment")]
     pub environments: Vec<EnvironmentSpec>,
-    #[serde(default)]
-    pub oauth: Option<OAuthSpec>,
-    #[serde(default)]
-    pub exchange: Option<ExchangeSpec>,
     #[serde(rename = "field")]
     pub fields: Vec<FieldSpec>,
     pub verify: VerifySpec,
@@ -145,6 +247,14 @@ pub struct SupportSpec {
     /// withdrawn).
     #[serde(default)]
     pub vendor_help_for: Option<Vec<ErrorKind>>,
+    /// Response headers carrying the vendor's request id, kept for its support (besides the
+    /// standard `x-request-id` and `request-id`).
+    #[serde(default)]
+    pub request_id_headers: Vec<String>,
+    /// Fields of the vendor's error answers kept for support (dot paths; besides OAuth's `error`
+    /// and `error_description`). Codes and messages only: never a field that could hold a token.
+    #[serde(default)]
+    pub error_fields: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -284,17 +394,51 @@ pub struct ApiErrorRule {
 }
 
 /// How a vendor pages its lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Paging {
-    /// `page` (1-based) and `limit`, until `"more": false` (QuickBooks Time).
-    PageLimitMore,
-    /// OData `$top` and `$skip`, until a short page (Aspire).
-    OdataTopSkip,
-    /// `SELECT * FROM X STARTPOSITION n MAXRESULTS m`, until a short page (QuickBooks Online).
-    QboQuery,
-    /// One object, no paging.
-    Single,
+/// How a list is read page by page, as data (`[provider.preview.paging]`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Paging {
+    /// The query parameters of each page request. Filled in: `{page}` (the page's number from
+    /// 1), `{offset}` (its first item's position from 0), `{start}` (the same from 1), `{size}`
+    /// (the page size) and `{entity}` (the list's entity).
+    #[serde(default)]
+    pub query: std::collections::BTreeMap<String, String>,
+    /// The path of the page requests of a list that names an `entity` instead of a path (a
+    /// query endpoint).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Where the items are in the answer for a list that names an `entity`.
+    #[serde(default)]
+    pub items: Option<String>,
+    /// A true/false in each answer saying whether more pages follow (dot path); without it, a
+    /// short page is the last.
+    #[serde(default)]
+    pub more: Option<String>,
+    /// A cheap request for a list's total, where the vendor has one.
+    #[serde(default)]
+    pub count: Option<CountSpec>,
+}
+
+impl Paging {
+    /// Whether the page requests name the list's entity (then every paged list needs one).
+    pub fn mentions_entity(&self) -> bool {
+        let count = self.count.iter().flat_map(|c| c.query.values());
+        self.query
+            .values()
+            .chain(count)
+            .chain(self.path.iter())
+            .chain(self.items.iter())
+            .any(|v| v.contains("{entity}"))
+    }
+}
+
+/// A request for the number of items in a list: its query parameters (filled in as a page's)
+/// and where the number is in the answer (dot path).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountSpec {
+    pub query: std::collections::BTreeMap<String, String>,
+    pub total: String,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -335,9 +479,9 @@ pub struct PreviewList {
     pub path: String,
     #[serde(default)]
     pub entity: Option<String>,
-    /// Overrides the provider's paging for this list (e.g. `single`).
+    /// One object, read once (no paging).
     #[serde(default)]
-    pub paging: Option<Paging>,
+    pub single: bool,
     /// Fixed query parameters; `{days_ago:N}` becomes a date.
     #[serde(default)]
     pub query: std::collections::BTreeMap<String, String>,
@@ -516,7 +660,7 @@ impl ProviderSpec {
             | ErrorKind::Denied
             | ErrorKind::Timeout
             | ErrorKind::Cancelled
-            | ErrorKind::PortInUse => self.oauth.is_some(),
+            | ErrorKind::PortInUse => self.auth.browser().is_some(),
             ErrorKind::ApiNotEnabled => self.api_errors.iter().any(|r| r.kind == kind),
             ErrorKind::WrongEnvironment => self.environments.len() > 1,
             ErrorKind::NotFound | ErrorKind::Catalog => false,
@@ -526,7 +670,7 @@ impl ProviderSpec {
 
     /// The callback URL the admin registers at the vendor and the listener accepts.
     pub fn callback_url(&self) -> Option<String> {
-        self.oauth.as_ref().map(|o| {
+        self.auth.browser().map(|o| {
             format!(
                 "http://{}:{}{}",
                 o.callback_host, o.callback_port, o.callback_path
@@ -589,7 +733,7 @@ impl ProviderSpec {
                     p(format!("environment {} {name}: {e}", env.id));
                 }
             }
-            if self.mechanism == Mechanism::AuthorizationCode
+            if self.auth.browser().is_some()
                 && (env.authorize_url.is_none() || env.token_url.is_none())
             {
                 p(format!(
@@ -604,32 +748,7 @@ impl ProviderSpec {
                 self.default_environment
             ));
         }
-        match (self.mechanism, &self.oauth, &self.exchange) {
-            (Mechanism::AuthorizationCode, Some(o), None) => {
-                if o.callback_port == 0 {
-                    p("callback_port must be a fixed port (the vendor needs the exact URL)".into());
-                }
-                if !matches!(o.callback_host.as_str(), "localhost" | "127.0.0.1") {
-                    p("callback_host must be localhost or 127.0.0.1".into());
-                }
-                if !o.callback_path.starts_with('/') {
-                    p("callback_path must start with /".into());
-                }
-            }
-            (Mechanism::TokenExchange, None, Some(x)) => {
-                for (n, v) in [("token_path", &x.token_path), ("refresh_path", &x.refresh_path)] {
-                    if !v.starts_with('/') {
-                        p(format!("exchange {n} must start with /"));
-                    }
-                }
-            }
-            (Mechanism::AuthorizationCode, _, _) => {
-                p("mechanism authorization_code needs an [provider.oauth] table and no [provider.exchange]".into())
-            }
-            (Mechanism::TokenExchange, _, _) => {
-                p("mechanism token_exchange needs an [provider.exchange] table and no [provider.oauth]".into())
-            }
-        }
+        self.auth.mechanism().validate(&mut p);
         for needed in ["client_id", "client_secret"] {
             match self.field(needed) {
                 None => p(format!("needs a field with id \"{needed}\"")),
@@ -698,9 +817,7 @@ impl ProviderSpec {
                     s.id
                 ));
             }
-            if s.action == StepAction::CopyCallback
-                && self.mechanism != Mechanism::AuthorizationCode
-            {
+            if s.action == StepAction::CopyCallback && self.auth.browser().is_none() {
                 p(format!(
                     "step {} copies a callback URL but {} has no browser step",
                     s.id, self.id
@@ -729,17 +846,19 @@ impl ProviderSpec {
                 if l.columns.is_empty() {
                     p(format!("preview list {} needs columns", l.id));
                 }
-                let paging = l.paging.unwrap_or(pv.paging);
-                match (paging, &l.entity) {
-                    (Paging::QboQuery, None) => p(format!("preview list {} needs an entity", l.id)),
-                    (Paging::QboQuery, Some(e))
-                        if !e.chars().all(|c| c.is_ascii_alphanumeric()) =>
-                    {
+                match &l.entity {
+                    Some(e) if !e.chars().all(|c| c.is_ascii_alphanumeric()) => {
                         p(format!("preview list {} entity must be one word", l.id))
                     }
-                    (Paging::QboQuery, Some(_)) => {}
-                    _ if !l.path.starts_with('/') => {
+                    Some(_) if pv.paging.path.is_none() && l.path.is_empty() => p(format!(
+                        "preview list {} names an entity, so the paging needs a path",
+                        l.id
+                    )),
+                    None if !l.path.starts_with('/') => {
                         p(format!("preview list {} path must start with /", l.id))
+                    }
+                    None if !l.single && pv.paging.mentions_entity() => {
+                        p(format!("preview list {} needs an entity", l.id))
                     }
                     _ => {}
                 }
@@ -864,21 +983,37 @@ impl Catalog {
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Catalog> {
-        let file: CatalogFile = toml::from_str(text).map_err(|e| {
+        let invalid = |e: toml::de::Error| {
             Error::new(
                 ErrorKind::Catalog,
                 format!("{origin} is not a valid catalog: {}", e.message()),
             )
-        })?;
-        if file.version != 1 {
-            return Err(Error::new(
-                ErrorKind::Catalog,
-                format!(
-                    "{origin} has version {}, this Patchbay reads version 1.",
-                    file.version
-                ),
-            ));
-        }
+        };
+        let version = toml::from_str::<toml::Table>(text)
+            .map_err(invalid)?
+            .get("version")
+            .and_then(toml::Value::as_integer);
+        let file: CatalogFile = match version {
+            Some(VERSION) => toml::from_str(text).map_err(invalid)?,
+            Some(1) => {
+                tracing::info!(%origin, "read a version 1 catalog (converted to version {VERSION} in memory)");
+                from_version_1(text).map_err(|e| {
+                    Error::new(
+                        ErrorKind::Catalog,
+                        format!("{origin} (catalog version 1) could not be read: {e}. Version {VERSION} puts each system's sign-in settings in [provider.auth] with its mechanism; see the README."),
+                    )
+                })?
+            }
+            other => {
+                return Err(Error::new(
+                    ErrorKind::Catalog,
+                    format!(
+                        "{origin} has version {}, this Patchbay reads versions 1 and {VERSION}.",
+                        other.map_or("none".to_string(), |v| v.to_string())
+                    ),
+                ));
+            }
+        };
         let mut problems = Vec::new();
         let mut ids = HashSet::new();
         for p in &file.providers {
@@ -903,9 +1038,7 @@ impl Catalog {
     /// taken for good on this computer; the admin then registers the URL with this port).
     pub fn set_callback_port(&mut self, port: u16) {
         for p in &mut self.providers {
-            if let Some(o) = &mut p.oauth {
-                o.callback_port = port;
-            }
+            p.auth.mechanism_mut().set_callback_port(port);
         }
     }
 
@@ -938,7 +1071,7 @@ impl Catalog {
         for c in &self.common {
             // Without a browser step nothing listens for an answer, so the port is not a concern.
             let about_callback = c.passes_on == Signal::PortFree;
-            if provider.oauth.is_none() && about_callback {
+            if provider.auth.browser().is_none() && about_callback {
                 continue;
             }
             // With one environment there is no wrong one to pick.
@@ -999,7 +1132,7 @@ mod tests {
                     p.id
                 );
             }
-            if p.mechanism == Mechanism::AuthorizationCode {
+            if p.auth.browser().is_some() {
                 for kind in [
                     ErrorKind::PortInUse,
                     ErrorKind::RedirectMismatch,
@@ -1054,11 +1187,10 @@ mod tests {
     }
 
     const MINIMAL: &str = r#"
-version = 1
+version = 2
 [[provider]]
 id = "acme"
 name = "Acme"
-mechanism = "authorization_code"
 default_environment = "production"
 [provider.support]
 vendor_help = "Ask Acme."
@@ -1068,7 +1200,8 @@ label = "Production"
 authorize_url = "https://auth.acme.example/authorize"
 token_url = "https://auth.acme.example/token"
 api_base = "https://api.acme.example"
-[provider.oauth]
+[provider.auth]
+mechanism = "authorization_code"
 client_auth = "basic"
 scopes = ["read"]
 callback_port = 8777
@@ -1111,6 +1244,106 @@ action = "connect"
             c.checklist(acme).iter().any(|i| i.id == "keychain"),
             "common items apply"
         );
+    }
+
+    /// The same entry in the version 1 layout: the mechanism beside its own table.
+    fn version_1(text: &str) -> String {
+        text.replace("version = 2", "version = 1")
+            .replace(
+                "default_environment",
+                "mechanism = \"authorization_code\"\ndefault_environment",
+            )
+            .replace(
+                "[provider.auth]\nmechanism = \"authorization_code\"\n",
+                "[provider.oauth]\n",
+            )
+    }
+
+    #[test]
+    fn the_readme_example_is_a_valid_catalog() {
+        let readme = include_str!("../../README.md");
+        let section = readme
+            .split("## Adding your own system")
+            .nth(1)
+            .expect("the README has the section");
+        let example = section
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|b| b.split("```").next())
+            .expect("with a toml example");
+        let c = Catalog::parse(example, "README").unwrap();
+        let acme = c.provider("acme").unwrap();
+        assert_eq!(acme.auth.mechanism().id(), "authorization_code");
+    }
+
+    #[test]
+    fn version_1_catalogs_are_still_read() {
+        let old = version_1(MINIMAL);
+        assert!(old.contains("[provider.oauth]") && !old.contains("[provider.auth]"));
+        let c = Catalog::parse(&old, "mine.toml").unwrap();
+        let acme = c.provider("acme").unwrap();
+        assert_eq!(acme.auth.mechanism().id(), "authorization_code");
+        assert_eq!(
+            acme.callback_url().unwrap(),
+            "http://localhost:8777/callback"
+        );
+        // A version 1 file with the wrong table for its mechanism is told what version 2 wants.
+        let wrong = old.replace("[provider.oauth]", "[provider.exchange]");
+        let e = Catalog::parse(&wrong, "mine.toml").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Catalog);
+        assert!(e.message().contains("catalog version 1"), "{}", e.message());
+        assert!(e.message().contains("[provider.auth]"), "{}", e.message());
+        // The built-in catalog in its version 1 form reads the same as today's.
+        let mut builtin_v1 = BUILTIN.replace("version = 2", "version = 1");
+        // Paging as version 1 named it.
+        for (named, v2) in [
+            ("page_limit_more", "[provider.preview.paging]\n# `page`"),
+            ("odata_top_skip", "[provider.preview.paging]\n# OData"),
+            ("qbo_query", "[provider.preview.paging]\n# The query"),
+        ] {
+            let start = builtin_v1.find(v2).expect("the paging table");
+            let end = start + builtin_v1[start..].find("\n\n").expect("its end");
+            builtin_v1.replace_range(start..end, &format!("paging = \"{named}\""));
+        }
+        let builtin_v1 = builtin_v1
+            .replace("single = true", "paging = \"single\"")
+            .replace(
+                "[provider.auth]\nmechanism = \"authorization_code\"\n",
+                "[provider.oauth]\n",
+            )
+            .replace(
+                "[provider.auth]\nmechanism = \"token_exchange\"\n",
+                "[provider.exchange]\n",
+            )
+            .replace(
+                "\ndefault_environment",
+                "\nmechanism = \"MECH\"\ndefault_environment",
+            );
+        // Each provider's mechanism goes where its table says.
+        let mut fixed = String::new();
+        for part in builtin_v1.split("[[provider]]") {
+            let m = if part.contains("[provider.exchange]") {
+                "token_exchange"
+            } else {
+                "authorization_code"
+            };
+            if !fixed.is_empty() {
+                fixed.push_str("[[provider]]");
+            }
+            fixed.push_str(&part.replace("MECH", m));
+        }
+        let v1 = Catalog::parse(&fixed, "v1").unwrap();
+        let v2 = Catalog::builtin().unwrap();
+        for (a, b) in v1.providers().iter().zip(v2.providers()) {
+            assert_eq!(format!("{:?}", a.auth), format!("{:?}", b.auth), "{}", a.id);
+            assert_eq!(
+                format!("{:?}", a.preview),
+                format!("{:?}", b.preview),
+                "{}",
+                a.id
+            );
+        }
+        assert_eq!(v1.providers().len(), v2.providers().len());
     }
 
     #[test]
@@ -1159,7 +1392,21 @@ action = "connect"
                 ),
                 "not listed",
             ),
-            (MINIMAL.replace("version = 1", "version = 2"), "version 2"),
+            (MINIMAL.replace("version = 2", "version = 3"), "version 3"),
+            (
+                MINIMAL.replace(
+                    "mechanism = \"authorization_code\"",
+                    "mechanism = \"magic\"",
+                ),
+                "unknown variant `magic`",
+            ),
+            (
+                MINIMAL.replace(
+                    "client_auth = \"basic\"",
+                    "client_auth = \"basic\"\ntoken_path = \"/t\"",
+                ),
+                "unknown field `token_path`",
+            ),
             (
                 MINIMAL.replace(
                     "[[provider.field]]\nid = \"client_id\"\nlabel = \"Client ID\"\n",

@@ -20,7 +20,7 @@
 //! relay_url = "https://connect.example.com/patchbay/"
 //! ```
 
-use crate::catalog::{Catalog, Mechanism};
+use crate::catalog::Catalog;
 use crate::error::{Error, ErrorKind, Result};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -199,7 +199,7 @@ impl Distribution {
                             p.name, s.environment
                         ));
                     }
-                    if p.mechanism != Mechanism::AuthorizationCode {
+                    if p.auth.browser().is_none() {
                         problems.push(format!(
                             "{at}: {} keys are made in each customer's own {} account, so a distribution cannot supply them or a relay.",
                             p.name, p.name

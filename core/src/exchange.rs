@@ -3,20 +3,84 @@
 //! `expires_in`; the lifetime is the JWT's `exp` claim (RFC 7519 4.1.4), read without checking
 //! the signature (we are the bearer, not the audience).
 
-use crate::catalog::{EnvironmentSpec, ExchangeSpec, ProviderSpec};
+use crate::catalog::{ExchangeSpec, OAuthSpec};
+use crate::endpoint::{Consent, Endpoint, Mechanism, Obtained, Pending, timed};
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{Route, api_error, transport_error};
+use crate::http::{api_error, transport_error};
 use crate::oauth::TokenSet;
+use crate::store::Grant;
 use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
+use std::collections::BTreeMap;
 
-pub fn spec(provider: &ProviderSpec) -> Result<&ExchangeSpec> {
-    provider.exchange.as_ref().ok_or_else(|| {
-        Error::new(
-            ErrorKind::Catalog,
-            format!("{} has no token exchange settings.", provider.name),
-        )
-    })
+impl Mechanism for ExchangeSpec {
+    fn id(&self) -> &'static str {
+        "token_exchange"
+    }
+
+    fn describe(&self) -> &'static str {
+        "API key (Client ID + secret)"
+    }
+
+    fn browser(&self) -> Option<&OAuthSpec> {
+        None
+    }
+
+    fn refresh_margin(&self) -> u64 {
+        self.refresh_margin_secs
+    }
+
+    fn validate(&self, problem: &mut dyn FnMut(String)) {
+        for (n, v) in [
+            ("token_path", &self.token_path),
+            ("refresh_path", &self.refresh_path),
+        ] {
+            if !v.starts_with('/') {
+                problem(format!("auth {n} must start with /"));
+            }
+        }
+    }
+
+    fn set_callback_port(&mut self, _port: u16) {}
+
+    fn obtain<'a>(&'a self, ep: &'a Endpoint<'a>, _: &'a dyn Consent) -> Pending<'a, Obtained> {
+        Box::pin(async move {
+            let (tokens, token_ms) = timed(authenticate(ep, self)).await;
+            Ok(Obtained {
+                tokens: tokens?,
+                params: BTreeMap::new(),
+                token_ms,
+            })
+        })
+    }
+
+    /// The refresh token; when it is refused, the kept client credentials (a dead refresh token
+    /// is not the end of this mechanism's connection).
+    fn refresh<'a>(&'a self, ep: &'a Endpoint<'a>, grant: &'a Grant) -> Pending<'a, TokenSet> {
+        Box::pin(async move {
+            let refreshed = match &grant.refresh_token {
+                Some(rt) => refresh(ep, self, rt).await,
+                None => Err(Error::reconnect(ep.name())),
+            };
+            match refreshed {
+                Err(e) if e.kind() == ErrorKind::Reconnect => {
+                    authenticate(ep, self).await.map_err(|e| match e.kind() {
+                        ErrorKind::InvalidClient => Error::reconnect(ep.name()),
+                        _ => e,
+                    })
+                }
+                r => r,
+            }
+        })
+    }
+
+    fn revoke<'a>(&'a self, _: &'a Endpoint<'a>, _: &'a SecretString) -> Pending<'a, bool> {
+        Box::pin(async { Ok(false) })
+    }
+
+    fn keys_accepted<'a>(&'a self, ep: &'a Endpoint<'a>) -> Pending<'a, bool> {
+        Box::pin(async move { Ok(authenticate(ep, self).await.is_ok()) })
+    }
 }
 
 /// The claims of a JWT, read without checking the signature; `None` when it is not one.
@@ -71,43 +135,37 @@ fn zeroize_json(v: &mut serde_json::Value) {
     }
 }
 
-fn url(env: &EnvironmentSpec, route: &Route, path: &str) -> Result<url::Url> {
-    route.url(&format!("{}{}", env.api_base.trim_end_matches('/'), path))
-}
-
 async fn post(
-    http: &reqwest::Client,
-    provider: &ProviderSpec,
-    url: url::Url,
+    ep: &Endpoint<'_>,
+    x: &ExchangeSpec,
+    path: &str,
     mut body: serde_json::Value,
     invalid: impl Fn(u16) -> Option<Error>,
 ) -> Result<TokenSet> {
-    let x = spec(provider)?;
-    let request = http
-        .post(url)
+    let name = ep.name();
+    let request = ep
+        .http
+        .post(ep.api_url(path)?)
         .header("accept", "application/json")
         .json(&body);
     // The request holds its own copy now; ours had the secret or refresh token.
     zeroize_json(&mut body);
-    let resp = request
-        .send()
-        .await
-        .map_err(|e| transport_error(&provider.name, e))?;
+    let resp = request.send().await.map_err(|e| transport_error(name, e))?;
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
-    let bytes = resp
-        .bytes()
-        .await
-        .map_err(|e| transport_error(&provider.name, e))?;
+    let bytes = resp.bytes().await.map_err(|e| transport_error(name, e))?;
     if status != 200 {
         if let Some(e) = invalid(status) {
-            return Err(
-                e.with_provider_detail(crate::http::provider_detail(status, &headers, &bytes))
-            );
+            return Err(e.with_provider_detail(crate::http::provider_detail(
+                &ep.provider.support,
+                status,
+                &headers,
+                &bytes,
+            )));
         }
-        return Err(api_error(provider, status, &headers, &bytes));
+        return Err(api_error(ep.provider, status, &headers, &bytes));
     }
-    parse_tokens(x, &bytes).ok_or_else(|| Error::provider_down(&provider.name, None))
+    parse_tokens(x, &bytes).ok_or_else(|| Error::provider_down(name, None))
 }
 
 /// The tokens in a successful exchange answer (`{"Token": "...", "RefreshToken": "..."}`, keys
@@ -139,26 +197,18 @@ fn tokens_in(x: &ExchangeSpec, json: &serde_json::Value) -> Option<TokenSet> {
 }
 
 /// Exchange the Client ID and secret for tokens.
-pub async fn authenticate(
-    http: &reqwest::Client,
-    provider: &ProviderSpec,
-    env: &EnvironmentSpec,
-    route: &Route,
-    client_id: &str,
-    secret: &SecretString,
-) -> Result<TokenSet> {
-    let x = spec(provider)?;
+async fn authenticate(ep: &Endpoint<'_>, x: &ExchangeSpec) -> Result<TokenSet> {
     let mut body = serde_json::Map::new();
-    body.insert(x.client_id_key.clone(), client_id.into());
-    body.insert(x.secret_key.clone(), secret.expose_secret().into());
-    let target = url(env, route, &x.token_path)?;
-    post(http, provider, target, body.into(), |status| {
+    body.insert(x.client_id_key.clone(), ep.keys.client_id.as_str().into());
+    body.insert(x.secret_key.clone(), ep.keys.secret.expose_secret().into());
+    post(ep, x, &x.token_path, body.into(), |status| {
         x.invalid_credentials_statuses.contains(&status).then(|| {
             Error::new(
                 ErrorKind::InvalidClient,
                 format!(
                     "{} did not accept the Client ID and Client Secret ({}). Copy both again from the same API connection.",
-                    provider.name, env.label
+                    ep.name(),
+                    ep.env.label
                 ),
             )
         })
@@ -167,22 +217,18 @@ pub async fn authenticate(
 }
 
 /// Use the refresh token. A rejected refresh token means the grant is gone (`reconnect`).
-pub async fn refresh(
-    http: &reqwest::Client,
-    provider: &ProviderSpec,
-    env: &EnvironmentSpec,
-    route: &Route,
+async fn refresh(
+    ep: &Endpoint<'_>,
+    x: &ExchangeSpec,
     refresh_token: &SecretString,
 ) -> Result<TokenSet> {
-    let x = spec(provider)?;
     let mut body = serde_json::Map::new();
     body.insert(
         x.refresh_token_key.clone(),
         refresh_token.expose_secret().into(),
     );
-    let target = url(env, route, &x.refresh_path)?;
-    post(http, provider, target, body.into(), |status| {
-        matches!(status, 400 | 401 | 403 | 404).then(|| Error::reconnect(&provider.name))
+    post(ep, x, &x.refresh_path, body.into(), |status| {
+        matches!(status, 400 | 401 | 403 | 404).then(|| Error::reconnect(ep.name()))
     })
     .await
 }

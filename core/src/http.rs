@@ -1,7 +1,7 @@
 //! One HTTP client for every vendor call, the practice-mode route, and how a vendor's HTTP
 //! answer becomes an [`Error`] with a kind.
 
-use crate::catalog::{ApiErrorRule, ProviderSpec};
+use crate::catalog::{ApiErrorRule, ProviderSpec, SupportSpec};
 use crate::error::{Error, ErrorKind, Result};
 use reqwest::header::HeaderMap;
 use std::time::Duration;
@@ -109,35 +109,37 @@ impl Route {
 
 /// What a vendor said in an error answer, for support (never a secret: bodies of error answers
 /// carry codes and messages, and only known fields are kept).
-pub fn provider_detail(status: u16, headers: &HeaderMap, body: &[u8]) -> String {
+///
+/// The request-id headers and error fields read are the standard ones (`x-request-id`,
+/// `request-id`; RFC 6749's `error` and `error_description`) and the system's own from the
+/// catalog (`[provider.support]` `request_id_headers`, `error_fields`).
+pub fn provider_detail(
+    support: &SupportSpec,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> String {
     let mut parts = vec![format!("HTTP {status}")];
-    for name in ["intuit_tid", "x-request-id", "request-id"] {
-        if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
+    let standard_headers = ["x-request-id", "request-id"].map(String::from);
+    for name in support.request_id_headers.iter().chain(&standard_headers) {
+        if let Some(v) = headers.get(name.as_str()).and_then(|v| v.to_str().ok()) {
             parts.push(format!("{name}={}", truncate(v, 64)));
         }
     }
     if let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) {
-        for ptr in [
-            "/error",
-            "/error/code",
-            "/error/message",
-            "/fault/error/0/code",
-            "/Fault/Error/0/code",
-            "/fault/error/0/message",
-            "/Fault/Error/0/Message",
-            "/Message",
-            "/error_description",
-        ] {
-            if let Some(v) = json.pointer(ptr) {
-                if let Some(s) = v.as_str() {
-                    parts.push(format!(
-                        "{}={}",
-                        ptr.trim_start_matches('/'),
-                        truncate(s, 160)
-                    ));
-                } else if v.is_number() {
-                    parts.push(format!("{}={v}", ptr.trim_start_matches('/')));
-                }
+        let (error, description) = (["error".to_string()], ["error_description".to_string()]);
+        let fields = error
+            .iter()
+            .chain(&support.error_fields)
+            .chain(&description);
+        for field in fields {
+            let Some(v) = json.pointer(&format!("/{}", field.replace('.', "/"))) else {
+                continue;
+            };
+            if let Some(s) = v.as_str() {
+                parts.push(format!("{field}={}", truncate(s, 160)));
+            } else if v.is_number() {
+                parts.push(format!("{field}={v}"));
             }
         }
     }
@@ -182,7 +184,7 @@ pub fn retry_after(headers: &HeaderMap) -> Option<u64> {
 
 /// Turn a non-success API answer into an error, using the provider's own rules first.
 pub fn api_error(spec: &ProviderSpec, status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
-    let detail = provider_detail(status, headers, body);
+    let detail = provider_detail(&spec.support, status, headers, body);
     let rule: Option<&ApiErrorRule> = spec.api_errors.iter().find(|r| r.status == status);
     let err = match (rule.map(|r| r.kind), status) {
         (Some(ErrorKind::ApiNotEnabled), _) => Error::new(
@@ -294,10 +296,18 @@ mod tests {
         h.insert("intuit_tid", "1-abc".parse().unwrap());
         let body =
             br#"{"fault":{"error":[{"message":"message=AuthenticationFailed","code":"3200"}]}}"#;
-        let d = provider_detail(401, &h, body);
+        let support = SupportSpec {
+            request_id_headers: vec!["intuit_tid".into()],
+            error_fields: vec!["fault.error.0.code".into()],
+            ..SupportSpec::default()
+        };
+        let d = provider_detail(&support, 401, &h, body);
         assert!(
             d.contains("HTTP 401") && d.contains("intuit_tid=1-abc") && d.contains("code=3200"),
             "{d}"
         );
+        // Another system's request id and fields are not this one's.
+        let d = provider_detail(&SupportSpec::default(), 401, &h, body);
+        assert_eq!(d, "HTTP 401");
     }
 }

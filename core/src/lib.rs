@@ -13,9 +13,11 @@
 pub mod callback;
 pub mod catalog;
 pub mod checklist;
+pub mod connect;
 pub mod connections;
 pub mod crashpoint;
 pub mod distribution;
+pub mod endpoint;
 pub mod error;
 pub mod exchange;
 pub mod http;
@@ -29,6 +31,7 @@ pub mod report;
 pub mod sanitize;
 pub mod settings;
 pub mod store;
+pub mod token_source;
 pub mod verify;
 
 pub use catalog::Catalog;

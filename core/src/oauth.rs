@@ -5,9 +5,11 @@
 //! Built on the `oauth2` crate; our HTTP adapter records the status and request id of each
 //! token-endpoint answer, so an error gets the right kind and support gets Intuit's `intuit_tid`.
 
-use crate::catalog::{ClientAuth, EnvironmentSpec, OAuthSpec, ProviderSpec, RevokeBody};
+use crate::catalog::{ClientAuth, OAuthSpec, ProviderSpec, RevokeBody};
+use crate::endpoint::{Consent, Endpoint, Mechanism, Obtained, Pending, timed};
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{Route, provider_detail, retry_after, transport_error};
+use crate::http::{provider_detail, retry_after, transport_error};
+use crate::store::Grant;
 use oauth2::basic::{
     BasicErrorResponse, BasicErrorResponseType, BasicRevocationErrorResponse,
     BasicTokenIntrospectionResponse, BasicTokenType,
@@ -68,30 +70,91 @@ pub struct AuthorizationRequest {
     pub redirect_uri: String,
 }
 
-/// The provider's OAuth settings, or a catalog error (validation makes this unreachable for
-/// a loaded catalog).
-pub fn spec(provider: &ProviderSpec) -> Result<&OAuthSpec> {
-    provider.oauth.as_ref().ok_or_else(|| {
-        Error::new(
-            ErrorKind::Catalog,
-            format!("{} has no OAuth settings.", provider.name),
-        )
-    })
+impl Mechanism for OAuthSpec {
+    fn id(&self) -> &'static str {
+        "authorization_code"
+    }
+
+    fn describe(&self) -> &'static str {
+        "browser sign-in (OAuth 2)"
+    }
+
+    fn browser(&self) -> Option<&OAuthSpec> {
+        Some(self)
+    }
+
+    fn refresh_margin(&self) -> u64 {
+        self.refresh_margin_secs
+    }
+
+    fn validate(&self, problem: &mut dyn FnMut(String)) {
+        if self.callback_port == 0 {
+            problem("callback_port must be a fixed port (the vendor needs the exact URL)".into());
+        }
+        if !matches!(self.callback_host.as_str(), "localhost" | "127.0.0.1") {
+            problem("callback_host must be localhost or 127.0.0.1".into());
+        }
+        if !self.callback_path.starts_with('/') {
+            problem("callback_path must start with /".into());
+        }
+    }
+
+    fn set_callback_port(&mut self, port: u16) {
+        self.callback_port = port;
+    }
+
+    fn obtain<'a>(
+        &'a self,
+        ep: &'a Endpoint<'a>,
+        consent: &'a dyn Consent,
+    ) -> Pending<'a, Obtained> {
+        Box::pin(async move {
+            let c = consent.give(ep, self).await?;
+            let (tokens, token_ms) = timed(exchange_code(
+                ep,
+                self,
+                &c.redirect_uri,
+                &c.code,
+                c.verifier,
+            ))
+            .await;
+            Ok(Obtained {
+                tokens: tokens?,
+                params: c.params,
+                token_ms,
+            })
+        })
+    }
+
+    fn refresh<'a>(&'a self, ep: &'a Endpoint<'a>, grant: &'a Grant) -> Pending<'a, TokenSet> {
+        Box::pin(async move {
+            match &grant.refresh_token {
+                Some(rt) => refresh(ep, self, rt).await,
+                None => Err(Error::reconnect(ep.name())),
+            }
+        })
+    }
+
+    fn revoke<'a>(&'a self, ep: &'a Endpoint<'a>, token: &'a SecretString) -> Pending<'a, bool> {
+        Box::pin(revoke(ep, self, token))
+    }
+
+    fn keys_accepted<'a>(&'a self, _: &'a Endpoint<'a>) -> Pending<'a, bool> {
+        Box::pin(async { Ok(false) })
+    }
 }
 
 fn client(
-    provider: &ProviderSpec,
-    env: &EnvironmentSpec,
-    route: &Route,
-    client_id: &str,
-    secret: Option<&SecretString>,
+    ep: &Endpoint<'_>,
+    o: &OAuthSpec,
+    with_secret: bool,
     redirect_uri: &str,
 ) -> Result<OAuthClient> {
-    let o = spec(provider)?;
+    let (env, route) = (ep.env, ep.route);
     let catalog_err = |what: &str| {
         Error::new(
             ErrorKind::Catalog,
-            format!("{} has no valid {what}.", provider.name),
+            format!("{} has no valid {what}.", ep.name()),
         )
     };
     let auth = route.url(
@@ -104,7 +167,7 @@ fn client(
             .as_deref()
             .ok_or_else(|| catalog_err("token_url"))?,
     )?;
-    let mut c = oauth2::Client::new(ClientId::new(client_id.to_string()))
+    let mut c = oauth2::Client::new(ClientId::new(ep.keys.client_id.clone()))
         .set_auth_uri(AuthUrl::from_url(auth))
         .set_token_uri(TokenUrl::from_url(token))
         .set_redirect_uri(RedirectUrl::new(redirect_uri.to_string()).map_err(|_| {
@@ -114,22 +177,21 @@ fn client(
             ClientAuth::Basic => AuthType::BasicAuth,
             ClientAuth::RequestBody => AuthType::RequestBody,
         });
-    if let Some(s) = secret {
-        c = c.set_client_secret(ClientSecret::new(s.expose_secret().to_string()));
+    if with_secret {
+        c = c.set_client_secret(ClientSecret::new(
+            ep.keys.secret.expose_secret().to_string(),
+        ));
     }
     Ok(c)
 }
 
 /// Build the authorize URL with a fresh `state` and, unless the vendor rejects it, PKCE S256.
 pub fn authorization_request(
-    provider: &ProviderSpec,
-    env: &EnvironmentSpec,
-    route: &Route,
-    client_id: &str,
+    ep: &Endpoint<'_>,
+    o: &OAuthSpec,
     redirect_uri: &str,
 ) -> Result<AuthorizationRequest> {
-    let o = spec(provider)?;
-    let c = client(provider, env, route, client_id, None, redirect_uri)?;
+    let c = client(ep, o, false, redirect_uri)?;
     let mut req = c.authorize_url(CsrfToken::new_random);
     req = req.add_scopes(o.scopes.iter().map(|s| Scope::new(s.clone())));
     for (k, v) in &o.extra_authorize_params {
@@ -158,13 +220,10 @@ const CLIENT_MARKERS: [&str; 2] = ["invalid_client", "unauthorized_client"];
 
 /// Look at the authorize page before sending the admin there, so a wrong Client ID or redirect
 /// URL is named precisely (vendors show an error page instead of redirecting in those cases).
-pub async fn probe_authorize(
-    http: &reqwest::Client,
-    provider: &ProviderSpec,
-    url: &url::Url,
-) -> Result<()> {
-    let o = spec(provider)?;
-    let resp = http
+pub async fn probe_authorize(ep: &Endpoint<'_>, o: &OAuthSpec, url: &url::Url) -> Result<()> {
+    let provider = ep.provider;
+    let resp = ep
+        .http
         .get(url.clone())
         .send()
         .await
@@ -265,7 +324,7 @@ enum Step {
 }
 
 fn token_error(
-    provider: &ProviderSpec,
+    p: &ProviderSpec,
     step: Step,
     seen: &Mutex<LastResponse>,
     err: RequestTokenError<HttpError, BasicErrorResponse>,
@@ -274,17 +333,17 @@ fn token_error(
         .lock()
         .map(|s| (s.status, s.headers.clone()))
         .unwrap_or_default();
-    let name = &provider.name;
+    let name = &p.name;
     match err {
         RequestTokenError::Request(HttpError::Transport(e)) => transport_error(name, e),
         RequestTokenError::Request(HttpError::Build(e)) => Error::provider_down(name, None).with_source(e),
         _ if status == 429 => Error::rate_limited(name, retry_after(&headers))
-            .with_provider_detail(provider_detail(status, &headers, b"")),
-        _ if status >= 500 => Error::provider_down(name, Some(status)).with_provider_detail(provider_detail(status, &headers, b"")),
+            .with_provider_detail(provider_detail(&p.support, status, &headers, b"")),
+        _ if status >= 500 => Error::provider_down(name, Some(status)).with_provider_detail(provider_detail(&p.support, status, &headers, b"")),
         RequestTokenError::ServerResponse(r) => {
             let detail = format!(
                 "{} error={}{}",
-                provider_detail(status, &headers, b""),
+                provider_detail(&p.support, status, &headers, b""),
                 r.error().as_ref(),
                 r.error_description().map(|d| format!(" error_description={}", d.chars().take(200).collect::<String>())).unwrap_or_default()
             );
@@ -311,10 +370,10 @@ fn token_error(
             ErrorKind::InvalidClient,
             format!("{name} did not accept the Client ID and secret. Copy both again, then connect again."),
         )
-        .with_provider_detail(provider_detail(status, &headers, b"")),
+        .with_provider_detail(provider_detail(&p.support, status, &headers, b"")),
         // Parse errors hold the raw body, which may contain tokens: it is dropped here.
         RequestTokenError::Parse(_, _) | RequestTokenError::Other(_) => {
-            Error::provider_down(name, None).with_provider_detail(provider_detail(status, &headers, b""))
+            Error::provider_down(name, None).with_provider_detail(provider_detail(&p.support, status, &headers, b""))
         }
     }
 }
@@ -371,21 +430,16 @@ fn token_set_at(resp: VendorTokenResponse, now: i64) -> TokenSet {
 }
 
 /// Exchange the code from the callback (RFC 6749 4.1.3), with the PKCE verifier.
-#[allow(clippy::too_many_arguments)]
-pub async fn exchange_code(
-    http: &reqwest::Client,
-    provider: &ProviderSpec,
-    env: &EnvironmentSpec,
-    route: &Route,
-    client_id: &str,
-    secret: &SecretString,
+async fn exchange_code(
+    ep: &Endpoint<'_>,
+    o: &OAuthSpec,
     redirect_uri: &str,
     code: &SecretString,
     verifier: Option<PkceCodeVerifier>,
 ) -> Result<TokenSet> {
-    let c = client(provider, env, route, client_id, Some(secret), redirect_uri)?;
+    let c = client(ep, o, true, redirect_uri)?;
     let seen = Arc::new(Mutex::new(LastResponse::default()));
-    let hook = |req| send(http.clone(), seen.clone(), req);
+    let hook = |req| send(ep.http.clone(), seen.clone(), req);
     let mut req = c.exchange_code(AuthorizationCode::new(code.expose_secret().to_string()));
     if let Some(v) = verifier {
         req = req.set_pkce_verifier(v);
@@ -393,47 +447,37 @@ pub async fn exchange_code(
     req.request_async(&hook)
         .await
         .map(token_set)
-        .map_err(|e| token_error(provider, Step::Exchange, &seen, e))
+        .map_err(|e| token_error(ep.provider, Step::Exchange, &seen, e))
 }
 
 /// Use the refresh token (RFC 6749 6). The answer may carry a new (rotated) refresh token.
-pub async fn refresh(
-    http: &reqwest::Client,
-    provider: &ProviderSpec,
-    env: &EnvironmentSpec,
-    route: &Route,
-    client_id: &str,
-    secret: &SecretString,
+async fn refresh(
+    ep: &Endpoint<'_>,
+    o: &OAuthSpec,
     refresh_token: &SecretString,
 ) -> Result<TokenSet> {
-    let redirect = provider.callback_url().unwrap_or_default();
-    let c = client(provider, env, route, client_id, Some(secret), &redirect)?;
+    let redirect = ep.provider.callback_url().unwrap_or_default();
+    let c = client(ep, o, true, &redirect)?;
     let seen = Arc::new(Mutex::new(LastResponse::default()));
-    let hook = |req| send(http.clone(), seen.clone(), req);
+    let hook = |req| send(ep.http.clone(), seen.clone(), req);
     let rt = RefreshToken::new(refresh_token.expose_secret().to_string());
     c.exchange_refresh_token(&rt)
         .request_async(&hook)
         .await
         .map(token_set)
-        .map_err(|e| token_error(provider, Step::Refresh, &seen, e))
+        .map_err(|e| token_error(ep.provider, Step::Refresh, &seen, e))
 }
 
 /// Revoke a token where the vendor offers it. `Ok(false)` when it does not.
-pub async fn revoke(
-    http: &reqwest::Client,
-    provider: &ProviderSpec,
-    env: &EnvironmentSpec,
-    route: &Route,
-    client_id: &str,
-    secret: &SecretString,
-    token: &SecretString,
-) -> Result<bool> {
-    let Some(raw) = env.revoke_url.as_deref() else {
+async fn revoke(ep: &Endpoint<'_>, o: &OAuthSpec, token: &SecretString) -> Result<bool> {
+    let Some(raw) = ep.env.revoke_url.as_deref() else {
         return Ok(false);
     };
-    let o = spec(provider)?;
-    let url = route.url(raw)?;
-    let mut rb = http.post(url).header("accept", "application/json");
+    let (client_id, secret) = (ep.keys.client_id.as_str(), &ep.keys.secret);
+    let mut rb = ep
+        .http
+        .post(ep.route.url(raw)?)
+        .header("accept", "application/json");
     rb = match o.client_auth {
         ClientAuth::Basic => rb.basic_auth(client_id, Some(secret.expose_secret())),
         ClientAuth::RequestBody => rb,
@@ -447,17 +491,14 @@ pub async fn revoke(
             ("client_secret", secret.expose_secret()),
         ]),
     };
-    let resp = rb
-        .send()
-        .await
-        .map_err(|e| transport_error(&provider.name, e))?;
+    let resp = rb.send().await.map_err(|e| transport_error(ep.name(), e))?;
     let status = resp.status().as_u16();
     if resp.status().is_success() {
         return Ok(true);
     }
     let headers = resp.headers().clone();
     let body = resp.bytes().await.unwrap_or_default();
-    Err(crate::http::api_error(provider, status, &headers, &body))
+    Err(crate::http::api_error(ep.provider, status, &headers, &body))
 }
 
 #[cfg(test)]

@@ -6,7 +6,9 @@
 //! and shown as a "waiting" event, never an error), a dropped connection is retried from the page
 //! it was on, an expired token is refreshed once, and Cancel stops between requests.
 
-use crate::catalog::{EnvironmentSpec, Paging, PreviewList, PreviewSpec, ProviderSpec, RateLimit};
+use crate::catalog::{
+    CountSpec, EnvironmentSpec, PreviewList, PreviewSpec, ProviderSpec, RateLimit,
+};
 use crate::connections::{Connections, PreviewTarget};
 use crate::error::{Error, ErrorKind, Result};
 use crate::http::{Route, api_error, retry_after};
@@ -134,60 +136,43 @@ fn fill_value(v: &str) -> String {
     v.to_string()
 }
 
+/// A paging template with this page's numbers and the list's entity filled in.
+fn fill_page(template: &str, list: &PreviewList, size: u32, page: u32) -> String {
+    let offset = u64::from(page) * u64::from(size);
+    template
+        .replace("{page}", &(u64::from(page) + 1).to_string())
+        .replace("{offset}", &offset.to_string())
+        .replace("{start}", &(offset + 1).to_string())
+        .replace("{size}", &size.to_string())
+        .replace("{entity}", list.entity.as_deref().unwrap_or(""))
+}
+
+/// The address of one page of a list (or, with `count`, of its count request), as the catalog's
+/// paging describes it.
 fn page_url(
-    env: &EnvironmentSpec,
-    route: &Route,
+    (env, route): (&EnvironmentSpec, &Route),
     spec: &PreviewSpec,
     list: &PreviewList,
     params: &BTreeMap<String, String>,
     page: u32,
-    count_only: bool,
+    count: Option<&CountSpec>,
 ) -> Result<url::Url> {
-    let base = env.api_base.trim_end_matches('/');
-    let paging = list.paging.unwrap_or(spec.paging);
-    let size = spec.page_size;
-    let (path, mut query): (String, Vec<(String, String)>) = match paging {
-        Paging::QboQuery => {
-            let entity = list.entity.as_deref().unwrap_or("");
-            let statement = if count_only {
-                format!("select count(*) from {entity}")
-            } else {
-                format!(
-                    "select * from {entity} STARTPOSITION {} MAXRESULTS {size}",
-                    page * size + 1
-                )
-            };
-            let path = if list.path.is_empty() {
-                "/v3/company/{realmId}/query"
-            } else {
-                list.path.as_str()
-            };
-            (
-                fill_path(path, params)?,
-                vec![
-                    ("query".into(), statement),
-                    ("minorversion".into(), "75".into()),
-                ],
-            )
-        }
-        Paging::PageLimitMore => (
-            fill_path(&list.path, params)?,
-            vec![
-                ("page".into(), (page + 1).to_string()),
-                ("limit".into(), size.to_string()),
-            ],
-        ),
-        Paging::OdataTopSkip => (
-            fill_path(&list.path, params)?,
-            vec![
-                ("$top".into(), size.to_string()),
-                ("$skip".into(), (page * size).to_string()),
-            ],
-        ),
-        Paging::Single => (fill_path(&list.path, params)?, vec![]),
+    let paging = &spec.paging;
+    let path = match (&list.entity, &paging.path) {
+        (Some(_), Some(query_path)) if list.path.is_empty() => query_path.as_str(),
+        _ => list.path.as_str(),
     };
+    let template = match (count, list.single) {
+        (Some(c), _) => &c.query,
+        (None, true) => &BTreeMap::new(),
+        (None, false) => &paging.query,
+    };
+    let mut query: Vec<(String, String)> = template
+        .iter()
+        .map(|(k, v)| (k.clone(), fill_page(v, list, spec.page_size, page)))
+        .collect();
     query.extend(list.query.iter().map(|(k, v)| (k.clone(), fill_value(v))));
-    let mut url = route.url(&format!("{base}{path}"))?;
+    let mut url = crate::endpoint::api_url(env, route, &fill_path(path, params)?)?;
     if !query.is_empty() {
         url.query_pairs_mut().extend_pairs(query);
     }
@@ -198,13 +183,11 @@ fn page_url(
 /// (`verify.read_each_list`: access chosen per list, like Aspire's Scope). A list the token may
 /// not read is a [`ErrorKind::ScopeMissing`] that names it.
 pub async fn read_one_of_each(
-    http: &reqwest::Client,
-    provider: &ProviderSpec,
-    env: &EnvironmentSpec,
-    route: &Route,
+    ep: &crate::endpoint::Endpoint<'_>,
     token: &SecretString,
     params: &BTreeMap<String, String>,
 ) -> Result<()> {
+    let (http, provider, env, route) = (ep.http, ep.provider, ep.env, ep.route);
     let Some(spec) = provider
         .preview
         .as_ref()
@@ -218,7 +201,7 @@ pub async fn read_one_of_each(
     };
     let mut refused = Vec::new();
     for list in &spec.lists {
-        let url = page_url(env, route, &one, list, params, 0, false)?;
+        let url = page_url((env, route), &one, list, params, 0, None)?;
         match crate::verify::get_json(http, provider, url, token).await {
             Ok(_) => {}
             // 401 or 403 with a token that just read another list: this list is out of scope.
@@ -407,9 +390,9 @@ pub async fn run(
         .iter()
         .filter(|l| opts.only.as_ref().is_none_or(|o| *o == l.id))
     {
-        let paging = list.paging.unwrap_or(spec.paging);
-        let items_path = match (&list.entity, list.items.is_empty()) {
-            (Some(entity), true) => format!("QueryResponse.{entity}"),
+        let paging = &spec.paging;
+        let items_path = match (&paging.items, list.items.is_empty()) {
+            (Some(items), true) => fill_page(items, list, spec.page_size, 0),
             _ => list.items.clone(),
         };
         let mut writer = match &opts.export_dir {
@@ -429,16 +412,17 @@ pub async fn run(
             None => None,
         };
         // The total, where the vendor can say it cheaply (a count query).
-        let total = if paging == Paging::QboQuery {
-            let url = page_url(&env, &route, &spec, list, &params, 0, true)?;
-            match fetch(&http, &p, url, &token).await {
-                Fetched::Json(j) => j
-                    .pointer("/QueryResponse/totalCount")
-                    .and_then(|v| v.as_u64()),
-                _ => None,
+        let total = match paging.count.as_ref().filter(|_| !list.single) {
+            Some(count) => {
+                let url = page_url((&env, &route), &spec, list, &params, 0, Some(count))?;
+                match fetch(&http, &p, url, &token).await {
+                    Fetched::Json(j) => j
+                        .pointer(&format!("/{}", count.total.replace('.', "/")))
+                        .and_then(|v| v.as_u64()),
+                    _ => None,
+                }
             }
-        } else {
-            None
+            None => None,
         };
         events(PreviewEvent::Started {
             list: list.id.clone(),
@@ -470,7 +454,7 @@ pub async fn run(
                 continue;
             }
             pacer.record();
-            let url = page_url(&env, &route, &spec, list, &params, page, false)?;
+            let url = page_url((&env, &route), &spec, list, &params, page, None)?;
             match fetch(&http, &p, url, &token).await {
                 Fetched::Json(json) => {
                     retries = 0;
@@ -514,12 +498,13 @@ pub async fn run(
                         pages: page,
                         eta_secs,
                     });
-                    let more = match paging {
-                        Paging::PageLimitMore => {
-                            json.get("more").and_then(|m| m.as_bool()).unwrap_or(false)
-                        }
-                        Paging::OdataTopSkip | Paging::QboQuery => n == u64::from(spec.page_size),
-                        Paging::Single => false,
+                    let more = match &paging.more {
+                        _ if list.single => false,
+                        Some(flag) => json
+                            .pointer(&format!("/{}", flag.replace('.', "/")))
+                            .and_then(|m| m.as_bool())
+                            .unwrap_or(false),
+                        None => n == u64::from(spec.page_size),
                     };
                     if !more {
                         break;

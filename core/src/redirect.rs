@@ -6,7 +6,7 @@
 //! the admin's own, whose address the admin pastes. The chosen address is the `redirect_uri` of
 //! both the authorize and the token request, exactly.
 
-use crate::catalog::{EnvironmentSpec, LoopbackRedirect, Mechanism, ProviderSpec};
+use crate::catalog::{EnvironmentSpec, LoopbackRedirect, ProviderSpec};
 use crate::distribution::Distribution;
 use crate::error::{Error, Result};
 use serde::Serialize;
@@ -63,7 +63,7 @@ impl RedirectPlan {
             own_app: !keys_supplied,
             advice,
         };
-        if p.mechanism != Mechanism::AuthorizationCode {
+        if p.auth.browser().is_none() {
             return Ok(plan(Via::None, None, None));
         }
         if let Some(relay) = d.and_then(|d| d.relay_url.as_deref()) {

@@ -58,7 +58,7 @@ impl Report {
     pub async fn gather(connections: &Connections, keychain: String) -> Report {
         let mut ports: Vec<PortHealth> = Vec::new();
         for p in connections.catalog().providers() {
-            let Some(o) = &p.oauth else { continue };
+            let Some(o) = p.auth.browser() else { continue };
             match ports.iter_mut().find(|h| h.port == o.callback_port) {
                 Some(h) => h.systems.push(p.name.clone()),
                 None => {

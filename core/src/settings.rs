@@ -104,6 +104,18 @@ pub struct LastError {
     pub at: i64,
 }
 
+impl LastError {
+    /// An error as a connection's last error, seen now.
+    pub fn of(e: &crate::error::Error) -> LastError {
+        LastError {
+            kind: e.kind(),
+            message: e.message().to_string(),
+            provider_detail: e.provider_detail().map(str::to_string),
+            at: crate::oauth::now(),
+        }
+    }
+}
+
 /// One connection as Home lists it. Nothing here is secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectionRecord {
@@ -224,6 +236,23 @@ impl Settings {
     }
 
     /// Remove a connection's record; its mappings are kept for the next connect when `keep`.
+    /// Keep `e` as the connection's last error (best effort: the error itself is what matters);
+    /// a `reconnect` one also marks the connection as needing a reconnect.
+    pub fn note_error(&self, id: &str, e: &crate::error::Error) {
+        let last = LastError::of(e);
+        let reconnect =
+            (e.kind() == crate::error::ErrorKind::Reconnect).then(|| e.message().to_string());
+        let _ = self.update(id, |r| {
+            r.map(|mut r| {
+                r.last_error = Some(last);
+                if reconnect.is_some() {
+                    r.needs_reconnect = reconnect;
+                }
+                r
+            })
+        });
+    }
+
     pub fn remove(&self, id: &str, keep: bool) -> Result<()> {
         let _lock = self.lock()?;
         let mut file = self.read()?;

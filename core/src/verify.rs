@@ -1,9 +1,10 @@
 //! Verify: one real API call that proves the connection works and says who/which company it
 //! belongs to. The path and how to read the answer are catalog data.
 
-use crate::catalog::{EnvironmentSpec, ProviderSpec};
+use crate::catalog::ProviderSpec;
+use crate::endpoint::Endpoint;
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{Route, api_error, retry_after, transport_error};
+use crate::http::{api_error, retry_after, transport_error};
 use crate::settings::Identity;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::BTreeMap;
@@ -75,22 +76,16 @@ fn lookup(json: &serde_json::Value, path: &str) -> String {
 }
 
 /// Call the verify endpoint(s) in order until one answers; return the identity it shows.
-pub async fn verify(
-    http: &reqwest::Client,
-    provider: &ProviderSpec,
-    env: &EnvironmentSpec,
-    route: &Route,
+pub(crate) async fn verify(
+    ep: &Endpoint<'_>,
     access_token: &SecretString,
     params: &BTreeMap<String, String>,
 ) -> Result<Identity> {
+    let provider = ep.provider;
     let mut last_err = None;
     for path in &provider.verify.paths {
-        let url = route.url(&format!(
-            "{}{}",
-            env.api_base.trim_end_matches('/'),
-            fill_path(path, params)?
-        ))?;
-        match get_json(http, provider, url, access_token).await {
+        let url = ep.api_url(&fill_path(path, params)?)?;
+        match get_json(ep.http, provider, url, access_token).await {
             Ok(json) => {
                 return Ok(Identity {
                     who: render(&provider.verify.who, &json),

@@ -103,7 +103,8 @@ pub struct System {
     name: String,
     formerly: Option<String>,
     summary: String,
-    mechanism: patchbay_core::catalog::Mechanism,
+    /// `authorization_code` or `token_exchange` (the window shows the browser step for the first).
+    mechanism: &'static str,
     default_environment: String,
     environments: Vec<Environment>,
     before_you_start: Vec<String>,
@@ -131,7 +132,7 @@ fn system(p: &ProviderSpec) -> System {
         name: p.name.clone(),
         formerly: p.formerly.clone(),
         summary: p.summary.clone(),
-        mechanism: p.mechanism,
+        mechanism: p.auth.mechanism().id(),
         default_environment: p.default_environment.clone(),
         environments: p
             .environments
@@ -273,7 +274,7 @@ pub async fn guide(
         },
         display_name: p.display_name(env),
         callback_url: plan.redirect_uri.clone(),
-        consent_button: p.oauth.as_ref().map(|o| o.consent_button.clone()),
+        consent_button: p.auth.browser().map(|o| o.consent_button.clone()),
         stored_in: state.keychain.location.clone(),
         steps: p
             .steps

@@ -244,11 +244,10 @@ fn custom_catalog(lab: &Lab) -> std::path::PathBuf {
     let catalog = lab.home.path().join("mine.toml");
     std::fs::write(
         &catalog,
-        r#"version = 1
+        r#"version = 2
 [[provider]]
 id = "books-custom"
 name = "Books Custom"
-mechanism = "authorization_code"
 default_environment = "test"
 [provider.support]
 vendor_help = "Ask the vendor."
@@ -258,7 +257,8 @@ label = "Test"
 authorize_url = "https://appcenter.intuit.com/connect/oauth2"
 token_url = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
 api_base = "https://sandbox-quickbooks.api.intuit.com"
-[provider.oauth]
+[provider.auth]
+mechanism = "authorization_code"
 client_auth = "request_body"
 scopes = ["com.intuit.quickbooks.accounting"]
 keep_callback_params = ["realmId"]

@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
     let _ = oauth::parse_token_response(body);
     let _ = oauth::parse_token_error(body);
     let aspire = catalog().provider("aspire").expect("aspire");
-    if let Some(x) = aspire.exchange.as_ref() {
+    if let patchbay_core::catalog::Auth::TokenExchange(x) = &aspire.auth {
         let _ = exchange::parse_tokens(x, body);
     }
     let mut headers = HeaderMap::new();
@@ -33,7 +33,8 @@ fuzz_target!(|data: &[u8]| {
         headers.insert("intuit_tid", v);
     }
     let _ = retry_after(&headers);
-    let detail = provider_detail(status, &headers, body);
+    let qbo = catalog().provider("quickbooks-online").expect("qbo");
+    let detail = provider_detail(&qbo.support, status, &headers, body);
     assert!(detail.len() < 4096, "support detail stays short");
     for p in catalog().providers() {
         let e = api_error(p, status, &headers, body);
