@@ -1,242 +1,252 @@
 //! One test per error kind: the real CLI against the emulator's faults, asserting the exit code,
-//! the admin's message, and the checklist item with its fix.
+//! the admin's message, and the checklist item with its fix. The connect failures are a table
+//! ([`Case`]); each also checks what every failed connect promises: nothing stored, the callback
+//! port free again, and the pasted secret in no file.
 
 use crate::harness::{Lab, Running, free_port, status_json};
 use patchbay_core::ErrorKind;
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn code(kind: ErrorKind) -> i32 {
     kind.exit_code()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn redirect_mismatch_is_named_before_the_browser_opens() {
-    let lab = Lab::new().await;
-    let (id, secret) = lab
-        .app(
-            "quickbooks-time",
-            "production",
-            "https://platform.example.com/oauth/callback",
-        )
-        .await;
-    let out = lab
-        .run_async(
-            &["connect", "quickbooks-time"],
-            &format!("{id}\n{secret}\n"),
-        )
-        .await;
-    assert_eq!(out.code, code(ErrorKind::RedirectMismatch), "{out:?}");
-    assert!(
-        out.stderr
-            .contains("✗ Redirect URL matches the Callback URL"),
-        "checklist item: {out:?}"
-    );
-    assert!(
-        out.stderr
-            .contains("must exactly match the Callback URL shown in Patchbay"),
-        "fix: {out:?}"
-    );
-    assert!(
-        !lab.browser_log.exists(),
-        "the browser was not sent to an error page"
-    );
+/// The app the admin made at the vendor before connecting.
+#[derive(Debug, Clone, Copy)]
+enum App {
+    /// Registered with Patchbay's Callback URL (or, without a browser step, no redirect).
+    Registered,
+    /// Registered with another redirect URL.
+    RedirectedTo(&'static str),
+    /// None: the admin typed keys the vendor never issued.
+    Typed(&'static str),
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn redirect_mismatch_at_intuit_uses_intuits_words() {
-    let lab = Lab::new().await;
-    let (id, secret) = lab
-        .app(
-            "quickbooks-online",
-            "sandbox",
-            "https://other.example.com/cb",
-        )
-        .await;
-    let out = lab
-        .run_async(
-            &["connect", "quickbooks-online", "--env", "sandbox"],
-            &format!("{id}\n{secret}\n"),
-        )
-        .await;
-    assert_eq!(out.code, code(ErrorKind::RedirectMismatch), "{out:?}");
-    assert!(out.stderr.contains("Redirect URIs"), "{out:?}");
+/// A connect that fails one way, and what the admin must be told.
+#[derive(Debug, Clone, Copy)]
+struct Case {
+    system: &'static str,
+    env: &'static str,
+    app: App,
+    /// The environment the app was made in, when not the one connected.
+    app_env: Option<&'static str>,
+    /// The secret as pasted, when not the app's own.
+    secret: Option<&'static str>,
+    /// An emulator fault: endpoint, fault, its parameters (JSON).
+    fault: Option<(&'static str, &'static str, &'static str)>,
+    args: &'static [&'static str],
+    vars: &'static [(&'static str, &'static str)],
+    /// Something else holds the callback port.
+    port_taken: bool,
+    kind: ErrorKind,
+    says: &'static [&'static str],
+    never_says: &'static [&'static str],
+    /// No request reached the vendor's token endpoint.
+    nothing_sent: bool,
+    /// The browser was never opened (not even on an error page).
+    no_browser: bool,
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn wrong_secret_is_invalid_client() {
-    let lab = Lab::new().await;
-    let (id, _) = lab
-        .app("quickbooks-time", "production", &lab.callback())
-        .await;
-    let out = lab
-        .run_async(
-            &["connect", "quickbooks-time"],
-            &format!("{id}\nwrongsecret123\n"),
-        )
-        .await;
-    assert_eq!(out.code, code(ErrorKind::InvalidClient), "{out:?}");
-    assert!(
-        out.stderr.contains("✗ Client ID and Secret Key accepted"),
-        "{out:?}"
-    );
-    assert!(
-        out.stderr.contains("same QuickBooks Time application"),
-        "{out:?}"
-    );
-    assert!(
-        status_json(&lab.run_async(&["status", "--json"], "").await).is_empty(),
-        "nothing stored"
-    );
-}
+const CASE: Case = Case {
+    system: "quickbooks-time",
+    env: "production",
+    app: App::Registered,
+    app_env: None,
+    secret: None,
+    fault: None,
+    args: &[],
+    vars: &[],
+    port_taken: false,
+    kind: ErrorKind::Internal,
+    says: &[],
+    never_says: &[],
+    nothing_sent: false,
+    no_browser: false,
+};
 
-#[tokio::test(flavor = "multi_thread")]
-async fn unknown_client_id_is_caught_on_the_authorize_page() {
+async fn fails(case: Case) {
     let lab = Lab::new().await;
-    let out = lab
-        .run_async(
-            &["connect", "quickbooks-time"],
-            "nosuchclient1\nsecretsecret\n",
-        )
-        .await;
-    assert_eq!(out.code, code(ErrorKind::InvalidClient), "{out:?}");
-    assert!(
-        out.stderr.contains("does not recognise this Client ID"),
-        "{out:?}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn deny_in_the_browser_is_denied() {
-    let lab = Lab::new().await;
-    let (id, secret) = lab
-        .app("quickbooks-online", "sandbox", &lab.callback())
-        .await;
-    let mut cmd = lab.command(&["connect", "quickbooks-online", "--env", "sandbox"]);
-    cmd.env("FAKE_BROWSER_DECISION", "deny");
+    let _taken = case
+        .port_taken
+        .then(|| std::net::TcpListener::bind(("127.0.0.1", lab.port)).unwrap());
+    // Aspire's keys have no redirect (no browser step).
+    let callback = match case.system {
+        "aspire" => String::new(),
+        _ => lab.callback(),
+    };
+    let (id, secret) = match case.app {
+        App::Registered => {
+            let env = case.app_env.unwrap_or(case.env);
+            lab.app(case.system, env, &callback).await
+        }
+        App::RedirectedTo(url) => lab.app(case.system, case.env, url).await,
+        App::Typed(id) => (id.to_string(), String::new()),
+    };
+    let secret = case.secret.map_or(secret, str::to_string);
+    if let Some((endpoint, fault, params)) = case.fault {
+        let params: Value = serde_json::from_str(params).unwrap();
+        lab.fault(case.system, endpoint, fault, params).await;
+    }
+    let mut args = vec!["connect", case.system, "--env", case.env];
+    args.extend(case.args);
+    let mut cmd = lab.command(&args);
+    for (k, v) in case.vars {
+        cmd.env(k, v);
+    }
     let out = lab.run_with(cmd, &format!("{id}\n{secret}\n"));
-    assert_eq!(out.code, code(ErrorKind::Denied), "{out:?}");
-    assert!(out.stderr.contains("Access was not allowed"), "{out:?}");
-    assert!(
-        out.stderr.contains("✗ Access given to Patchbay"),
-        "checklist item: {out:?}"
-    );
-    assert!(
-        !out.stderr.contains("✗ Intuit's sign-in page opened"),
-        "a Deny is not a window that did not open: {out:?}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn nothing_coming_back_times_out_and_frees_the_port() {
-    let lab = Lab::new().await;
-    let (id, secret) = lab
-        .app("quickbooks-time", "production", &lab.callback())
-        .await;
-    let mut cmd = lab.command(&["connect", "quickbooks-time", "--timeout", "2"]);
-    cmd.env("FAKE_BROWSER_DECISION", "ignore"); // the admin closed the tab
-    let out = lab.run_with(cmd, &format!("{id}\n{secret}\n"));
-    assert_eq!(out.code, code(ErrorKind::Timeout), "{out:?}");
-    assert!(
-        out.stderr
-            .contains("No answer came back from QuickBooks Time within 2 seconds"),
-        "{out:?}"
-    );
-    assert!(out.stderr.contains("✗ Approval page opened"), "{out:?}");
+    assert_eq!(out.code, code(case.kind), "{case:?}\n{out:?}");
+    for words in case.says {
+        assert!(out.stderr.contains(words), "{words:?} in {out:?}");
+    }
+    for words in case.never_says {
+        assert!(!out.stderr.contains(words), "not {words:?} in {out:?}");
+    }
+    if case.no_browser {
+        assert!(!lab.browser_log.exists(), "the browser was not opened");
+    }
+    if case.nothing_sent {
+        assert_eq!(
+            lab.stats().await[case.system]["token"],
+            0,
+            "nothing was sent"
+        );
+    }
+    drop(_taken);
     std::net::TcpListener::bind(("127.0.0.1", lab.port)).expect("callback port released");
+    let status = status_json(&lab.run_async(&["status", "--json"], "").await);
+    assert!(status.is_empty(), "nothing stored: {status:?}");
+    if !secret.is_empty() {
+        let found: Vec<_> = walk(lab.home.path())
+            .into_iter()
+            .filter(|f| std::fs::read_to_string(f).is_ok_and(|t| t.contains(&secret)))
+            .collect();
+        assert!(found.is_empty(), "the secret is in no file: {found:?}");
+    }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_browser_that_cannot_be_launched_is_reported_and_the_link_offered() {
-    let lab = Lab::new().await;
-    let (id, secret) = lab
-        .app("quickbooks-time", "production", &lab.callback())
-        .await;
-    let mut cmd = lab.command(&["connect", "quickbooks-time", "--timeout", "3"]);
-    // No BROWSER that exists and no xdg-open/gio on PATH: like a machine with no browser.
-    cmd.env("BROWSER", "/nonexistent/browser")
-        .env("PATH", "/nonexistent");
-    let out = lab.run_with(cmd, &format!("{id}\n{secret}\n"));
-    assert!(
-        out.stderr.contains("could not open your web browser"),
-        "{out:?}"
-    );
-    assert!(
-        out.stderr.contains("Open this link in your browser"),
-        "the link is offered: {out:?}"
-    );
-    assert!(out.stderr.contains("✗ Approval page opened"), "{out:?}");
-    assert_eq!(out.code, code(ErrorKind::Timeout), "{out:?}");
+/// One test per case (run in parallel, named in the report).
+macro_rules! failing_connects {
+    ($($name:ident: $case:expr;)*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread")]
+            async fn $name() {
+                fails($case).await;
+            }
+        )*
+    };
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_busy_callback_port_is_explained() {
-    let lab = Lab::new().await;
-    let _taken = std::net::TcpListener::bind(("127.0.0.1", lab.port)).unwrap();
-    let (id, secret) = lab
-        .app("quickbooks-time", "production", &lab.callback())
-        .await;
-    let out = lab
-        .run_async(
-            &["connect", "quickbooks-time"],
-            &format!("{id}\n{secret}\n"),
-        )
-        .await;
-    assert_eq!(out.code, code(ErrorKind::PortInUse), "{out:?}");
-    assert!(
-        out.stderr.contains(&format!("needs port {}", lab.port)),
-        "{out:?}"
-    );
-    assert!(
-        out.stderr.contains("(process "),
-        "names the program holding it: {out:?}"
-    );
-    assert!(
-        out.stderr
-            .contains("Patchbay can receive the answer on this computer"),
-        "{out:?}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn missing_api_add_on_is_api_not_enabled() {
-    let lab = Lab::new().await;
-    let (id, secret) = lab
-        .app("quickbooks-time", "production", &lab.callback())
-        .await;
-    lab.fault("quickbooks-time", "api", "payment_required", json!({}))
-        .await;
-    let out = lab
-        .run_async(
-            &["connect", "quickbooks-time"],
-            &format!("{id}\n{secret}\n"),
-        )
-        .await;
-    assert_eq!(out.code, code(ErrorKind::ApiNotEnabled), "{out:?}");
-    assert!(
-        out.stderr
-            .contains("✗ API add-on active in QuickBooks Time"),
-        "{out:?}"
-    );
-    assert!(out.stderr.contains("Manage Add-ons"), "{out:?}");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn sandbox_keys_used_for_production_are_wrong_environment() {
-    let lab = Lab::new().await;
-    let (id, secret) = lab.app("aspire", "sandbox", "").await;
-    let out = lab
-        .run_async(
-            &["connect", "aspire", "--env", "production"],
-            &format!("{id}\n{secret}\n"),
-        )
-        .await;
-    assert_eq!(out.code, code(ErrorKind::WrongEnvironment), "{out:?}");
-    assert!(
-        out.stderr
-            .contains("These keys belong to Aspire Sandbox, but you chose Production"),
-        "{out:?}"
-    );
-    assert!(out.stderr.contains("Right environment"), "{out:?}");
+failing_connects! {
+    redirect_mismatch_is_named_before_the_browser_opens: Case {
+        app: App::RedirectedTo("https://platform.example.com/oauth/callback"),
+        kind: ErrorKind::RedirectMismatch,
+        says: &["✗ Redirect URL matches the Callback URL", "must exactly match the Callback URL shown in Patchbay"],
+        no_browser: true,
+        ..CASE
+    };
+    redirect_mismatch_at_intuit_uses_intuits_words: Case {
+        system: "quickbooks-online",
+        env: "sandbox",
+        app: App::RedirectedTo("https://other.example.com/cb"),
+        kind: ErrorKind::RedirectMismatch,
+        says: &["Redirect URIs"],
+        ..CASE
+    };
+    wrong_secret_is_invalid_client: Case {
+        secret: Some("wrongsecret123"),
+        kind: ErrorKind::InvalidClient,
+        says: &["✗ Client ID and Secret Key accepted", "same QuickBooks Time application"],
+        ..CASE
+    };
+    unknown_client_id_is_caught_on_the_authorize_page: Case {
+        app: App::Typed("nosuchclient1"),
+        secret: Some("secretsecret"),
+        kind: ErrorKind::InvalidClient,
+        says: &["does not recognise this Client ID"],
+        ..CASE
+    };
+    deny_in_the_browser_is_denied: Case {
+        system: "quickbooks-online",
+        env: "sandbox",
+        vars: &[("FAKE_BROWSER_DECISION", "deny")],
+        kind: ErrorKind::Denied,
+        says: &["Access was not allowed", "✗ Access given to Patchbay"],
+        // A Deny is not a window that did not open.
+        never_says: &["✗ Intuit's sign-in page opened"],
+        ..CASE
+    };
+    nothing_coming_back_times_out_and_frees_the_port: Case {
+        args: &["--timeout", "2"],
+        // The admin closed the tab.
+        vars: &[("FAKE_BROWSER_DECISION", "ignore")],
+        kind: ErrorKind::Timeout,
+        says: &["No answer came back from QuickBooks Time within 2 seconds", "✗ Approval page opened"],
+        ..CASE
+    };
+    a_browser_that_cannot_be_launched_is_reported_and_the_link_offered: Case {
+        args: &["--timeout", "3"],
+        // No BROWSER that exists and no xdg-open/gio on PATH: like a machine with no browser.
+        vars: &[("BROWSER", "/nonexistent/browser"), ("PATH", "/nonexistent")],
+        kind: ErrorKind::Timeout,
+        says: &["could not open your web browser", "Open this link in your browser", "✗ Approval page opened"],
+        ..CASE
+    };
+    a_busy_callback_port_is_explained: Case {
+        port_taken: true,
+        kind: ErrorKind::PortInUse,
+        // Names the program holding it.
+        says: &["(process ", "Patchbay can receive the answer on this computer"],
+        ..CASE
+    };
+    missing_api_add_on_is_api_not_enabled: Case {
+        fault: Some(("api", "payment_required", "{}")),
+        kind: ErrorKind::ApiNotEnabled,
+        says: &["✗ API add-on active in QuickBooks Time", "Manage Add-ons"],
+        ..CASE
+    };
+    sandbox_keys_used_for_production_are_wrong_environment: Case {
+        system: "aspire",
+        env: "production",
+        app_env: Some("sandbox"),
+        kind: ErrorKind::WrongEnvironment,
+        says: &["These keys belong to Aspire Sandbox, but you chose Production", "Right environment"],
+        ..CASE
+    };
+    a_429_at_the_token_endpoint_is_rate_limited: Case {
+        system: "aspire",
+        env: "sandbox",
+        fault: Some(("token", "rate_limit", r#"{"retry_after": 120}"#)),
+        kind: ErrorKind::RateLimited,
+        says: &["slow down", "2 minutes", "Not slowed down by the vendor"],
+        ..CASE
+    };
+    a_vendor_500_is_provider_down: Case {
+        system: "aspire",
+        env: "sandbox",
+        fault: Some(("token", "status_500", "{}")),
+        kind: ErrorKind::ProviderDown,
+        says: &["server error (500)", "The vendor's service is answering"],
+        ..CASE
+    };
+    no_keychain_is_a_clear_keychain_error_and_nothing_is_written: Case {
+        system: "aspire",
+        env: "sandbox",
+        vars: &[("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")],
+        kind: ErrorKind::Keychain,
+        // And no plaintext fallback (the secret is in no file: checked for every case).
+        says: &["No keyring is running"],
+        ..CASE
+    };
+    a_malformed_aspire_client_id_is_invalid_input_before_any_request: Case {
+        system: "aspire",
+        env: "sandbox",
+        app: App::Typed("not-a-uuid"),
+        secret: Some("7hLpQ2x9Vb4Nc8Rt1Yw5Kz3Md6Fj0nHa"),
+        kind: ErrorKind::InvalidInput,
+        says: &["should be 36 characters with dashes"],
+        nothing_sent: true,
+        ..CASE
+    };
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -269,29 +279,6 @@ async fn intuit_development_keys_on_production_are_wrong_environment() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_429_at_the_token_endpoint_is_rate_limited() {
-    let lab = Lab::new().await;
-    let (id, secret) = lab.app("aspire", "sandbox", "").await;
-    lab.fault("aspire", "token", "rate_limit", json!({"retry_after": 120}))
-        .await;
-    let out = lab
-        .run_async(
-            &["connect", "aspire", "--env", "sandbox"],
-            &format!("{id}\n{secret}\n"),
-        )
-        .await;
-    assert_eq!(out.code, code(ErrorKind::RateLimited), "{out:?}");
-    assert!(
-        out.stderr.contains("slow down") && out.stderr.contains("2 minutes"),
-        "{out:?}"
-    );
-    assert!(
-        out.stderr.contains("Not slowed down by the vendor"),
-        "{out:?}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn an_unreachable_vendor_is_network() {
     let lab = Lab::new().await;
     let mut cmd = lab.command(&["connect", "aspire", "--env", "sandbox"]);
@@ -305,43 +292,6 @@ async fn an_unreachable_vendor_is_network() {
     );
     assert_eq!(out.code, code(ErrorKind::Network), "{out:?}");
     assert!(out.stderr.contains("could not reach Aspire"), "{out:?}");
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_vendor_500_is_provider_down() {
-    let lab = Lab::new().await;
-    let (id, secret) = lab.app("aspire", "sandbox", "").await;
-    lab.fault("aspire", "token", "status_500", json!({})).await;
-    let out = lab
-        .run_async(
-            &["connect", "aspire", "--env", "sandbox"],
-            &format!("{id}\n{secret}\n"),
-        )
-        .await;
-    assert_eq!(out.code, code(ErrorKind::ProviderDown), "{out:?}");
-    assert!(out.stderr.contains("server error (500)"), "{out:?}");
-    assert!(
-        out.stderr.contains("The vendor's service is answering"),
-        "{out:?}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn no_keychain_is_a_clear_keychain_error_and_nothing_is_written() {
-    let lab = Lab::new().await;
-    let (id, secret) = lab.app("aspire", "sandbox", "").await;
-    let mut cmd = lab.command(&["connect", "aspire", "--env", "sandbox"]);
-    cmd.env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus");
-    let out = lab.run_with(cmd, &format!("{id}\n{secret}\n"));
-    assert_eq!(out.code, code(ErrorKind::Keychain), "{out:?}");
-    assert!(out.stderr.contains("No keyring is running"), "{out:?}");
-    let mut found = Vec::new();
-    for entry in walk(lab.home.path()) {
-        if std::fs::read_to_string(&entry).is_ok_and(|t| t.contains(&secret)) {
-            found.push(entry);
-        }
-    }
-    assert!(found.is_empty(), "no plaintext fallback: {found:?}");
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -422,23 +372,6 @@ async fn ctrl_c_while_waiting_cancels_and_frees_the_port() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_malformed_aspire_client_id_is_invalid_input_before_any_request() {
-    let lab = Lab::new().await;
-    let out = lab
-        .run_async(
-            &["connect", "aspire", "--env", "sandbox"],
-            "not-a-uuid\n7hLpQ2x9Vb4Nc8Rt1Yw5Kz3Md6Fj0nHa\n",
-        )
-        .await;
-    assert_eq!(out.code, code(ErrorKind::InvalidInput), "{out:?}");
-    assert!(
-        out.stderr.contains("should be 36 characters with dashes"),
-        "{out:?}"
-    );
-    assert_eq!(lab.stats().await["aspire"]["token"], 0, "nothing was sent");
-}
-
-#[tokio::test(flavor = "multi_thread")]
 async fn unknown_system_and_bad_catalog_are_explained() {
     let lab = Lab::new().await;
     let out = lab.run_async(&["connect", "nosuch"], "").await;
@@ -449,7 +382,7 @@ async fn unknown_system_and_bad_catalog_are_explained() {
         "{out:?}"
     );
     let bad = lab.home.path().join("bad.toml");
-    std::fs::write(&bad, "version = 1\n[[provider]]\nid = \"x\"\n").unwrap();
+    std::fs::write(&bad, "version = 2\n[[provider]]\nid = \"x\"\n").unwrap();
     let out = lab
         .run_async(&["providers", "--catalog", bad.to_str().unwrap()], "")
         .await;
