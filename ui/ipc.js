@@ -14,8 +14,18 @@ export const systems = () => call("systems");
 export const guide = (provider, environment, redirectPage) =>
   call("guide", { provider, environment, redirectPage: redirectPage || null });
 export const cleanField = (provider, field, raw) => call("clean_field", { provider, field, raw });
-export const connect = (provider, environment, fields, redirectPage) =>
-  call("connect", { provider, environment, fields, redirectPage: redirectPage || null });
+/** A channel for one call's progress: `callback(message)` for each message Rust sends. */
+function channel(callback) {
+  const c = new tauri.core.Channel();
+  c.onmessage = callback;
+  return c;
+}
+
+/** Connect; `onUpdate({event, checklist})` for each step, over this call's own channel. */
+export const connect = (provider, environment, fields, redirectPage, onUpdate) =>
+  call("connect", {
+    provider, environment, fields, redirectPage: redirectPage || null, onUpdate: channel(onUpdate),
+  });
 export const cancelConnect = () => call("cancel_connect");
 export const pasteAddress = (address) => call("paste_address", { address });
 export const reopenBrowser = () => call("reopen_browser");
@@ -38,18 +48,9 @@ export const openLogFolder = () => call("open_log_folder");
 /** The first screen is painted (start-up is timed to here). */
 export const painted = (page) => call("painted", { page });
 
-/** Listen to the connect progress events: callback({event, checklist}). */
-export function onConnectEvent(callback) {
-  return tauri.event.listen("patchbay://connect", (e) => callback(e.payload));
-}
-
-export const preview = (id) => call("preview", { id });
+/** The preview import; `onEvent(event)` for its progress, over this call's own channel. */
+export const preview = (id, onEvent) => call("preview", { id, onEvent: channel(onEvent) });
 export const cancelPreview = () => call("cancel_preview");
 export const saveExport = (id) => call("save_export", { id });
 export const mappings = (id) => call("mappings", { id });
 export const saveMappings = (id, chosen) => call("save_mappings", { id, chosen });
-
-/** Listen to the preview import's progress: callback(event). */
-export function onPreviewEvent(callback) {
-  return tauri.event.listen("patchbay://preview", (e) => callback(e.payload));
-}

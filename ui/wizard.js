@@ -113,6 +113,12 @@ export const app = {
     for (const l of this.listeners) l.checklist?.(this.checklist);
   },
 
+  /** A step of the connect in progress, from the core: the checklist, then the screens. */
+  connectUpdate({ event, checklist }) {
+    this.updateChecklist(checklist, event);
+    for (const l of this.listeners) l.event?.(event);
+  },
+
   /** Apply a connect event and its checklist from the core; announce what was settled. */
   updateChecklist(items, event) {
     if (event && event.type === "ok") this.signals.add(event.signal);
@@ -145,10 +151,6 @@ function applyInfo(info) {
 const marks = { module: performance.now() };
 
 async function boot() {
-  ipc.onConnectEvent(({ event, checklist }) => {
-    app.updateChecklist(checklist, event);
-    for (const l of app.listeners) l.event?.(event);
-  });
   document.getElementById("practice-toggle").addEventListener("change", async (e) => {
     try {
       applyInfo(await ipc.setPractice(e.target.checked));

@@ -10,6 +10,7 @@
 //! - [`error`]: errors with a stable kind and a message for an office admin.
 //! - [`logging`]: stderr and size-rotated JSON log files in the platform's log folder.
 
+pub mod app;
 pub mod callback;
 pub mod catalog;
 pub mod checklist;

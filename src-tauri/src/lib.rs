@@ -3,9 +3,9 @@
 //! business decision lives in the core.
 
 mod commands;
-mod state;
 
-use tauri::{Builder, Manager, Runtime};
+use patchbay_core::app::{App, Options, PracticeMode};
+use tauri::{Builder, Manager};
 
 /// When `run` was entered: start-up is timed from here (the benchmark times from the exec).
 static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
@@ -24,12 +24,7 @@ pub(crate) fn startup_mark(what: &str) {
 pub fn run() {
     STARTED.get_or_init(std::time::Instant::now);
     patchbay_core::logging::init(patchbay_core::logging::APP, "info");
-    run_app(Builder::default());
-}
-
-/// Build and run the app on any runtime (tests can pass `tauri::test::mock_builder()`).
-pub fn run_app<R: Runtime>(builder: Builder<R>) {
-    let result = builder
+    let result = Builder::default()
         // First, so a second launch only brings the running window forward.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             if let Some(w) = app.get_webview_window("main") {
@@ -42,7 +37,7 @@ pub fn run_app<R: Runtime>(builder: Builder<R>) {
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_dialog::init())
         .plugin(
-            tauri::plugin::Builder::<R, ()>::new("navigation-guard")
+            tauri::plugin::Builder::<tauri::Wry, ()>::new("navigation-guard")
                 .on_navigation(|_webview, url| {
                     let allowed = is_app_url(url);
                     if !allowed {
@@ -57,7 +52,7 @@ pub fn run_app<R: Runtime>(builder: Builder<R>) {
         )
         .setup(|app| {
             startup_mark("setup");
-            let state = tauri::async_runtime::block_on(state::AppState::start())
+            let state = tauri::async_runtime::block_on(start())
                 .map_err(|e| -> Box<dyn std::error::Error> { e.detailed().into() })?;
             app.manage(state);
             startup_mark("state ready");
@@ -94,7 +89,7 @@ pub fn run_app<R: Runtime>(builder: Builder<R>) {
             app.run(|handle, event| {
                 // The previews' CSV files are temporary: the admin's saved copies are theirs.
                 if let tauri::RunEvent::Exit = event
-                    && let Some(state) = handle.try_state::<state::AppState>()
+                    && let Some(state) = handle.try_state::<App>()
                 {
                     state.remove_staging();
                 }
@@ -104,6 +99,23 @@ pub fn run_app<R: Runtime>(builder: Builder<R>) {
         eprintln!("Patchbay could not start: {e}");
         std::process::exit(1);
     }
+}
+
+/// The window's app: the built-in catalog; a keychain or distribution file that cannot be used is
+/// said on Home instead of stopping; practice mode as the environment asks or as last left.
+async fn start() -> patchbay_core::Result<App> {
+    App::start(Options {
+        paths: patchbay_core::settings::Paths::from_env()?,
+        catalog: patchbay_core::Catalog::builtin()?,
+        // Side-by-side test runs use their own service name.
+        keychain_service: std::env::var("PATCHBAY_KEYCHAIN_SERVICE")
+            .unwrap_or_else(|_| patchbay_core::KEYCHAIN_SERVICE.to_string()),
+        without_keychain: true,
+        without_distribution: true,
+        practice: PracticeMode::from_env()?,
+        remember_practice: true,
+    })
+    .await
 }
 
 /// The webview may only show the app's own pages (`tauri://localhost` on Linux and macOS,

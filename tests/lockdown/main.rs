@@ -105,7 +105,7 @@ fn the_shell_registers_exactly_the_commands_the_ui_calls() {
 }
 
 #[test]
-fn the_capability_grants_those_commands_and_event_listening_only() {
+fn the_capability_grants_exactly_those_commands_and_the_zoom() {
     let dir = repo().join("src-tauri/capabilities");
     let files: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()

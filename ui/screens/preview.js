@@ -84,9 +84,8 @@ export function importPanel(connection, onDone, folded = false) {
     [save, refresh].forEach((b) => { b.hidden = true; });
     cancel.hidden = false;
     status.textContent = `Fetching your data from ${connection.system}…`;
-    const unlisten = await ipc.onPreviewEvent(listener);
     try {
-      const found = await ipc.preview(connection.id);
+      const found = await ipc.preview(connection.id, listener);
       for (const r of found) if (rows.has(r.id)) finished(rows.get(r.id), r.count);
       status.textContent = `Done: ${found.map((r) => `${r.count} ${r.label.toLowerCase()}`).join(", ")}.`;
       announce(status.textContent);
@@ -99,7 +98,6 @@ export function importPanel(connection, onDone, folded = false) {
       status.textContent = err.message || String(err);
       announce(status.textContent);
     } finally {
-      unlisten();
       cancel.hidden = true;
       refresh.hidden = false;
     }

@@ -270,7 +270,7 @@ function connectPanel(app, step) {
       const result = await ipc.connect(app.guide.provider.id, app.guide.environment.id, {
         client_id: app.values.client_id || "",
         client_secret: app.values.client_secret || "",
-      }, app.redirectPage);
+      }, app.redirectPage, (update) => app.connectUpdate(update));
       // The guide goes on after connecting (import, mappings): its next step; else Connected.
       if (app.step < app.guide.steps.length - 1) {
         app.connection = result;

@@ -1,0 +1,290 @@
+//! `patchbay connect`: the wizard's steps in a terminal. The Callback URL and advice first, the
+//! keys asked for (hidden, cleaned as pasted), the browser opened, then a countdown while waiting,
+//! with "paste the address your browser ended on" read from the same terminal.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use patchbay_core::app::views::ConnectUpdate;
+use patchbay_core::app::{App, ConnectOrder};
+use patchbay_core::checklist::Event;
+use patchbay_core::redirect::Via;
+use patchbay_core::sanitize::printable;
+use patchbay_core::{Browser, Error, ErrorKind, Result};
+use secrecy::SecretString;
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What `patchbay connect` was asked.
+#[derive(Debug)]
+pub struct Args {
+    pub system: String,
+    pub environment: Option<String>,
+    pub no_browser: bool,
+    pub deadline: Duration,
+    pub redirect_page: Option<String>,
+    pub catalog_file: Option<PathBuf>,
+}
+
+/// The system browser, honouring `BROWSER` as Linux tools do (through the `webbrowser` crate).
+#[derive(Debug, Default)]
+pub struct SystemBrowser;
+
+impl Browser for SystemBrowser {
+    fn open(&self, url: &str) -> std::result::Result<(), String> {
+        webbrowser::open(url).map_err(|e| e.to_string())
+    }
+}
+
+#[derive(Debug)]
+struct PrintLink;
+
+impl Browser for PrintLink {
+    fn open(&self, _url: &str) -> std::result::Result<(), String> {
+        Ok(()) // the Authorize event already printed the link
+    }
+}
+
+/// Lines from stdin, shared by the prompts and the "paste the address" fallback.
+struct Input {
+    interactive: bool,
+}
+
+impl Input {
+    fn new() -> Input {
+        Input {
+            interactive: std::io::stdin().is_terminal(),
+        }
+    }
+
+    fn line(&self) -> Option<String> {
+        let mut s = String::new();
+        // Stdin is buffered and locked internally, so prompts and the paste reader share it.
+        match std::io::stdin().read_line(&mut s) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(s),
+        }
+    }
+
+    fn ask(&self, label: &str, secret: bool) -> Option<String> {
+        if self.interactive && secret {
+            return rpassword::prompt_password(format!("{label} (hidden as you type or paste): "))
+                .ok();
+        }
+        if self.interactive {
+            eprint!("{label}: ");
+            let _ = std::io::stderr().flush();
+        }
+        self.line()
+    }
+}
+
+/// Print above the spinner; when stderr is not a terminal the spinner is hidden, so print plainly.
+fn say(spinner: &ProgressBar, message: String) {
+    if spinner.is_hidden() {
+        eprintln!("{message}");
+    } else {
+        spinner.println(message);
+    }
+}
+
+pub async fn run(app: &App, args: Args) -> Result<i32> {
+    let p = app.catalog().provider(&args.system)?.clone();
+    let env = p
+        .environment(
+            args.environment
+                .as_deref()
+                .unwrap_or(&p.default_environment),
+        )?
+        .clone();
+    let practice = app.is_practice();
+    eprintln!(
+        "Connecting {}{}.",
+        p.display_name(&env),
+        if practice { " in practice mode" } else { "" }
+    );
+    let plan = app
+        .plan(&p.id, Some(&env.id), args.redirect_page.as_deref())
+        .await?;
+    if plan.via == Via::NeedsPage {
+        let advice = plan.advice.clone().unwrap_or_default();
+        eprintln!("\n{advice}\n(Give your page with --redirect-page https://…)");
+        return Ok(ErrorKind::RedirectMismatch.exit_code());
+    }
+    match (&plan.redirect_uri, plan.keys_supplied) {
+        (_, true) => eprintln!(
+            "\nThe {} app of whoever gave you Patchbay is used: no keys to paste.\n",
+            p.name
+        ),
+        (Some(uri), false) => eprintln!(
+            "\nCallback URL to register at {} (copy it exactly):\n  {uri}\n",
+            p.name
+        ),
+        (None, false) => {}
+    }
+    if let Some(advice) = &plan.advice {
+        eprintln!("{advice}\n");
+    }
+    if let Some(keys) = app.practice_keys(&p.id, &env.id, &plan).await {
+        eprintln!(
+            "Practice mode: use Client ID {} and secret {}\n",
+            keys.client_id, keys.client_secret
+        );
+    }
+    let input = Arc::new(Input::new());
+    let mut fields = BTreeMap::new();
+    for f in p.fields.iter().filter(|_| !plan.keys_supplied) {
+        let mut tries = 0;
+        let value = loop {
+            tries += 1;
+            let Some(raw) = input.ask(&f.label, f.secret) else {
+                return Err(Error::invalid_input(format!("No {} was given.", f.label)));
+            };
+            let (cleaned, check) = f.check(&raw);
+            if !check.removed.is_empty()
+                && (input.interactive || !check.removed.ends_with("a line break"))
+            {
+                eprintln!("  {}: {}", f.label, check.removed);
+            }
+            match check.problem {
+                None => break cleaned.value,
+                Some(problem) if input.interactive && tries < 3 => eprintln!("  {problem}"),
+                Some(problem) => return Err(Error::invalid_input(problem)),
+            }
+        };
+        fields.insert(f.id.clone(), SecretString::from(value));
+    }
+    let spinner = ProgressBar::new_spinner();
+    spinner.set_style(
+        ProgressStyle::with_template("{spinner} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    let started: Arc<Mutex<Option<Instant>>> = Arc::new(Mutex::new(None));
+    let consent = p
+        .auth
+        .browser()
+        .map_or("Allow", |o| o.consent_button.as_str());
+    let on_update = |update: ConnectUpdate| match &update.event {
+        Event::Authorize { url, .. } => {
+            let opening = if args.no_browser {
+                ""
+            } else {
+                "Opening your browser…\n"
+            };
+            say(
+                &spinner,
+                format!(
+                    "{opening}Open this link in your browser if it does not open by itself:\n  {url}\n\nIn the browser, click {consent}. If the browser ends on an address starting with {} but Patchbay does not go on, paste that address here and press Enter.",
+                    plan.redirect_uri.as_deref().unwrap_or_default()
+                ),
+            );
+            if let Ok(mut s) = started.lock() {
+                *s = Some(Instant::now());
+            }
+            // Read pasted addresses while waiting (a plain thread: stdin is blocking).
+            if let Ok(tx) = app.paste_sender() {
+                let input = input.clone();
+                std::thread::spawn(move || {
+                    while let Some(line) = input.line() {
+                        if !line.trim().is_empty() && tx.blocking_send(line).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            spinner.enable_steady_tick(Duration::from_millis(120));
+        }
+        Event::Failed {
+            kind: ErrorKind::BrowserLaunch,
+            message,
+        }
+        | Event::PasteRejected { message } => say(&spinner, format!("! {message}")),
+        Event::Ok { signal } => tracing::debug!(?signal, "step ok"),
+        _ => {}
+    };
+    let ticker = countdown(
+        spinner.clone(),
+        started.clone(),
+        p.name.clone(),
+        args.deadline,
+    );
+    let browser: &dyn Browser = if args.no_browser {
+        &PrintLink
+    } else {
+        &SystemBrowser
+    };
+    let order = ConnectOrder {
+        provider: p.id.clone(),
+        environment: Some(env.id.clone()),
+        fields,
+        redirect_page: args.redirect_page,
+        catalog_file: args.catalog_file,
+        deadline: args.deadline,
+    };
+    let connect = app.connect(order, browser, &on_update);
+    tokio::pin!(connect);
+    let result = tokio::select! {
+        r = &mut connect => r,
+        // Ctrl-C: the connect stops itself (cancelled, the port released) and says so.
+        _ = tokio::signal::ctrl_c() => {
+            app.cancel_connect();
+            connect.await
+        }
+    };
+    ticker.abort();
+    spinner.finish_and_clear();
+    match result {
+        Ok(s) => {
+            println!(
+                "Connected {} as {}.\nThe credentials are kept in {}. To reconnect later, run `patchbay connect {}` again; `patchbay status` shows every connection.",
+                s.record.label,
+                s.record.identity.map(|i| i.to_string()).unwrap_or_default(),
+                s.stored_in,
+                p.id
+            );
+            Ok(0)
+        }
+        Err(f) => {
+            eprintln!("\n{}", f.error.message());
+            for item in &f.failed {
+                eprintln!(
+                    "\n✗ {}\n  {}",
+                    item.title,
+                    item.fix.as_deref().unwrap_or("")
+                );
+                if let Some(s) = &item.support {
+                    eprintln!("  {s}");
+                }
+            }
+            if let Some(d) = f.error.provider_detail() {
+                eprintln!("(vendor said: {})", printable(d));
+            }
+            Ok(f.error.kind().exit_code())
+        }
+    }
+}
+
+/// "Waiting for you to click Allow… 4:59 left", updated twice a second once the browser step
+/// has started.
+fn countdown(
+    spinner: ProgressBar,
+    started: Arc<Mutex<Option<Instant>>>,
+    name: String,
+    deadline: Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            let Some(t0) = started.lock().ok().and_then(|s| *s) else {
+                continue;
+            };
+            let left = deadline.saturating_sub(t0.elapsed()).as_secs();
+            spinner.set_message(format!(
+                "Waiting for you to click Allow in {name}… {}:{:02} left (Ctrl-C to cancel)",
+                left / 60,
+                left % 60
+            ));
+        }
+    })
+}

@@ -1,0 +1,131 @@
+//! Plain-text tables for the terminal: `status`, `providers` and the preview's sample rows.
+
+use patchbay_core::app::views::System;
+use patchbay_core::connections::ConnectionStatus;
+use patchbay_core::report::timestamp;
+use patchbay_core::sanitize::printable;
+
+/// Columns padded to their widest cell (at most `max` characters a cell), two spaces apart; what
+/// the vendor sent is made printable first.
+pub fn render(header: &[String], rows: &[Vec<String>], max: usize) -> String {
+    let cell = |c: &str| printable(c).chars().take(max).collect::<String>();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .chain([&header[i]])
+                .map(|c| cell(c).chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{:<w$}", cell(c)))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    std::iter::once(line(header))
+        .chain(rows.iter().map(|r| line(r)))
+        .map(|l| l + "\n")
+        .collect()
+}
+
+/// `patchbay providers`.
+pub fn providers(systems: &[System]) -> String {
+    systems
+        .iter()
+        .map(|s| {
+            let envs: Vec<&str> = s.environments.iter().map(|e| e.id.as_str()).collect();
+            format!(
+                "{:<20} {:<20} {:<30} environments: {}\n",
+                s.id,
+                s.name,
+                s.how,
+                envs.join(", ")
+            )
+        })
+        .collect()
+}
+
+/// `patchbay status`: one row a connection, then why any needs reconnecting.
+pub fn status(list: &[ConnectionStatus]) -> String {
+    if list.is_empty() {
+        return "No connections yet. Run `patchbay connect <system>` (see `patchbay providers`).\n"
+            .into();
+    }
+    let header = [
+        "SYSTEM",
+        "ENVIRONMENT",
+        "STATE",
+        "CONNECTED AS",
+        "TOKEN VALID UNTIL",
+        "LAST VERIFIED",
+    ]
+    .map(String::from);
+    let when = |t: Option<i64>| t.map(timestamp).unwrap_or_else(|| "-".into());
+    let rows: Vec<Vec<String>> = list
+        .iter()
+        .map(|s| {
+            let r = &s.record;
+            let practice = if r.practice { " (practice)" } else { "" };
+            vec![
+                format!("{}{practice}", s.system),
+                s.environment_label.clone(),
+                s.state.words().to_string(),
+                r.identity
+                    .as_ref()
+                    .map(|i| i.to_string())
+                    .unwrap_or_default(),
+                when(r.expires_at),
+                when(r.verified_at),
+            ]
+        })
+        .collect();
+    let mut out = render(&header, &rows, usize::MAX);
+    for s in list {
+        if let Some(why) = &s.record.needs_reconnect {
+            out.push_str(&format!("\n{}: {}\n", s.system, printable(why)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_line_up_and_long_or_hostile_cells_are_cut() {
+        let header = ["ID", "NAME"].map(String::from);
+        let rows = vec![
+            vec!["1".to_string(), "Ann\u{1b}[31m Lee".to_string()],
+            vec!["12345".to_string(), "x".repeat(50)],
+        ];
+        let text = render(&header, &rows, 10);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "ID     NAME");
+        assert!(!text.contains('\u{1b}'), "no terminal escapes: {text:?}");
+        assert_eq!(lines[2], format!("12345  {}", "x".repeat(10)));
+        assert_eq!(lines.len(), 3);
+    }
+
+    #[test]
+    fn no_connections_says_how_to_make_one() {
+        assert!(status(&[]).contains("patchbay connect <system>"));
+    }
+
+    #[test]
+    fn providers_name_each_system_and_how_it_signs_in() {
+        let catalog = patchbay_core::Catalog::builtin().unwrap();
+        let systems: Vec<System> = catalog.providers().iter().map(System::of).collect();
+        let text = providers(&systems);
+        assert!(text.contains("aspire") && text.contains("API key (Client ID + secret)"));
+        assert!(text.contains("environments: production, sandbox"));
+        assert_eq!(text.lines().count(), systems.len());
+    }
+}
