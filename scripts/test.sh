@@ -32,11 +32,18 @@ cargo nextest run --workspace --no-run --cargo-quiet
 export PATCHBAY_FUZZ_TARGET_DIR="${PATCHBAY_FUZZ_TARGET_DIR:-$HOME/.cache/patchbay-fuzz-target}"
 (cd core/fuzz && CARGO_TARGET_DIR="$PATCHBAY_FUZZ_TARGET_DIR" cargo fuzz build --sanitizer none --debug-assertions >/dev/null)
 
+# A plain run changes no tracked file (the docs and screenshots are rewritten only by
+# ./scripts/docs.sh): what git sees is compared before and after.
+tree_before="$(git status --porcelain 2>/dev/null || true)"
+# Every process of the run carries this mark, so whatever outlives the run is found below.
+export PATCHBAY_TEST_RUN="run-$$-$(date +%s%N)"
+
 # A private home for the keyring and WebKit data; cargo and rustup stay where they are. The app
 # runs on a virtual display (Xvfb) big enough for the large-window screenshots.
 export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
 TEST_HOME="$(mktemp -d)"
 trap 'rm -rf "$TEST_HOME"' EXIT
+status=0
 HOME="$TEST_HOME" dbus-run-session -- bash -c '
   echo -n patchbay-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   # The daemon forks before it owns the Secret Service name: a first test that asks sooner gets
@@ -49,4 +56,29 @@ HOME="$TEST_HOME" dbus-run-session -- bash -c '
   done
   exec xvfb-run -a -s "-screen 0 1920x1080x24" \
     cargo nextest run --workspace --cargo-quiet --no-fail-fast --failure-output final "$@"
-' bash "$@"
+' bash "$@" || status=$?
+
+# Nothing of the run outlives it (drivers, browsers, apps, emulators, the keyring daemon). Quiet
+# when all is well, so the runner's summary stays the last line.
+leftovers() {
+  for env in /proc/[0-9]*/environ; do
+    pid="${env#/proc/}"; pid="${pid%/environ}"
+    [ "$pid" = "$$" ] || [ "$pid" = "$BASHPID" ] && continue
+    tr '\0' '\n' < "$env" 2>/dev/null | grep -qx "PATCHBAY_TEST_RUN=$PATCHBAY_TEST_RUN" && echo "$pid"
+  done
+  return 0
+}
+sleep 1
+left="$(leftovers)"
+if [ -n "$left" ]; then
+  echo "test: processes of the test run are still running:" >&2
+  ps -o pid=,args= -p "$(echo $left | tr ' ' ',')" >&2 || true
+  kill -s KILL $left 2>/dev/null || true
+  status=1
+fi
+if [ "${PATCHBAY_WRITE_DOCS:-}" != 1 ] && [ "$(git status --porcelain 2>/dev/null || true)" != "$tree_before" ]; then
+  echo "test: the test run changed files in the repository (only ./scripts/docs.sh may):" >&2
+  git status --porcelain >&2
+  status=1
+fi
+exit "$status"

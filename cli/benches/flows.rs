@@ -13,17 +13,10 @@
 // A benchmark reports a broken setup by panicking, like a test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../../tests/support/chromium.rs"]
-mod chromium;
-#[path = "../../tests/support/docs.rs"]
-mod docs;
-#[allow(dead_code)]
-#[path = "../tests/integration/harness.rs"]
-mod harness;
-
 use harness::{FakeBrowser, Lab};
 use patchbay_core::store::Vault;
 use patchbay_core::{Browser, Connections};
+use patchbay_test_support::{docs, lab as harness};
 use secrecy::ExposeSecret;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};

@@ -8,14 +8,9 @@
 // A benchmark reports a broken setup by panicking, like a test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../../tests/support/chromium.rs"]
-mod chromium;
-#[allow(dead_code)]
-#[path = "../tests/integration/harness.rs"]
-mod harness;
-
 use harness::Lab;
 use patchbay_core::preview::PreviewOptions;
+use patchbay_test_support::lab as harness;
 
 use patchbay_emulator::DataScale;
 use secrecy::ExposeSecret;

@@ -6,16 +6,9 @@
 // A benchmark reports a broken setup by panicking, like a test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../../tests/support/chromium.rs"]
-mod chromium;
-#[path = "../../tests/support/docs.rs"]
-mod docs;
-#[allow(dead_code)]
-#[path = "../tests/integration/harness.rs"]
-mod harness;
-
 use harness::Lab;
 use patchbay_core::Connections;
+use patchbay_test_support::{docs, lab as harness};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

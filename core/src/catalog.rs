@@ -1186,47 +1186,9 @@ mod tests {
         }
     }
 
-    const MINIMAL: &str = r#"
-version = 2
-[[provider]]
-id = "acme"
-name = "Acme"
-default_environment = "production"
-[provider.support]
-vendor_help = "Ask Acme."
-[[provider.environment]]
-id = "production"
-label = "Production"
-authorize_url = "https://auth.acme.example/authorize"
-token_url = "https://auth.acme.example/token"
-api_base = "https://api.acme.example"
-[provider.auth]
-mechanism = "authorization_code"
-client_auth = "basic"
-scopes = ["read"]
-callback_port = 8777
-[[provider.field]]
-id = "client_id"
-label = "Client ID"
-[[provider.field]]
-id = "client_secret"
-label = "Client secret"
-secret = true
-[provider.verify]
-paths = ["/me"]
-who = "{name}"
-[[provider.step]]
-id = "keys"
-title = "Paste your keys"
-instructions = ["Paste them."]
-action = "fields"
-fields = ["client_id", "client_secret"]
-[[provider.step]]
-id = "connect"
-title = "Connect"
-instructions = ["Click Connect."]
-action = "connect"
-"#;
+    /// The one fixture catalog (an admin's own file with a standard OAuth 2 server), shared with
+    /// the command line's tests.
+    const MINIMAL: &str = include_str!("../../tests/support/fixtures/catalog.toml");
 
     #[test]
     fn a_standard_oauth_server_is_a_catalog_entry() {
@@ -1234,14 +1196,14 @@ action = "connect"
         let path = dir.path().join("mine.toml");
         std::fs::write(&path, MINIMAL).unwrap();
         let c = Catalog::with_file(&path).unwrap();
-        let acme = c.provider("acme").unwrap();
+        let custom = c.provider("books-custom").unwrap();
         assert_eq!(
-            acme.callback_url().unwrap(),
-            "http://localhost:8777/callback"
+            custom.callback_url().unwrap(),
+            "http://localhost:8765/callback"
         );
         assert_eq!(c.providers().len(), 4);
         assert!(
-            c.checklist(acme).iter().any(|i| i.id == "keychain"),
+            c.checklist(custom).iter().any(|i| i.id == "keychain"),
             "common items apply"
         );
     }
@@ -1281,11 +1243,11 @@ action = "connect"
         let old = version_1(MINIMAL);
         assert!(old.contains("[provider.oauth]") && !old.contains("[provider.auth]"));
         let c = Catalog::parse(&old, "mine.toml").unwrap();
-        let acme = c.provider("acme").unwrap();
-        assert_eq!(acme.auth.mechanism().id(), "authorization_code");
+        let custom = c.provider("books-custom").unwrap();
+        assert_eq!(custom.auth.mechanism().id(), "authorization_code");
         assert_eq!(
-            acme.callback_url().unwrap(),
-            "http://localhost:8777/callback"
+            custom.callback_url().unwrap(),
+            "http://localhost:8765/callback"
         );
         // A version 1 file with the wrong table for its mechanism is told what version 2 wants.
         let wrong = old.replace("[provider.oauth]", "[provider.exchange]");
@@ -1349,8 +1311,8 @@ action = "connect"
     #[test]
     fn http_endpoints_are_refused_unless_loopback() {
         let bad = MINIMAL.replace(
-            "https://auth.acme.example/token",
-            "http://auth.acme.example/token",
+            "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
+            "http://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
         );
         let err = Catalog::parse(&bad, "test").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Catalog);
@@ -1360,7 +1322,7 @@ action = "connect"
             err.message()
         );
         let local = MINIMAL.replace(
-            "https://auth.acme.example/token",
+            "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer",
             "http://127.0.0.1:9/token",
         );
         assert!(Catalog::parse(&local, "test").is_ok());
@@ -1370,11 +1332,11 @@ action = "connect"
     fn invalid_entries_are_explained() {
         let cases = [
             (
-                MINIMAL.replace("id = \"acme\"", "id = \"Acme Co\""),
+                MINIMAL.replace("id = \"books-custom\"", "id = \"Books Custom\""),
                 "lower-case",
             ),
             (
-                MINIMAL.replace("callback_port = 8777", "callback_port = 0"),
+                MINIMAL.replace("callback_port = 8765", "callback_port = 0"),
                 "fixed port",
             ),
             (
@@ -1387,7 +1349,7 @@ action = "connect"
             ),
             (
                 MINIMAL.replace(
-                    "default_environment = \"production\"",
+                    "default_environment = \"test\"",
                     "default_environment = \"x\"",
                 ),
                 "not listed",
@@ -1402,8 +1364,8 @@ action = "connect"
             ),
             (
                 MINIMAL.replace(
-                    "client_auth = \"basic\"",
-                    "client_auth = \"basic\"\ntoken_path = \"/t\"",
+                    "client_auth = \"request_body\"",
+                    "client_auth = \"request_body\"\ntoken_path = \"/t\"",
                 ),
                 "unknown field `token_path`",
             ),
@@ -1422,13 +1384,16 @@ action = "connect"
                 "does not compile",
             ),
             (
-                MINIMAL.replace("name = \"Acme\"", "name = \"Acme\"\ncolour = \"red\""),
+                MINIMAL.replace(
+                    "name = \"Books Custom\"",
+                    "name = \"Books Custom\"\ncolour = \"red\"",
+                ),
                 "unknown field",
             ),
             // An id with `#` would collide with the keychain's `#access` entries.
             (
-                MINIMAL.replace("id = \"production\"", "id = \"production#access\""),
-                "environment id \"production#access\"",
+                MINIMAL.replace("id = \"test\"", "id = \"test#access\""),
+                "environment id \"test#access\"",
             ),
         ];
         for (text, expect) in cases {
@@ -1449,11 +1414,19 @@ action = "connect"
             "label = \"Client ID\"\ninner_spaces = true",
         );
         let c = Catalog::parse(&text, "test").unwrap();
-        let f = c.provider("acme").unwrap().field("client_id").unwrap();
+        let f = c
+            .provider("books-custom")
+            .unwrap()
+            .field("client_id")
+            .unwrap();
         assert_eq!(f.check(" my id 7 \n").0.value, "my id 7");
         text = MINIMAL.to_string();
         let c = Catalog::parse(&text, "test").unwrap();
-        let f = c.provider("acme").unwrap().field("client_id").unwrap();
+        let f = c
+            .provider("books-custom")
+            .unwrap()
+            .field("client_id")
+            .unwrap();
         assert_eq!(
             f.check(" my id 7 \n").0.value,
             "myid7",
@@ -1465,7 +1438,7 @@ action = "connect"
     fn a_file_cannot_replace_a_builtin_system() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("dup.toml");
-        std::fs::write(&path, MINIMAL.replace("\"acme\"", "\"aspire\"")).unwrap();
+        std::fs::write(&path, MINIMAL.replace("\"books-custom\"", "\"aspire\"")).unwrap();
         let err = Catalog::with_file(&path).unwrap_err();
         assert!(err.message().contains("already known"));
     }

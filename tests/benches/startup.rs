@@ -16,15 +16,9 @@
 // A benchmark reports a broken setup by panicking, like a test.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-#[path = "../support/chromium.rs"]
-mod chromium;
-#[path = "../support/docs.rs"]
-mod docs;
-#[allow(dead_code)]
-#[path = "../e2e/harness.rs"]
-mod harness;
-
 use harness::{App, Desk, workspace_bin};
+use patchbay_e2e::harness;
+use patchbay_test_support::docs;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};

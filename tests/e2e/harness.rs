@@ -12,18 +12,7 @@ use std::time::{Duration, Instant};
 
 pub const WAIT: Duration = Duration::from_secs(20);
 
-/// A binary built in this target directory (the app, the fake browser).
-pub fn workspace_bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test exe path");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is not built: run `cargo build --workspace --bins` first",
-        path.display()
-    );
-    path
-}
+pub use patchbay_test_support::workspace_bin;
 
 /// Where screenshots go: `docs/screenshots` when the docs are being rewritten
 /// (`PATCHBAY_WRITE_DOCS=1`), otherwise a scratch folder, so a plain run changes no file.
@@ -111,7 +100,12 @@ impl Desk {
     /// a real browser. URLs are logged to the desk's browser log.
     pub fn chromium_path(&self) -> String {
         let bin = self.home.path().join("chromium-bin");
-        crate::chromium::write_launcher(&bin.join("xdg-open"), &self.browser_log, None, true);
+        patchbay_test_support::chromium::write_launcher(
+            &bin.join("xdg-open"),
+            &self.browser_log,
+            None,
+            true,
+        );
         format!(
             "{}:{}",
             bin.display(),

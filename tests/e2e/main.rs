@@ -7,13 +7,9 @@
 // Tests state their expectations by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../support/chromium.rs"]
-mod chromium;
-#[path = "../support/docs.rs"]
-mod docs;
-mod harness;
-
 use harness::{App, Desk, clipboard};
+use patchbay_e2e::harness;
+use patchbay_test_support::docs;
 use serde_json::json;
 
 /// From Choose (or the welcome, with no connection yet) to the first step of a system.

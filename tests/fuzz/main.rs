@@ -6,6 +6,7 @@
 // Tests state their expectations by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use patchbay_test_support::docs;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -17,8 +18,6 @@ fn seconds() -> u64 {
         .unwrap_or(30)
 }
 
-#[path = "../support/docs.rs"]
-mod docs;
 use docs::repo;
 
 fn fuzz_binary(target: &str) -> PathBuf {

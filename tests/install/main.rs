@@ -7,14 +7,13 @@
 // Tests state their expectations by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use patchbay_test_support::docs;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-#[path = "../support/docs.rs"]
-mod docs;
 use docs::repo;
 
 fn config() -> Value {

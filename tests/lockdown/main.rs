@@ -7,12 +7,11 @@
 // Tests state their expectations by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use patchbay_test_support::docs;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-#[path = "../support/docs.rs"]
-mod docs;
 use docs::repo;
 
 fn read(rel: &str) -> String {

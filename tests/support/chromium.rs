@@ -3,8 +3,6 @@
 //! follow its redirects and (with `run_timers`) run its scripts' timers as a person's browser does
 //! while they look, then write the last page's DOM to `dom_out`.
 
-#![allow(dead_code)] // each test binary uses a part of this
-
 use std::path::Path;
 
 /// Write the launcher script at `script` (e.g. a `BROWSER` program or an `xdg-open`).

@@ -2,8 +2,6 @@
 //! built installers. Tests of several binaries run at once,
 //! so each read-modify-write holds a lock file.
 
-#![allow(dead_code)] // each test binary uses a part of this
-
 use std::path::{Path, PathBuf};
 
 /// The repository root (this file is `tests/support/docs.rs`).

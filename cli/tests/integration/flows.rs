@@ -242,51 +242,7 @@ async fn a_system_from_a_catalog_file_connects_with_no_code_change() {
 /// endpoints, client credentials in the body), with no vendor wording for its error pages.
 fn custom_catalog(lab: &Lab) -> std::path::PathBuf {
     let catalog = lab.home.path().join("mine.toml");
-    std::fs::write(
-        &catalog,
-        r#"version = 2
-[[provider]]
-id = "books-custom"
-name = "Books Custom"
-default_environment = "test"
-[provider.support]
-vendor_help = "Ask the vendor."
-[[provider.environment]]
-id = "test"
-label = "Test"
-authorize_url = "https://appcenter.intuit.com/connect/oauth2"
-token_url = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
-api_base = "https://sandbox-quickbooks.api.intuit.com"
-[provider.auth]
-mechanism = "authorization_code"
-client_auth = "request_body"
-scopes = ["com.intuit.quickbooks.accounting"]
-keep_callback_params = ["realmId"]
-callback_port = 8765
-[[provider.field]]
-id = "client_id"
-label = "Client ID"
-[[provider.field]]
-id = "client_secret"
-label = "Client secret"
-secret = true
-[provider.verify]
-paths = ["/v3/company/{realmId}/companyinfo/{realmId}"]
-company = "{CompanyInfo.CompanyName}"
-[[provider.step]]
-id = "keys"
-title = "Paste your keys"
-instructions = ["Paste them."]
-action = "fields"
-fields = ["client_id", "client_secret"]
-[[provider.step]]
-id = "connect"
-title = "Connect"
-instructions = ["Click Connect."]
-action = "connect"
-"#,
-    )
-    .unwrap();
+    std::fs::write(&catalog, patchbay_test_support::CATALOG).unwrap();
     catalog
 }
 

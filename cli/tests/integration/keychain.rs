@@ -98,7 +98,7 @@ async fn status_and_report_still_answer_when_the_keychain_is_gone() {
 /// Run `script` in a private D-Bus session with its own unlocked login keyring.
 fn private_session(lab: &Lab, script: &str, env: &[(&str, &str)]) -> Output {
     let mut cmd = lab.command(&[]);
-    let cli = crate::harness::CLI;
+    let cli = crate::harness::cli();
     cmd.env("PATCHBAY", cli);
     for (k, v) in env {
         cmd.env(k, v);

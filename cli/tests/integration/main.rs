@@ -5,18 +5,15 @@
 // Tests state their expectations by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../../../tests/support/chromium.rs"]
-mod chromium;
 mod crash;
-#[path = "../../../tests/support/docs.rs"]
-mod docs;
 mod errors;
 mod faults;
 mod flows;
-mod harness;
 mod keychain;
 mod leaks;
 mod preview;
 mod refresh;
 mod relay;
 mod report;
+
+use patchbay_test_support::{docs, lab as harness};

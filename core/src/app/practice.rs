@@ -33,9 +33,14 @@ pub(super) struct Practice {
 impl Practice {
     pub async fn start(mode: &PracticeMode, paths: &Paths, own: &Distribution) -> Result<Practice> {
         if let PracticeMode::At(base) = mode {
+            // Only the practice keys that emulator really has are offered.
+            let listed = registered(base).await;
             return Ok(Practice {
                 base: base.clone(),
-                apps: patchbay_emulator::practice_apps(),
+                apps: patchbay_emulator::practice_apps()
+                    .into_iter()
+                    .filter(|a| listed.contains(&a.client_id))
+                    .collect(),
                 distribution: own.clone(),
                 _emulator: None,
             });
@@ -64,6 +69,25 @@ impl Practice {
             _emulator: Some(emulator),
         })
     }
+}
+
+/// The client ids of the apps a running emulator has (none when it does not answer).
+async fn registered(base: &Url) -> Vec<String> {
+    let Ok(url) = base.join("_emulator/apps") else {
+        return Vec::new();
+    };
+    let apps = async {
+        let http = crate::http::client_with_timeout(std::time::Duration::from_secs(5)).ok()?;
+        let listed: serde_json::Value = http.get(url).send().await.ok()?.json().await.ok()?;
+        Some(
+            listed
+                .as_array()?
+                .iter()
+                .filter_map(|a| a["client_id"].as_str().map(str::to_string))
+                .collect(),
+        )
+    };
+    apps.await.unwrap_or_default()
 }
 
 impl PracticeMode {

@@ -1,4 +1,4 @@
-//! Test harness: a private emulator per test, a private Patchbay home and keychain service, and
+//! The CLI lab: a private emulator per test, a private Patchbay home and keychain service, and
 //! the real `patchbay` binary with the real browser-launch path intercepted by `BROWSER`.
 
 use patchbay_emulator::{Emulator, EmulatorConfig};
@@ -9,51 +9,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-pub const CLI: &str = env!("CARGO_BIN_EXE_patchbay");
+pub use crate::{callback_port, free_port, workspace_bin};
 
-/// A binary of the workspace built next to this test (the emulator crate's fake browser).
-pub fn workspace_bin(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test exe path");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is not built: run `cargo build --workspace --bins` first",
-        path.display()
-    );
-    path
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A port for a lab's OAuth callback listener: free now, and below Linux's ephemeral range
-/// (32768–60999). A port from [`free_port`] comes from that range, where the outgoing
-/// connections of the tests running alongside take their local ports, so one of them could be
-/// holding it at the moment the listener binds (seen once in CI: "port in use" in the fault
-/// matrix).
-pub fn callback_port() -> u16 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or_default();
-    let seed = u64::from(std::process::id()) << 32 | u64::from(nanos);
-    for i in 0..1_000u64 {
-        let offset = seed
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            .wrapping_add(i * 7_919)
-            % 12_000;
-        let port = 20_000 + u16::try_from(offset).unwrap_or_default();
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no free port between 20000 and 32000");
+/// The `patchbay` command line, as built next to the tests.
+pub fn cli() -> PathBuf {
+    workspace_bin("patchbay")
 }
 
 pub struct Lab {
@@ -232,7 +192,7 @@ impl Lab {
     /// The CLI with this lab's environment: private home and keychain service, the emulator,
     /// the callback port, and the fake browser as `BROWSER`.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(CLI);
+        let mut c = Command::new(cli());
         c.args(args)
             .env("PATCHBAY_HOME", self.home.path())
             .env("PATCHBAY_KEYCHAIN_SERVICE", &self.service)
