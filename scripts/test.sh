@@ -64,7 +64,7 @@ leftovers() {
   for env in /proc/[0-9]*/environ; do
     pid="${env#/proc/}"; pid="${pid%/environ}"
     [ "$pid" = "$$" ] || [ "$pid" = "$BASHPID" ] && continue
-    tr '\0' '\n' < "$env" 2>/dev/null | grep -qx "PATCHBAY_TEST_RUN=$PATCHBAY_TEST_RUN" && echo "$pid"
+    { tr '\0' '\n' < "$env"; } 2>/dev/null | grep -qx "PATCHBAY_TEST_RUN=$PATCHBAY_TEST_RUN" && echo "$pid"
   done
   return 0
 }

@@ -1,11 +1,16 @@
-//! Patchbay's core: everything the wizard and the `patchbay` command line do, with no UI.
+//! Patchbay's core: everything the wizard and the `patchbay` command line do, with no UI. Read
+//! `docs/ARCHITECTURE.md` first.
 //!
+//! - [`app`]: the one app layer the window and the command line share (and the window's views).
+//! - [`connections`]: the facade: status, check, disconnect; [`connect`]: the connect flow;
+//!   [`token_source`]: a connection's tokens, renewed once however many ask.
+//! - [`endpoint`]: one vendor call's context and the [`endpoint::Mechanism`] trait, implemented
+//!   by [`oauth`] (RFC 6749/7636/8252/9700) and [`exchange`]: the two ways to get tokens.
 //! - [`catalog`]: the systems, as data (`providers.toml`), validated when loaded.
-//! - [`oauth`] (RFC 6749/7636/8252/9700) and [`exchange`]: the two ways to get tokens.
 //! - [`callback`]: the one-shot loopback listener and the "paste the address" fallback.
+//! - [`preview`], [`mappings`], [`verify`]: reading the vendor's data with a connection.
 //! - [`sanitize`]: the paste sanitizer.
 //! - [`store`]: the OS keychain (no plaintext fallback); [`settings`]: non-secret settings.
-//! - [`connections`]: connect, refresh (single-flight), verify, disconnect, status.
 //! - [`checklist`]: the live troubleshooting checklist; [`report`]: the redacted diagnostics.
 //! - [`error`]: errors with a stable kind and a message for an office admin.
 //! - [`logging`]: stderr and size-rotated JSON log files in the platform's log folder.

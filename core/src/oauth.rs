@@ -3,7 +3,8 @@
 //! token endpoint), and revocation where the vendor offers it (RFC 7009, or Intuit's JSON form).
 //!
 //! Built on the `oauth2` crate; our HTTP adapter records the status and request id of each
-//! token-endpoint answer, so an error gets the right kind and support gets Intuit's `intuit_tid`.
+//! token-endpoint answer, so an error gets the right kind and support gets the vendor's request
+//! id. One cohesive thing: this mechanism ([`Mechanism`] for [`OAuthSpec`]), kept in one file.
 
 use crate::catalog::{ClientAuth, OAuthSpec, ProviderSpec, RevokeBody};
 use crate::endpoint::{Consent, Endpoint, Mechanism, Obtained, Pending, timed};

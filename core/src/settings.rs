@@ -381,16 +381,15 @@ fn settings_error(path: &Path, e: std::io::Error) -> Error {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn record(id: &str) -> ConnectionRecord {
+impl ConnectionRecord {
+    /// A new connection's record, for unit tests.
+    pub(crate) fn for_tests(id: &str, provider: &str, environment: &str) -> ConnectionRecord {
         ConnectionRecord {
             id: id.into(),
-            provider: "aspire".into(),
-            environment: "sandbox".into(),
+            provider: provider.into(),
+            environment: environment.into(),
             practice: false,
-            label: "Aspire (Sandbox)".into(),
+            label: format!("{provider} ({environment})"),
             created_at: 1,
             identity: None,
             verified_at: None,
@@ -403,6 +402,15 @@ mod tests {
             mappings: Default::default(),
             timings: Default::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str) -> ConnectionRecord {
+        ConnectionRecord::for_tests(id, "aspire", "sandbox")
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! `<connection>` holds the client credentials and the refresh token, `<connection>#access` the
 //! access token. Both carry a generation number; an access entry from another generation is
 //! stale (a crash between the two writes) and is refreshed.
+//!
+//! One cohesive thing (the keychain, its layout and its words per system), with its tests.
 
 use crate::error::{Error, ErrorKind, Result};
 use secrecy::{ExposeSecret, SecretString};

@@ -10,7 +10,8 @@
 //! - **Crash marks**: a renewal is marked as started in the settings; a mark left from the same
 //!   generation means the last one never finished, which explains a refused refresh token.
 //!
-//! The vendor call itself is a [`Renew`], so all of this is tested on the in-memory store.
+//! The vendor call itself is a [`Renew`], so all of this is tested on the in-memory store (the
+//! tests are half of this file: one cohesive thing, kept together on purpose).
 
 use crate::catalog::ProviderSpec;
 use crate::crashpoint;
@@ -496,24 +497,7 @@ mod tests {
         let settings = Settings::new(Paths::under(dir.path()));
         settings
             .update(ID, |_| {
-                Some(ConnectionRecord {
-                    id: ID.into(),
-                    provider: "aspire".into(),
-                    environment: "production".into(),
-                    practice: false,
-                    label: "Aspire".into(),
-                    created_at: now(),
-                    identity: None,
-                    verified_at: None,
-                    expires_at: None,
-                    refreshed_at: None,
-                    needs_reconnect: None,
-                    last_error: None,
-                    catalog_file: None,
-                    refresh_started: None,
-                    mappings: Default::default(),
-                    timings: Default::default(),
-                })
+                Some(ConnectionRecord::for_tests(ID, "aspire", "production"))
             })
             .unwrap();
         let store = Arc::new(MemoryStore::default());

@@ -3,7 +3,8 @@
 use crate::http::{Req, Resp, empty, form_get, html, json, redirect};
 use crate::runtime::Fault;
 use crate::state::{ASPIRE, App, PROVIDERS, QBO, QBT, Rotate, Settings, environments};
-use crate::util::{html_escape, random_alnum, random_hex};
+use crate::text::html_escape;
+use crate::tokens::{random_alnum, random_hex};
 use crate::{AppInfo, Shared};
 use hyper::Method;
 use serde::Deserialize;
@@ -43,7 +44,7 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
         (["settings"], &Method::POST) => update_settings(sh, req),
         (["clock"], &Method::GET) => json(
             200,
-            &serde_json::json!({"skew_secs": crate::util::clock_skew()}),
+            &serde_json::json!({"skew_secs": crate::clock::clock_skew()}),
         ),
         (["clock"], &Method::POST) => set_clock(req),
         (["relay"], &Method::POST) => set_relay(sh, req),
@@ -226,7 +227,7 @@ struct Clock {
 fn set_clock(req: &Req) -> Resp {
     match serde_json::from_slice::<Clock>(&req.body) {
         Ok(c) if c.skew_secs.unsigned_abs() <= 10 * 365 * 86_400 => {
-            crate::util::set_clock_skew(c.skew_secs);
+            crate::clock::set_clock_skew(c.skew_secs);
             json(200, &serde_json::json!({"skew_secs": c.skew_secs}))
         }
         Ok(_) => bad(400, "skew_secs must be within ten years"),

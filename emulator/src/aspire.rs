@@ -5,11 +5,12 @@
 #![allow(clippy::result_large_err)]
 
 use crate::Shared;
+use crate::clock::now;
 use crate::http::{Req, Resp, json, set_header};
 use crate::oauth::{self, Issue};
 use crate::runtime::Endpoint;
 use crate::state::{ASPIRE, Grant};
-use crate::util::{jwt_hs256, now, random_hex};
+use crate::tokens::{jwt_hs256, random_hex};
 use hyper::Method;
 use serde_json::{Map, Value, json};
 

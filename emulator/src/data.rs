@@ -23,7 +23,7 @@
 //! and some vendors 1099 contractors.
 
 use crate::DataScale;
-use crate::util::{Det, date, iso_offset, iso_z};
+use crate::clock::{date, iso_offset, iso_z};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
@@ -1554,6 +1554,36 @@ fn qbo_company(scale: &DataScale, seed: u64, realm_id: &str, name: &str) -> QboC
         vendors,
         accounts,
         items,
+    }
+}
+
+/// A tiny deterministic generator (SplitMix64) so generated data is identical on every run and
+/// every platform.
+#[derive(Debug)]
+pub(crate) struct Det(u64);
+
+impl Det {
+    pub(crate) fn new(seed: u64) -> Self {
+        Det(seed)
+    }
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in `0..n` (n > 0).
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { self.next() % n }
+    }
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+    pub(crate) fn digits(&mut self, n: usize) -> String {
+        (0..n)
+            .map(|_| char::from(b'0' + self.below(10) as u8))
+            .collect()
     }
 }
 

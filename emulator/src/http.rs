@@ -33,7 +33,7 @@ impl Req {
         let mut parts = path
             .trim_start_matches('/')
             .split('/')
-            .map(crate::util::percent_decode);
+            .map(crate::text::percent_decode);
         let host = parts.next().unwrap_or_default();
         let mut segs: Vec<String> = parts.collect();
         while segs.last().is_some_and(|s| s.is_empty()) {
@@ -156,7 +156,7 @@ pub(crate) fn redirect(status: u16, location: &str) -> Resp {
         "text/html; charset=utf-8",
         format!(
             "<html><body>Redirecting to <a href=\"{0}\">{0}</a></body></html>",
-            crate::util::html_escape(location)
+            crate::text::html_escape(location)
         ),
     );
     set_header(&mut r, "location", location);
@@ -175,8 +175,8 @@ pub(crate) fn error_page(status: u16, title: &str, message: &str) -> Resp {
         status,
         format!(
             "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{t}</title></head>\n<body><h1>{t}</h1>\n<p>{m}</p>\n</body></html>\n",
-            t = crate::util::html_escape(title),
-            m = crate::util::html_escape(message)
+            t = crate::text::html_escape(title),
+            m = crate::text::html_escape(message)
         ),
     )
 }

@@ -8,6 +8,7 @@
 
 mod admin;
 mod aspire;
+mod clock;
 mod data;
 mod faults;
 mod http;
@@ -18,7 +19,8 @@ mod qbt;
 mod relay;
 mod runtime;
 mod state;
-mod util;
+mod text;
+mod tokens;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full, Limited};

@@ -2,9 +2,11 @@
 //! the authorize request, the consent page and its decision, codes, grants, refresh rotation.
 
 use crate::Shared;
+use crate::clock::now;
 use crate::http::{Req, Resp, error_page, form_get, html, redirect, with_query};
 use crate::state::{Code, Grant, Issued, Pending, QBO, QBT, Rotate, Settings, State};
-use crate::util::{html_escape, now, pkce_s256, random_alnum, random_b64url, random_hex};
+use crate::text::html_escape;
+use crate::tokens::{pkce_s256, random_alnum, random_b64url, random_hex};
 
 /// Intuit's wording for an unregistered redirect URI (reference 3.3).
 pub(crate) const QBO_REDIRECT_MESSAGE: &str = "The redirect_uri query parameter value is invalid. Make sure it is listed in the Redirect URIs section on your app's keys tab and matches it exactly.";

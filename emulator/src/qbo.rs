@@ -3,11 +3,12 @@
 //! `quickbooks.api.intuit.com` / `sandbox-quickbooks.api.intuit.com` (reference section 3).
 
 use crate::Shared;
+use crate::clock::{now, now_millis, qbo_time};
 use crate::http::{Req, Resp, empty, error_page, form_get, json, response};
 use crate::oauth::{self, Issue, TokenCheck};
 use crate::runtime::{Endpoint, enter};
 use crate::state::{Grant, QBO};
-use crate::util::{jwt_hs256, now, now_millis, qbo_time};
+use crate::tokens::jwt_hs256;
 use hyper::Method;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -49,8 +50,8 @@ pub(crate) fn classify(req: &Req) -> Option<Endpoint> {
 pub(crate) fn intuit_tid() -> String {
     format!(
         "1-{}-{}",
-        crate::util::random_hex(8),
-        crate::util::random_hex(24)
+        crate::tokens::random_hex(8),
+        crate::tokens::random_hex(24)
     )
 }
 
@@ -93,7 +94,7 @@ pub(crate) fn gateway_fault(
 }
 
 fn xml_escape(s: &str) -> String {
-    crate::util::html_escape(s)
+    crate::text::html_escape(s)
 }
 
 /// An XML `IntuitResponse` fault (answers without `Accept: application/json`, reference 3.10).
@@ -836,31 +837,7 @@ fn compare(v: &Value, lit: &str) -> Option<Ordering> {
 }
 
 fn like(pattern: &str, text: &str) -> bool {
-    let p = pattern.to_lowercase();
-    let t = text.to_lowercase();
-    let parts: Vec<&str> = p.split('%').collect();
-    if parts.len() == 1 {
-        return p == t;
-    }
-    let mut pos = 0usize;
-    for (i, part) in parts.iter().enumerate() {
-        if part.is_empty() {
-            continue;
-        }
-        if i == 0 {
-            if !t.starts_with(part) {
-                return false;
-            }
-            pos = part.len();
-        } else if i == parts.len() - 1 {
-            return t.len() >= pos + part.len() && t.ends_with(part);
-        } else if let Some(f) = t[pos..].find(part) {
-            pos += f + part.len();
-        } else {
-            return false;
-        }
-    }
-    true
+    crate::text::wildcard_match(pattern, text, '%')
 }
 
 fn matches(item: &Value, c: &Cond) -> bool {

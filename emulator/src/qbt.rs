@@ -4,11 +4,11 @@
 #![allow(clippy::result_large_err)]
 
 use crate::Shared;
+use crate::clock::now;
 use crate::http::{Req, Resp, form_get, json};
 use crate::oauth::{self, Issue, RefreshError};
 use crate::runtime::Endpoint;
 use crate::state::{QBT, Settings};
-use crate::util::now;
 use hyper::Method;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -284,31 +284,7 @@ fn flag_matches(value: &Value, want: &str) -> bool {
 }
 
 fn glob(pattern: &str, text: &str) -> bool {
-    let p = pattern.to_lowercase();
-    let t = text.to_lowercase();
-    let parts: Vec<&str> = p.split('*').collect();
-    if parts.len() == 1 {
-        return p == t;
-    }
-    let mut pos = 0;
-    for (i, part) in parts.iter().enumerate() {
-        if part.is_empty() {
-            continue;
-        }
-        if i == 0 {
-            if !t.starts_with(part) {
-                return false;
-            }
-            pos = part.len();
-        } else if i == parts.len() - 1 {
-            return t.len() >= pos + part.len() && t.ends_with(part);
-        } else if let Some(found) = t[pos..].find(part) {
-            pos += found + part.len();
-        } else {
-            return false;
-        }
-    }
-    true
+    crate::text::wildcard_match(pattern, text, '*')
 }
 
 /// `modified_since` / `modified_before`. Assumption: ISO 8601 values are compared as strings,

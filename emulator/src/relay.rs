@@ -46,7 +46,7 @@ pub(crate) fn handle(sh: &Shared, req: &Req) -> Resp {
             "text/html; charset=utf-8",
             INDEX.replace(
                 &format!("content=\"{SHIPPED_CALLBACK}\""),
-                &format!("content=\"{}\"", crate::util::html_escape(&callback)),
+                &format!("content=\"{}\"", crate::text::html_escape(&callback)),
             ),
         ),
         _ => return text(404, "not found"),

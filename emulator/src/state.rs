@@ -1,7 +1,7 @@
 //! Durable emulator state (apps, codes, grants, settings) and its optional state file.
 
 use crate::AppInfo;
-use crate::util::now;
+use crate::clock::now;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io;
@@ -287,7 +287,7 @@ impl Store {
             seen = meta(path);
         }
         if state.signing_key.is_empty() {
-            state.signing_key = crate::util::random_alnum(48);
+            state.signing_key = crate::tokens::random_alnum(48);
         }
         for p in PROVIDERS {
             state
@@ -335,7 +335,7 @@ impl Store {
             tmp.push(format!(
                 ".tmp-{}-{}",
                 std::process::id(),
-                crate::util::random_hex(8)
+                crate::tokens::random_hex(8)
             ));
             let tmp = PathBuf::from(tmp);
             std::fs::write(&tmp, bytes)?;

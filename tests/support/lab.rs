@@ -206,6 +206,26 @@ impl Lab {
         c
     }
 
+    /// `patchbay connect <args> --no-browser` (no `BROWSER` either) with the keys typed in,
+    /// waiting at the browser step: the running command and the sign-in link it printed (the
+    /// line containing `authorize_path`).
+    pub fn connect_waiting(
+        &self,
+        args: &[&str],
+        keys: (&str, &str),
+        authorize_path: &str,
+    ) -> (Running, String) {
+        let mut all = vec!["connect"];
+        all.extend(args);
+        all.push("--no-browser");
+        let mut cmd = self.command(&all);
+        cmd.env_remove("BROWSER");
+        let mut run = Running::start(cmd);
+        writeln!(run.stdin, "{}\n{}", keys.0, keys.1).unwrap();
+        let link = run.expect_line(authorize_path).trim().to_string();
+        (run, link)
+    }
+
     /// Write this lab's distribution settings (`distribution.toml` in its config folder).
     pub fn distribution(&self, text: &str) {
         let dir = patchbay_core::settings::Paths::under(self.home.path()).config_dir;

@@ -3,7 +3,7 @@
 //! ([`Case`]); each also checks what every failed connect promises: nothing stored, the callback
 //! port free again, and the pasted secret in no file.
 
-use crate::harness::{Lab, Running, free_port, status_json};
+use crate::harness::{Lab, free_port, status_json};
 use patchbay_core::ErrorKind;
 use serde_json::{Value, json};
 
@@ -351,12 +351,11 @@ async fn ctrl_c_while_waiting_cancels_and_frees_the_port() {
     let (id, secret) = lab
         .app("quickbooks-time", "production", &lab.callback())
         .await;
-    let mut cmd = lab.command(&["connect", "quickbooks-time", "--no-browser"]);
-    cmd.env_remove("BROWSER");
-    let mut run = Running::start(cmd);
-    use std::io::Write;
-    writeln!(run.stdin, "{id}\n{secret}").unwrap();
-    run.expect_line("/rest.tsheets.com/api/v1/authorize");
+    let (run, _) = lab.connect_waiting(
+        &["quickbooks-time"],
+        (&id, &secret),
+        "/rest.tsheets.com/api/v1/authorize",
+    );
     let pid = run.child.id().to_string();
     let killed = std::process::Command::new("kill")
         .args(["-INT", &pid])

@@ -152,13 +152,12 @@ async fn the_pasted_address_completes_the_flow_when_the_browser_cannot_reach_us(
     let (id, secret) = lab
         .app("quickbooks-time", "production", &lab.callback())
         .await;
-    let mut cmd = lab.command(&["connect", "quickbooks-time", "--no-browser"]);
-    cmd.env_remove("BROWSER");
-    let mut run = crate::harness::Running::start(cmd);
+    let (mut run, url) = lab.connect_waiting(
+        &["quickbooks-time"],
+        (&id, &secret),
+        "/rest.tsheets.com/api/v1/authorize",
+    );
     use std::io::Write;
-    writeln!(run.stdin, "{id}\n{secret}").unwrap();
-    let link = run.expect_line("/rest.tsheets.com/api/v1/authorize");
-    let url = link.trim().to_string();
     // Be the admin's browser, but stop at the final address instead of loading it.
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())

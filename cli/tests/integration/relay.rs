@@ -230,24 +230,22 @@ async fn an_admins_own_https_page_works_with_the_pasted_address() {
     assert_eq!(out.code, 2, "{out:?}");
     assert!(out.stderr.contains("must start with https://"), "{out:?}");
 
-    let mut cmd = lab.command(&[
-        "connect",
+    let args = [
         "quickbooks-online",
         "--env",
         "production",
-        "--no-browser",
         "--timeout",
         "60",
         "--redirect-page",
         page,
-    ]);
-    cmd.env_remove("BROWSER");
-    let mut running = Running::start(cmd);
+    ];
+    let (mut running, link) = lab.connect_waiting(
+        &args,
+        (&id, &secret),
+        "/appcenter.intuit.com/connect/oauth2",
+    );
+    let link = link.as_str();
     use std::io::Write as _;
-    writeln!(running.stdin, "{id}").unwrap();
-    writeln!(running.stdin, "{secret}").unwrap();
-    let link = running.expect_line("/appcenter.intuit.com/connect/oauth2");
-    let link = link.trim();
     assert!(
         link.contains(&format!("redirect_uri={}", enc(page))),
         "{link}"

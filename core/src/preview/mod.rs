@@ -1,24 +1,27 @@
-//! Preview import: fetch each list the catalog names, the vendor's own way (page/limit with
-//! `more`, OData `$top/$skip`, or `STARTPOSITION/MAXRESULTS`), page by page, so memory stays flat
-//! however large the account. Rows stream to CSV files when asked; only a small sample is kept.
+//! Preview import: fetch each list the catalog names, page by page the vendor's own way as the
+//! catalog's paging describes it (`page.rs`), so memory stays flat however large the account. Rows stream to CSV files when asked (`export.rs`); only a small sample is kept.
 //!
 //! Within the vendor's rate limit (paced ahead of time; a 429 is waited out using `Retry-After`
 //! and shown as a "waiting" event, never an error), a dropped connection is retried from the page
 //! it was on, an expired token is refreshed once, and Cancel stops between requests.
 
-use crate::catalog::{
-    CountSpec, EnvironmentSpec, PreviewList, PreviewSpec, ProviderSpec, RateLimit,
-};
+use crate::catalog::{PreviewSpec, ProviderSpec, RateLimit};
 use crate::connections::{Connections, PreviewTarget};
 use crate::error::{Error, ErrorKind, Result};
-use crate::http::{Route, api_error, retry_after};
-use crate::verify::fill_path;
+use crate::http::{api_error, retry_after};
+use export::CsvFile;
+use page::{fill_page, items, page_url, text_of, value_at};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
+
+mod export;
+mod page;
+
+pub use export::{save_export, spreadsheet_safe};
 
 /// Progress of a preview, for progress bars.
 #[derive(Debug, Clone, Serialize)]
@@ -118,67 +121,6 @@ impl Pacer {
     }
 }
 
-/// The `{days_ago:N}` placeholder as an ISO date (UTC).
-fn fill_value(v: &str) -> String {
-    if let Some(n) = v
-        .strip_prefix("{days_ago:")
-        .and_then(|r| r.strip_suffix('}'))
-        .and_then(|n| n.parse::<i64>().ok())
-    {
-        let day = time::OffsetDateTime::now_utc() - time::Duration::days(n);
-        return format!(
-            "{:04}-{:02}-{:02}",
-            day.year(),
-            u8::from(day.month()),
-            day.day()
-        );
-    }
-    v.to_string()
-}
-
-/// A paging template with this page's numbers and the list's entity filled in.
-fn fill_page(template: &str, list: &PreviewList, size: u32, page: u32) -> String {
-    let offset = u64::from(page) * u64::from(size);
-    template
-        .replace("{page}", &(u64::from(page) + 1).to_string())
-        .replace("{offset}", &offset.to_string())
-        .replace("{start}", &(offset + 1).to_string())
-        .replace("{size}", &size.to_string())
-        .replace("{entity}", list.entity.as_deref().unwrap_or(""))
-}
-
-/// The address of one page of a list (or, with `count`, of its count request), as the catalog's
-/// paging describes it.
-fn page_url(
-    (env, route): (&EnvironmentSpec, &Route),
-    spec: &PreviewSpec,
-    list: &PreviewList,
-    params: &BTreeMap<String, String>,
-    page: u32,
-    count: Option<&CountSpec>,
-) -> Result<url::Url> {
-    let paging = &spec.paging;
-    let path = match (&list.entity, &paging.path) {
-        (Some(_), Some(query_path)) if list.path.is_empty() => query_path.as_str(),
-        _ => list.path.as_str(),
-    };
-    let template = match (count, list.single) {
-        (Some(c), _) => &c.query,
-        (None, true) => &BTreeMap::new(),
-        (None, false) => &paging.query,
-    };
-    let mut query: Vec<(String, String)> = template
-        .iter()
-        .map(|(k, v)| (k.clone(), fill_page(v, list, spec.page_size, page)))
-        .collect();
-    query.extend(list.query.iter().map(|(k, v)| (k.clone(), fill_value(v))));
-    let mut url = crate::endpoint::api_url(env, route, &fill_path(path, params)?)?;
-    if !query.is_empty() {
-        url.query_pairs_mut().extend_pairs(query);
-    }
-    Ok(url)
-}
-
 /// Read one record from each list, where the catalog asks for it at connect time
 /// (`verify.read_each_list`: access chosen per list, like Aspire's Scope). A list the token may
 /// not read is a [`ErrorKind::ScopeMissing`] that names it.
@@ -220,77 +162,6 @@ pub async fn read_one_of_each(
             refused.join(" and ")
         ),
     ))
-}
-
-/// The items of one page: an array, an object keyed by id, or one object; an OData `value`
-/// envelope is unwrapped.
-fn items<'a>(json: &'a serde_json::Value, path: &str) -> Vec<&'a serde_json::Value> {
-    let mut cur = json;
-    for seg in path.split('.').filter(|s| !s.is_empty()) {
-        match cur.get(seg) {
-            Some(v) => cur = v,
-            None => return Vec::new(), // QuickBooks Online omits the entity key when empty
-        }
-    }
-    match cur {
-        serde_json::Value::Array(a) => a.iter().collect(),
-        serde_json::Value::Object(o)
-            if path.is_empty() && o.get("value").is_some_and(|v| v.is_array()) =>
-        {
-            o["value"]
-                .as_array()
-                .map(|a| a.iter().collect())
-                .unwrap_or_default()
-        }
-        serde_json::Value::Object(o)
-            if o.values().all(|v| v.is_object())
-                && !o.is_empty()
-                && !path.is_empty()
-                && !is_record(o) =>
-        {
-            o.values().collect()
-        }
-        v @ serde_json::Value::Object(_) => vec![v],
-        _ => Vec::new(),
-    }
-}
-
-/// A record has scalar fields; a keyed collection has only objects as values.
-fn is_record(o: &serde_json::Map<String, serde_json::Value>) -> bool {
-    o.values().any(|v| !v.is_object())
-}
-
-/// The value at a dot path (`PrimaryEmailAddr.Address`), if the item has it.
-fn value_at<'a>(item: &'a serde_json::Value, column: &str) -> Option<&'a serde_json::Value> {
-    column.split('.').try_fold(item, |cur, seg| cur.get(seg))
-}
-
-/// A value as a table cell: text as it is, nothing for null or missing, JSON otherwise.
-fn text_of(value: Option<&serde_json::Value>) -> String {
-    match value {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        None | Some(serde_json::Value::Null) => String::new(),
-        Some(v) => v.to_string(),
-    }
-}
-
-/// A cell as written to a CSV file an admin opens in a spreadsheet: a text that Excel (or
-/// LibreOffice, Google Sheets) would run as a formula (`=HYPERLINK(…)`, `+`, `-`, `@`, a tab or
-/// carriage return first, or their full-width forms) gets a leading `'`, which shows it as text
-/// (OWASP "CSV injection"). Numbers, including negative ones, stay numbers.
-pub fn spreadsheet_safe(text: String) -> String {
-    let risky = text.chars().next().is_some_and(|c| {
-        matches!(
-            c,
-            '=' | '+' | '-' | '@' | '\t' | '\r' | '＝' | '＋' | '－' | '＠'
-        )
-    });
-    let number = text.trim().parse::<f64>().is_ok_and(f64::is_finite);
-    if risky && !number {
-        format!("'{text}")
-    } else {
-        text
-    }
 }
 
 enum Fetched {
@@ -382,7 +253,7 @@ pub async fn run(
         sent: VecDeque::new(),
     };
     if let Some(dir) = &opts.export_dir {
-        crate::settings::private_dir(dir).map_err(|e| export_error(dir, e))?;
+        CsvFile::folder(dir)?;
     }
     let mut results = Vec::new();
     for list in spec
@@ -398,16 +269,7 @@ pub async fn run(
         let mut writer = match &opts.export_dir {
             Some(dir) => {
                 let path = dir.join(format!("{}-{}.csv", p.id, list.id));
-                // Readable by this user only; a UTF-8 byte order mark first, so Excel reads
-                // accented names right.
-                let mut file =
-                    crate::settings::private_file(&path).map_err(|e| export_error(&path, e))?;
-                std::io::Write::write_all(&mut file, "\u{FEFF}".as_bytes())
-                    .map_err(|e| export_error(&path, e))?;
-                let mut w = csv::Writer::from_writer(file);
-                w.write_record(&list.columns)
-                    .map_err(|e| export_error(&path, std::io::Error::other(e)))?;
-                Some((w, path))
+                Some(CsvFile::create(path, &list.columns)?)
             }
             None => None,
         };
@@ -469,17 +331,8 @@ pub async fn run(
                         let values: Vec<Option<&serde_json::Value>> =
                             list.columns.iter().map(|c| value_at(item, c)).collect();
                         let record: Vec<String> = values.iter().map(|v| text_of(*v)).collect();
-                        if let Some((w, path)) = writer.as_mut() {
-                            // Text cells only: a JSON number is never a formula.
-                            let safe = values.iter().zip(&record).map(|(v, text)| {
-                                if v.is_some_and(serde_json::Value::is_string) {
-                                    spreadsheet_safe(text.clone())
-                                } else {
-                                    text.clone()
-                                }
-                            });
-                            w.write_record(safe)
-                                .map_err(|e| export_error(path, std::io::Error::other(e)))?;
+                        if let Some(w) = writer.as_mut() {
+                            w.row(&values, &record)?;
                         }
                         if sample.len() < opts.sample_rows {
                             sample.push(record);
@@ -546,13 +399,7 @@ pub async fn run(
                 Fetched::Unauthorized(e) | Fetched::Failed(e) => return Err(e),
             }
         }
-        let csv = match writer {
-            Some((mut w, path)) => {
-                w.flush().map_err(|e| export_error(&path, e))?;
-                Some(path)
-            }
-            None => None,
-        };
+        let csv = writer.map(CsvFile::finish).transpose()?;
         events(PreviewEvent::Finished {
             list: list.id.clone(),
             count: fetched,
@@ -576,132 +423,9 @@ async fn cancellable_sleep(d: Duration, cancel: &CancellationToken) {
     }
 }
 
-/// Copy the CSV files of a finished preview (staged in `from`) into the folder the admin chose,
-/// each named `<list file> <day>.csv`; a file that is already there is never overwritten (the
-/// copy gets " (2)", " (3)"…). Returns the files written, in name order.
-pub fn save_export(from: &Path, to: &Path, day: &str) -> Result<Vec<PathBuf>> {
-    let mut staged: Vec<PathBuf> = std::fs::read_dir(from)
-        .map(|d| {
-            d.filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "csv"))
-                .collect()
-        })
-        .unwrap_or_default();
-    staged.sort();
-    if staged.is_empty() {
-        return Err(Error::new(
-            ErrorKind::InvalidInput,
-            "There is nothing to save yet: run the preview first.",
-        ));
-    }
-    let mut written = Vec::new();
-    for file in staged {
-        let stem = file
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let target = (1..)
-            .map(|n| match n {
-                1 => to.join(format!("{stem} {day}.csv")),
-                n => to.join(format!("{stem} {day} ({n}).csv")),
-            })
-            .find(|t| !t.exists())
-            .unwrap_or_else(|| to.join(format!("{stem} {day}.csv")));
-        std::fs::copy(&file, &target).map_err(|e| export_error(to, e))?;
-        written.push(target);
-    }
-    Ok(written)
-}
-
-fn export_error(path: &Path, e: std::io::Error) -> Error {
-    Error::new(
-        ErrorKind::Storage,
-        format!(
-            "Patchbay could not write {}. Choose a folder you can write to.",
-            path.display()
-        ),
-    )
-    .with_source(e)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn items_come_from_arrays_keyed_objects_envelopes_and_single_objects() {
-        let keyed = json!({"results": {"users": {"1": {"id": 1}, "2": {"id": 2}}}, "more": false});
-        assert_eq!(items(&keyed, "results.users").len(), 2);
-        let array = json!([{"ContactID": 1}, {"ContactID": 2}, {"ContactID": 3}]);
-        assert_eq!(items(&array, "").len(), 3);
-        let envelope = json!({"value": [{"a": 1}], "@odata.count": 1});
-        assert_eq!(items(&envelope, "").len(), 1);
-        let qbo_empty = json!({"QueryResponse": {}, "time": "x"});
-        assert!(items(&qbo_empty, "QueryResponse.Customer").is_empty());
-        let single = json!({"CompanyInfo": {"CompanyName": "Larry's Bakery", "Country": "US"}});
-        assert_eq!(items(&single, "CompanyInfo").len(), 1);
-    }
-
-    #[test]
-    fn exported_cells_never_run_as_formulas_and_open_back_as_written() {
-        let dir = tempfile::tempdir().unwrap();
-        let cases = [
-            (
-                "=HYPERLINK(\"http://x\",\"y\")",
-                "'=HYPERLINK(\"http://x\",\"y\")",
-            ),
-            ("+1 555 0100", "'+1 555 0100"),
-            ("-2+3", "'-2+3"),
-            ("@SUM(A1)", "'@SUM(A1)"),
-            ("\t=1", "'\t=1"),
-            ("＝1+1", "'＝1+1"),
-            ("-12.5", "-12.5"),
-            ("Crème brûlée Ltd", "Crème brûlée Ltd"),
-        ];
-        let path = dir.path().join("t.csv");
-        let mut file = crate::settings::private_file(&path).unwrap();
-        std::io::Write::write_all(&mut file, "\u{FEFF}".as_bytes()).unwrap();
-        let mut w = csv::Writer::from_writer(file);
-        for (raw, _) in cases {
-            w.write_record([spreadsheet_safe(raw.to_string())]).unwrap();
-        }
-        w.flush().unwrap();
-        drop(w);
-        let bytes = std::fs::read(&path).unwrap();
-        assert!(
-            bytes.starts_with(&[0xEF, 0xBB, 0xBF]),
-            "UTF-8 BOM for Excel"
-        );
-        let mut r = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_reader(&bytes[3..]);
-        let back: Vec<String> = r.records().map(|rec| rec.unwrap()[0].to_string()).collect();
-        let want: Vec<String> = cases.iter().map(|(_, w)| w.to_string()).collect();
-        assert_eq!(back, want);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode, 0o600, "this user only");
-        }
-        let item = json!({"Name": "=1+1", "Balance": -3, "Addr": {"City": "@x"}});
-        let is_text = |c: &str| value_at(&item, c).is_some_and(serde_json::Value::is_string);
-        assert!(is_text("Name") && is_text("Addr.City"));
-        assert!(!is_text("Balance") && !is_text("Missing"));
-    }
-
-    #[test]
-    fn cells_follow_dot_paths() {
-        let cell = |item: &serde_json::Value, column: &str| text_of(value_at(item, column));
-        let c = json!({"Id": "7", "PrimaryEmailAddr": {"Address": "a@b.c"}, "Active": true, "Balance": 1.5, "X": null});
-        assert_eq!(cell(&c, "Id"), "7");
-        assert_eq!(cell(&c, "PrimaryEmailAddr.Address"), "a@b.c");
-        assert_eq!(cell(&c, "Active"), "true");
-        assert_eq!(cell(&c, "Balance"), "1.5");
-        assert_eq!(cell(&c, "X"), "");
-        assert_eq!(cell(&c, "Missing.Path"), "");
-    }
 
     #[test]
     fn pacer_holds_back_once_the_window_is_full() {
@@ -720,64 +444,5 @@ mod tests {
             d > Duration::from_secs(58) && d <= Duration::from_secs(60),
             "{d:?}"
         );
-    }
-
-    #[test]
-    fn saving_an_export_never_overwrites_and_needs_a_preview_first() {
-        let (staged, chosen) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let err = save_export(staged.path(), chosen.path(), "2026-11-24").unwrap_err();
-        assert_eq!(err.kind(), ErrorKind::InvalidInput);
-        assert!(
-            err.message().contains("run the preview first"),
-            "{}",
-            err.message()
-        );
-
-        std::fs::write(staged.path().join("aspire-contacts.csv"), "a\n1\n").unwrap();
-        std::fs::write(staged.path().join("aspire-properties.csv"), "b\n2\n").unwrap();
-        std::fs::write(staged.path().join("notes.txt"), "not a list").unwrap();
-        let first = save_export(staged.path(), chosen.path(), "2026-11-24").unwrap();
-        let names = |v: &[PathBuf]| -> Vec<String> {
-            v.iter()
-                .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-                .collect()
-        };
-        assert_eq!(
-            names(&first),
-            [
-                "aspire-contacts 2026-11-24.csv",
-                "aspire-properties 2026-11-24.csv"
-            ]
-        );
-        std::fs::write(&first[0], "the admin's edits").unwrap();
-        let second = save_export(staged.path(), chosen.path(), "2026-11-24").unwrap();
-        assert_eq!(
-            names(&second),
-            [
-                "aspire-contacts 2026-11-24 (2).csv",
-                "aspire-properties 2026-11-24 (2).csv"
-            ]
-        );
-        assert_eq!(
-            std::fs::read_to_string(&first[0]).unwrap(),
-            "the admin's edits"
-        );
-        assert_eq!(std::fs::read_to_string(&second[0]).unwrap(), "a\n1\n");
-    }
-
-    #[test]
-    fn days_ago_becomes_a_date() {
-        let v = fill_value("{days_ago:0}");
-        let today = time::OffsetDateTime::now_utc();
-        assert_eq!(
-            v,
-            format!(
-                "{:04}-{:02}-{:02}",
-                today.year(),
-                u8::from(today.month()),
-                today.day()
-            )
-        );
-        assert_eq!(fill_value("both"), "both");
     }
 }
