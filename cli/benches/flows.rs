@@ -16,6 +16,7 @@
 use harness::{FakeBrowser, Lab};
 use patchbay_core::store::Vault;
 use patchbay_core::{Browser, Connections};
+use patchbay_test_support::Answer as _;
 use patchbay_test_support::{docs, lab as harness};
 use secrecy::ExposeSecret;
 use std::collections::BTreeMap;
@@ -83,12 +84,8 @@ async fn plain_connect(http: &reqwest::Client, lab: &Lab, id: &str, secret: &str
             ("code", q["code"].as_str()),
             ("redirect_uri", redirect.as_str()),
         ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     let token = tokens["access_token"].as_str().unwrap().to_string();
     let realm = &q["realmId"];
     let company = http
@@ -176,12 +173,7 @@ async fn main() {
     let (r_pb, r_plain) = (median(&mut rpb), median(&mut rplain));
 
     // The CLI connects the same system so `patchbay token` has one that needs no refresh.
-    let out = lab
-        .run_async(
-            &["connect", PROVIDER, "--env", ENV],
-            &format!("{id}\n{secret}\n"),
-        )
-        .await;
+    let out = lab.connect(PROVIDER, ENV, &id, &secret).await;
     assert_eq!(out.code, 0, "{out:?}");
     let (mut tok, mut ver) = (Vec::new(), Vec::new());
     run_cli(&lab, &["token", PROVIDER, "--env", ENV]);

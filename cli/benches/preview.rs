@@ -185,10 +185,7 @@ async fn connect_all(lab: &Lab) -> Vec<String> {
             .app(system.provider, system.environment, &lab.callback())
             .await;
         let out = lab
-            .run_async(
-                &["connect", system.provider, "--env", system.environment],
-                &format!("{client_id}\n{secret}\n"),
-            )
+            .connect(system.provider, system.environment, &client_id, &secret)
             .await;
         assert_eq!(out.code, 0, "{} connects: {out:?}", system.name);
         ids.push(connection_id(lab, system));

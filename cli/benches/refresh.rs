@@ -52,12 +52,7 @@ async fn main() {
         };
         let (id, secret) = lab.app(provider, env, &redirect).await;
         ttl(&lab, provider, 1).await; // issued inside every refresh margin
-        let out = lab
-            .run_async(
-                &["connect", provider, "--env", env],
-                &format!("{id}\n{secret}\n"),
-            )
-            .await;
+        let out = lab.connect(provider, env, &id, &secret).await;
         assert_eq!(out.code, 0, "{name} connects: {out:?}");
         let conn = Connections::connection_id(provider, env, true);
         let mut alone = Vec::new();

@@ -222,16 +222,9 @@ pub async fn run(app: &App, args: Args) -> Result<i32> {
         catalog_file: args.catalog_file,
         deadline: args.deadline,
     };
+    // Ctrl-C: the connect stops itself (cancelled, the port released) and says so.
     let connect = app.connect(order, browser, &on_update);
-    tokio::pin!(connect);
-    let result = tokio::select! {
-        r = &mut connect => r,
-        // Ctrl-C: the connect stops itself (cancelled, the port released) and says so.
-        _ = tokio::signal::ctrl_c() => {
-            app.cancel_connect();
-            connect.await
-        }
-    };
+    let result = crate::stoppable(connect, || app.cancel_connect()).await;
     ticker.abort();
     spinner.finish_and_clear();
     match result {

@@ -199,6 +199,19 @@ fn saved_mappings(
     }))
 }
 
+/// Run `work`; at Ctrl-C, `stop` asks it to end (it then says it was cancelled) and it is still
+/// awaited, so whatever it holds (a port, a lock) is released the normal way.
+async fn stoppable<T>(work: impl std::future::Future<Output = T>, stop: impl FnOnce()) -> T {
+    tokio::pin!(work);
+    tokio::select! {
+        r = &mut work => r,
+        _ = tokio::signal::ctrl_c() => {
+            stop();
+            work.await
+        }
+    }
+}
+
 fn confirm(question: &str) -> bool {
     eprint!("{question}");
     let _ = std::io::stderr().flush();
@@ -337,15 +350,7 @@ async fn command(app: &App, cli: &Cli) -> Result<i32> {
             let bars = preview::Bars::new();
             let show = |e| bars.show(e);
             let run = app.preview(&id, export, &show);
-            tokio::pin!(run);
-            let results = tokio::select! {
-                r = &mut run => r,
-                // Ctrl-C: the import stops itself and says so.
-                _ = tokio::signal::ctrl_c() => {
-                    app.cancel_preview();
-                    run.await
-                }
-            }?;
+            let results = stoppable(run, || app.cancel_preview()).await?;
             print!("{}", preview::summary(&results));
             Ok(0)
         }

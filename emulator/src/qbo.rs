@@ -646,6 +646,18 @@ impl P {
             other => Err(format!("Encountered {other:?}, expected a value")),
         }
     }
+    /// One or more items separated by commas.
+    fn list<T>(
+        &mut self,
+        item: impl Fn(&mut Self) -> Result<T, String>,
+    ) -> Result<Vec<T>, QueryError> {
+        let mut items = vec![item(self).map_err(QueryError::Parse)?];
+        while self.sym(",") {
+            self.pos += 1;
+            items.push(item(self).map_err(QueryError::Parse)?);
+        }
+        Ok(items)
+    }
     fn number(&mut self, what: &str) -> Result<i64, String> {
         let w = self.value()?;
         w.parse::<i64>()
@@ -683,14 +695,7 @@ fn parse_query(q: &str) -> Result<Query, QueryError> {
         count = true;
     } else {
         // Field lists are accepted; the emulator returns whole entities.
-        loop {
-            p.word().map_err(QueryError::Parse)?;
-            if p.sym(",") {
-                p.pos += 1;
-            } else {
-                break;
-            }
-        }
+        p.list(P::word)?;
     }
     if !p.kw("from") {
         return Err(QueryError::Parse("Expected FROM".into()));
@@ -712,15 +717,7 @@ fn parse_query(q: &str) -> Result<Query, QueryError> {
                     return Err(QueryError::Parse("Expected ( after IN".into()));
                 }
                 p.pos += 1;
-                let mut vals = Vec::new();
-                loop {
-                    vals.push(p.value().map_err(QueryError::Parse)?);
-                    if p.sym(",") {
-                        p.pos += 1;
-                    } else {
-                        break;
-                    }
-                }
+                let vals = p.list(P::value)?;
                 if !p.sym(")") {
                     return Err(QueryError::Parse("Expected ) after IN list".into()));
                 }
@@ -762,24 +759,14 @@ fn parse_query(q: &str) -> Result<Query, QueryError> {
                 && matches!(p.toks.get(p.pos + 1), Some(Tok::Word(w)) if w.eq_ignore_ascii_case("by")))
         {
             p.pos += if p.kw("order") { 2 } else { 1 };
-            loop {
-                let f = p.word().map_err(QueryError::Parse)?;
-                let desc = if p.kw("desc") {
+            order = p.list(|p| {
+                let f = p.word()?;
+                let desc = p.kw("desc");
+                if desc || p.kw("asc") {
                     p.pos += 1;
-                    true
-                } else {
-                    if p.kw("asc") {
-                        p.pos += 1;
-                    }
-                    false
-                };
-                order.push((f, desc));
-                if p.sym(",") {
-                    p.pos += 1;
-                } else {
-                    break;
                 }
-            }
+                Ok((f, desc))
+            })?;
         } else if p.kw("startposition") {
             p.pos += 1;
             // Assumption: positions below 1 count as 1.
@@ -979,22 +966,16 @@ mod tests {
             Cond::Like("DisplayName".into(), "%O'Brien%".into())
         );
         assert_eq!((q.start, q.max, q.order[0].1), (3, 5, true));
-        assert!(matches!(
-            parse_query("select * from Foo"),
-            Err(QueryError::Validation(_))
-        ));
-        assert!(matches!(
-            parse_query("select * from Customer where A = 1 or B = 2"),
-            Err(QueryError::Parse(_))
-        ));
-        assert!(matches!(
-            parse_query("select * from Customer maxresults 1001"),
-            Err(QueryError::Validation(_))
-        ));
-        assert!(matches!(
-            parse_query("select * from Customer garbage"),
-            Err(QueryError::Parse(_))
-        ));
+        // Refused, as a parse error (4000) or a validation error.
+        for (query, parse) in [
+            ("select * from Foo", false),
+            ("select * from Customer where A = 1 or B = 2", true),
+            ("select * from Customer maxresults 1001", false),
+            ("select * from Customer garbage", true),
+        ] {
+            let e = parse_query(query).unwrap_err();
+            assert_eq!(matches!(e, QueryError::Parse(_)), parse, "{query}: {e:?}");
+        }
     }
 
     #[test]

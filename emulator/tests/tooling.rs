@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use patchbay_emulator::{Emulator, EmulatorConfig};
+use patchbay_test_support::Answer as _;
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,14 +17,7 @@ async fn admin_apps_console_and_stats() {
     let (c, base) = (client(), em.base_url());
     assert!(base.starts_with("http://127.0.0.1:"));
     assert_eq!(em.practice_apps().len(), 5);
-    let apps: Vec<Value> = c
-        .get(format!("{base}/_emulator/apps"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let apps: Vec<Value> = c.get(format!("{base}/_emulator/apps")).answer().await;
     assert_eq!(apps.len(), 5);
 
     let r = admin(
@@ -87,14 +81,7 @@ async fn admin_apps_console_and_stats() {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    let apps: Vec<Value> = c
-        .get(format!("{base}/_emulator/apps"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let apps: Vec<Value> = c.get(format!("{base}/_emulator/apps")).answer().await;
     let made = apps
         .iter()
         .find(|a| a["redirect_uris"] == json!(["http://localhost:9000/cb"]))
@@ -136,12 +123,8 @@ async fn emulator_without_practice_apps() {
     assert!(em.practice_apps().is_empty());
     let apps: Vec<Value> = client()
         .get(format!("{}/_emulator/apps", em.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert!(apps.is_empty());
 }
 
@@ -403,12 +386,8 @@ async fn state_file_is_shared_between_processes() {
     );
     let apps: Vec<Value> = base
         .get(format!("{}/_emulator/apps", em3.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     assert_eq!(apps.len(), 5);
     // No temp files are left behind.
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())

@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use patchbay_test_support::Answer as _;
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------------
@@ -52,12 +53,8 @@ async fn qbt_authorize_allow_token_refresh_rotation() {
     let me: Value = c
         .get(format!("{base}/rest.tsheets.com/api/v1/current_user"))
         .bearer_auth(&access)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .answer()
+        .await;
     let users = me["results"]["users"].as_object().unwrap();
     assert_eq!(users.len(), 1);
     let (id, user) = users.iter().next().unwrap();
@@ -1902,12 +1899,8 @@ async fn qbo_full_entities_and_read_by_id() {
                 .get(url)
                 .bearer_auth(access)
                 .header("accept", "application/json")
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+                .answer()
+                .await;
             r["QueryResponse"][&entity].as_array().unwrap().clone()
         }
     };

@@ -77,14 +77,7 @@ impl Desk {
     }
 
     pub async fn admin(&self, path: &str, body: Value) -> Value {
-        let r = reqwest::Client::new()
-            .post(format!("{}/_emulator/{path}", self.emulator.base_url()))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "admin {path}: {}", r.status());
-        r.json().await.unwrap_or(Value::Null)
+        patchbay_test_support::emulator_admin(&self.emulator.base_url(), path, body).await
     }
 
     /// Give this computer distribution settings (`distribution.toml` in Patchbay's config

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-pub use crate::{callback_port, free_port, workspace_bin};
+pub use crate::{Answer, callback_port, free_port, workspace_bin};
 
 /// The `patchbay` command line, as built next to the tests.
 pub fn cli() -> PathBuf {
@@ -79,15 +79,7 @@ impl Lab {
     }
 
     pub async fn admin(&self, path: &str, body: Value) -> Value {
-        let r = self
-            .http
-            .post(format!("{}/_emulator/{path}", self.base()))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "admin {path}: {}", r.status());
-        r.json().await.unwrap_or(Value::Null)
+        crate::emulator_admin(&self.base(), path, body).await
     }
 
     /// Register an app at the emulator; returns (client_id, client_secret).
@@ -115,12 +107,8 @@ impl Lab {
     pub async fn emulator_json(&self, path: &str) -> Value {
         self.http
             .get(format!("{}/_emulator/{path}", self.base()))
-            .send()
+            .answer()
             .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
     }
 
     pub async fn stats(&self) -> Value {
@@ -266,39 +254,54 @@ impl Lab {
     }
 
     /// Run the CLI to completion with `stdin`, bounded in time.
-    pub fn run_with(&self, mut cmd: Command, stdin: &str) -> Output {
-        cmd.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("patchbay runs");
-        let mut sin = child.stdin.take().unwrap();
-        sin.write_all(stdin.as_bytes()).unwrap();
-        drop(sin);
-        wait_bounded(child, Duration::from_secs(60))
+    pub fn run_with(&self, cmd: Command, stdin: &str) -> Output {
+        run_to_end(cmd, stdin)
+    }
+
+    /// `patchbay connect <system> --env <env>` with the keys typed in.
+    pub async fn connect(&self, system: &str, env: &str, client_id: &str, secret: &str) -> Output {
+        let keys = format!("{client_id}\n{secret}\n");
+        self.run_async(&["connect", system, "--env", env], &keys)
+            .await
+    }
+
+    /// An app registered at the emulator (with this lab's Callback URL where the system has a
+    /// browser step) and connected through the CLI; its keys.
+    pub async fn connected(&self, system: &str, env: &str) -> (String, String) {
+        let callback = match system {
+            "aspire" => String::new(),
+            _ => self.callback(),
+        };
+        let (id, secret) = self.app(system, env, &callback).await;
+        let out = self.connect(system, env, &id, &secret).await;
+        assert_eq!(out.code, 0, "{system} connects: {out:?}");
+        (id, secret)
     }
 
     /// Run a CLI command from async tests without blocking the runtime.
     pub async fn run_async(&self, args: &[&str], stdin: &str) -> Output {
         let cmd = self.command(args);
         let stdin = stdin.to_string();
-        tokio::task::spawn_blocking(move || {
-            let mut cmd = cmd;
-            cmd.stdin(Stdio::piped())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
-            let mut child = cmd.spawn().expect("patchbay runs");
-            let mut sin = child.stdin.take().unwrap();
-            sin.write_all(stdin.as_bytes()).unwrap();
-            drop(sin);
-            wait_bounded(child, Duration::from_secs(60))
-        })
-        .await
-        .unwrap()
+        tokio::task::spawn_blocking(move || run_to_end(cmd, &stdin))
+            .await
+            .unwrap()
     }
 
     pub fn keychain(&self) -> patchbay_core::store::Keychain {
         patchbay_core::store::Keychain::open(&self.service).expect("keychain available in tests")
     }
+}
+
+/// Run `cmd` to completion with `stdin`, bounded in time.
+fn run_to_end(mut cmd: Command, stdin: &str) -> Output {
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("patchbay runs");
+    let mut sin = child.stdin.take().unwrap();
+    sin.write_all(stdin.as_bytes()).unwrap();
+    drop(sin);
+    wait_bounded(child, Duration::from_secs(60))
 }
 
 /// Opens the authorize page the way the OS would: a separate `fake-browser` process.

@@ -18,12 +18,37 @@ pub mod chromium;
 pub mod docs;
 pub mod lab;
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 
 /// An admin's own catalog file with one standard OAuth 2 system ("books-custom": the emulator's
 /// Intuit endpoints, client credentials in the body, no vendor wording for its error pages).
 /// The core's catalog tests read the same file.
 pub const CATALOG: &str = include_str!("fixtures/catalog.toml");
+
+/// A request a test builds, sent, with its JSON answer read (a failure is the test's panic).
+pub trait Answer {
+    fn answer<T: serde::de::DeserializeOwned>(self) -> impl Future<Output = T> + Send;
+}
+
+impl Answer for reqwest::RequestBuilder {
+    async fn answer<T: serde::de::DeserializeOwned>(self) -> T {
+        self.send().await.unwrap().json().await.unwrap()
+    }
+}
+
+/// `POST {base}/_emulator/{path}` (the emulator's admin API, which sets up apps, faults and
+/// settings): its JSON answer, after checking it succeeded.
+pub async fn emulator_admin(base: &str, path: &str, body: serde_json::Value) -> serde_json::Value {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/_emulator/{path}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "admin {path}: {}", r.status());
+    r.json().await.unwrap_or(serde_json::Value::Null)
+}
 
 /// A binary built in this target directory (the CLI, the app, the fake browser).
 pub fn workspace_bin(name: &str) -> PathBuf {

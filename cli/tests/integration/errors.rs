@@ -310,16 +310,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 #[tokio::test(flavor = "multi_thread")]
 async fn invalid_grant_on_refresh_asks_to_reconnect() {
     let lab = Lab::new().await;
-    let (id, secret) = lab
-        .app("quickbooks-time", "production", &lab.callback())
-        .await;
-    let out = lab
-        .run_async(
-            &["connect", "quickbooks-time"],
-            &format!("{id}\n{secret}\n"),
-        )
-        .await;
-    assert_eq!(out.code, 0, "{out:?}");
+    let (id, secret) = lab.connected("quickbooks-time", "production").await;
     lab.fault("quickbooks-time", "refresh", "invalid_grant", json!({}))
         .await;
     let out = lab.run_async(&["refresh", "quickbooks-time"], "").await;
@@ -335,10 +326,7 @@ async fn invalid_grant_on_refresh_asks_to_reconnect() {
         .await
         .unwrap();
     let out = lab
-        .run_async(
-            &["connect", "quickbooks-time"],
-            &format!("{id}\n{secret}\n"),
-        )
+        .connect("quickbooks-time", "production", &id, &secret)
         .await;
     assert_eq!(out.code, 0, "{out:?}");
     let status = status_json(&lab.run_async(&["status", "--json"], "").await);

@@ -145,14 +145,7 @@ echo "token=$?"
 #[tokio::test(flavor = "multi_thread")]
 async fn an_entry_deleted_behind_our_back_asks_to_connect_again() {
     let lab = Lab::new().await;
-    let (id, secret) = lab.app("aspire", "sandbox", "").await;
-    let out = lab
-        .run_async(
-            &["connect", "aspire", "--env", "sandbox"],
-            &format!("{id}\n{secret}\n"),
-        )
-        .await;
-    assert_eq!(out.code, 0, "{out:?}");
+    let (id, secret) = lab.connected("aspire", "sandbox").await;
     // Another program (a keychain manager, a cleanup tool) removes both entries.
     let conn = "practice:aspire:sandbox";
     let k = lab.keychain();
@@ -173,12 +166,7 @@ async fn an_entry_deleted_behind_our_back_asks_to_connect_again() {
     );
     assert_no_secret_on_disk(lab.home.path(), &[&secret]);
     // Connecting again puts it right.
-    let again = lab
-        .run_async(
-            &["connect", "aspire", "--env", "sandbox"],
-            &format!("{id}\n{secret}\n"),
-        )
-        .await;
+    let again = lab.connect("aspire", "sandbox", &id, &secret).await;
     assert_eq!(again.code, 0, "{again:?}");
     assert_eq!(
         lab.run_async(&["token", "aspire", "--env", "sandbox"], "")

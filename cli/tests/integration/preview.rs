@@ -37,12 +37,9 @@ async fn each_vendor_is_paged_its_own_way_and_exported_to_csv() {
         .app("quickbooks-time", "production", &lab.callback())
         .await;
     assert_eq!(
-        lab.run_async(
-            &["connect", "quickbooks-time"],
-            &format!("{id}\n{secret}\n")
-        )
-        .await
-        .code,
+        lab.connect("quickbooks-time", "production", &id, &secret)
+            .await
+            .code,
         0
     );
     let p = lab
@@ -73,15 +70,7 @@ async fn each_vendor_is_paged_its_own_way_and_exported_to_csv() {
     );
 
     let (id, secret) = lab.app("aspire", "sandbox", "").await;
-    assert_eq!(
-        lab.run_async(
-            &["connect", "aspire", "--env", "sandbox"],
-            &format!("{id}\n{secret}\n")
-        )
-        .await
-        .code,
-        0
-    );
+    assert_eq!(lab.connect("aspire", "sandbox", &id, &secret).await.code, 0);
     lab.settings(json!({"provider": "aspire", "rate_limit_per_window": 1000}))
         .await;
     let p = lab
@@ -98,16 +87,7 @@ async fn each_vendor_is_paged_its_own_way_and_exported_to_csv() {
     );
     assert_eq!(csv_rows(&out_dir, "aspire-contacts.csv"), s.aspire_contacts);
 
-    let (id, secret) = lab
-        .app("quickbooks-online", "sandbox", &lab.callback())
-        .await;
-    let c = lab
-        .run_async(
-            &["connect", "quickbooks-online", "--env", "sandbox"],
-            &format!("{id}\n{secret}\n"),
-        )
-        .await;
-    assert_eq!(c.code, 0, "{c:?}");
+    let _ = lab.connected("quickbooks-online", "sandbox").await;
     let p = lab
         .run_async(
             &[
@@ -148,15 +128,7 @@ async fn each_vendor_is_paged_its_own_way_and_exported_to_csv() {
 async fn a_429_is_waited_out_using_retry_after_and_shown() {
     let lab = Lab::new().await;
     let (id, secret) = lab.app("aspire", "sandbox", "").await;
-    assert_eq!(
-        lab.run_async(
-            &["connect", "aspire", "--env", "sandbox"],
-            &format!("{id}\n{secret}\n")
-        )
-        .await
-        .code,
-        0
-    );
+    assert_eq!(lab.connect("aspire", "sandbox", &id, &secret).await.code, 0);
     lab.fault(
         "aspire",
         "api",
@@ -268,16 +240,7 @@ async fn cancel_stops_the_import_between_requests() {
 #[tokio::test(flavor = "multi_thread")]
 async fn quickbooks_online_mappings_default_sensibly_and_survive_a_restart() {
     let lab = Lab::new().await;
-    let (id, secret) = lab
-        .app("quickbooks-online", "sandbox", &lab.callback())
-        .await;
-    let c = lab
-        .run_async(
-            &["connect", "quickbooks-online", "--env", "sandbox"],
-            &format!("{id}\n{secret}\n"),
-        )
-        .await;
-    assert_eq!(c.code, 0, "{c:?}");
+    let (id, secret) = lab.connected("quickbooks-online", "sandbox").await;
     let before = lab
         .run_async(&["mappings", "quickbooks-online", "--env", "sandbox"], "")
         .await;

@@ -37,12 +37,7 @@ async fn the_report_carries_versions_health_states_checklists_timings_and_vendor
                 },
             )
             .await;
-        let out = lab
-            .run_async(
-                &["connect", system, "--env", env],
-                &format!("{id}\n{secret}\n"),
-            )
-            .await;
+        let out = lab.connect(system, env, &id, &secret).await;
         assert_eq!(out.code, 0, "{system}: {out:?}");
     }
     // QuickBooks Time's API add-on lapses: the verify call is refused with 402.

@@ -3,6 +3,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use patchbay_emulator::{Emulator, EmulatorConfig};
+use patchbay_test_support::Answer as _;
 use reqwest::{Client, Response};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -58,13 +59,7 @@ pub async fn fault(c: &Client, base: &str, body: Value) {
 }
 
 pub async fn stats(c: &Client, base: &str) -> Value {
-    c.get(format!("{base}/_emulator/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    c.get(format!("{base}/_emulator/stats")).answer().await
 }
 
 pub fn challenge(verifier: &str) -> String {
