@@ -4,7 +4,7 @@
 
 use indicatif::{ProgressBar, ProgressStyle};
 use patchbay_core::app::views::ConnectUpdate;
-use patchbay_core::app::{App, ConnectOrder};
+use patchbay_core::app::{App, ConnectFailure, ConnectOrder};
 use patchbay_core::checklist::Event;
 use patchbay_core::redirect::Via;
 use patchbay_core::sanitize::printable;
@@ -112,20 +112,7 @@ pub async fn run(app: &App, args: Args) -> Result<i32> {
         eprintln!("\n{advice}\n(Give your page with --redirect-page https://…)");
         return Ok(ErrorKind::RedirectMismatch.exit_code());
     }
-    match (&plan.redirect_uri, plan.keys_supplied) {
-        (_, true) => eprintln!(
-            "\nThe {} app of whoever gave you Patchbay is used: no keys to paste.\n",
-            p.name
-        ),
-        (Some(uri), false) => eprintln!(
-            "\nCallback URL to register at {} (copy it exactly):\n  {uri}\n",
-            p.name
-        ),
-        (None, false) => {}
-    }
-    if let Some(advice) = &plan.advice {
-        eprintln!("{advice}\n");
-    }
+    explain(&p.name, &plan);
     if let Some(keys) = app.practice_keys(&p.id, &env.id, &plan).await {
         eprintln!(
             "Practice mode: use Client ID {} and secret {}\n",
@@ -133,28 +120,11 @@ pub async fn run(app: &App, args: Args) -> Result<i32> {
         );
     }
     let input = Arc::new(Input::new());
-    let mut fields = BTreeMap::new();
-    for f in p.fields.iter().filter(|_| !plan.keys_supplied) {
-        let mut tries = 0;
-        let value = loop {
-            tries += 1;
-            let Some(raw) = input.ask(&f.label, f.secret) else {
-                return Err(Error::invalid_input(format!("No {} was given.", f.label)));
-            };
-            let (cleaned, check) = f.check(&raw);
-            if !check.removed.is_empty()
-                && (input.interactive || !check.removed.ends_with("a line break"))
-            {
-                eprintln!("  {}: {}", f.label, check.removed);
-            }
-            match check.problem {
-                None => break cleaned.value,
-                Some(problem) if input.interactive && tries < 3 => eprintln!("  {problem}"),
-                Some(problem) => return Err(Error::invalid_input(problem)),
-            }
-        };
-        fields.insert(f.id.clone(), SecretString::from(value));
-    }
+    let fields = if plan.keys_supplied {
+        BTreeMap::new()
+    } else {
+        ask_keys(&p.fields, &input)?
+    };
     let spinner = ProgressBar::new_spinner();
     spinner.set_style(
         ProgressStyle::with_template("{spinner} {msg}")
@@ -238,24 +208,75 @@ pub async fn run(app: &App, args: Args) -> Result<i32> {
             );
             Ok(0)
         }
-        Err(f) => {
-            eprintln!("\n{}", f.error.message());
-            for item in &f.failed {
-                eprintln!(
-                    "\n✗ {}\n  {}",
-                    item.title,
-                    item.fix.as_deref().unwrap_or("")
-                );
-                if let Some(s) = &item.support {
-                    eprintln!("  {s}");
-                }
+        Err(f) => Ok(failed(&f)),
+    }
+}
+
+/// Where the vendor's answer will come back, before any key is asked for.
+fn explain(system: &str, plan: &patchbay_core::redirect::RedirectPlan) {
+    match (&plan.redirect_uri, plan.keys_supplied) {
+        (_, true) => eprintln!(
+            "\nThe {system} app of whoever gave you Patchbay is used: no keys to paste.\n"
+        ),
+        (Some(uri), false) => {
+            eprintln!("\nCallback URL to register at {system} (copy it exactly):\n  {uri}\n")
+        }
+        (None, false) => {}
+    }
+    if let Some(advice) = &plan.advice {
+        eprintln!("{advice}\n");
+    }
+}
+
+/// Each key, cleaned as pasted; a wrong format is said and asked again (three tries at a
+/// terminal, none from a pipe).
+fn ask_keys(
+    fields: &[patchbay_core::catalog::FieldSpec],
+    input: &Input,
+) -> Result<BTreeMap<String, SecretString>> {
+    let mut keys = BTreeMap::new();
+    for f in fields {
+        let mut tries = 0;
+        let value = loop {
+            tries += 1;
+            let Some(raw) = input.ask(&f.label, f.secret) else {
+                return Err(Error::invalid_input(format!("No {} was given.", f.label)));
+            };
+            let (cleaned, check) = f.check(&raw);
+            if !check.removed.is_empty()
+                && (input.interactive || !check.removed.ends_with("a line break"))
+            {
+                eprintln!("  {}: {}", f.label, check.removed);
             }
-            if let Some(d) = f.error.provider_detail() {
-                eprintln!("(vendor said: {})", printable(d));
+            match check.problem {
+                None => break cleaned.value,
+                Some(problem) if input.interactive && tries < 3 => eprintln!("  {problem}"),
+                Some(problem) => return Err(Error::invalid_input(problem)),
             }
-            Ok(f.error.kind().exit_code())
+        };
+        keys.insert(f.id.clone(), SecretString::from(value));
+    }
+    Ok(keys)
+}
+
+/// The problem, each failed check with its fix, and the vendor's words for support; the exit
+/// code.
+fn failed(f: &ConnectFailure) -> i32 {
+    eprintln!("\n{}", f.error.message());
+    for item in &f.failed {
+        eprintln!(
+            "\n✗ {}\n  {}",
+            item.title,
+            item.fix.as_deref().unwrap_or("")
+        );
+        if let Some(s) = &item.support {
+            eprintln!("  {s}");
         }
     }
+    if let Some(d) = f.error.provider_detail() {
+        eprintln!("(vendor said: {})", printable(d));
+    }
+    f.error.kind().exit_code()
 }
 
 /// "Waiting for you to click Allow… 4:59 left", updated twice a second once the browser step

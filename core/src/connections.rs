@@ -475,6 +475,95 @@ pub struct PreviewTarget {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::{MemoryStore, Unavailable};
+
+    const ID: &str = "aspire:production";
+
+    /// Connections on the in-memory store with one Aspire connection on record.
+    fn on_record(store: Arc<dyn SecretStore>) -> (tempfile::TempDir, Connections) {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Connections::new(
+            Catalog::builtin().unwrap(),
+            store,
+            Paths::under(dir.path()),
+            None,
+        )
+        .unwrap();
+        let record = ConnectionRecord::for_tests(ID, "aspire", "production");
+        c.settings().update(ID, |_| Some(record)).unwrap();
+        (dir, c)
+    }
+
+    fn grant(expires_in: i64) -> Grant {
+        Grant {
+            client_id: "id".into(),
+            client_secret: SecretString::from("secret"),
+            refresh_token: Some(SecretString::from("refresh")),
+            refresh_expires_at: None,
+            params: BTreeMap::new(),
+            access_token: Some(SecretString::from("access")),
+            expires_at: Some(now() + expires_in),
+            generation: 1,
+        }
+    }
+
+    #[tokio::test]
+    async fn home_shows_each_state_from_the_record_and_the_keychain() {
+        let store = Arc::new(MemoryStore::default());
+        let (_dir, c) = on_record(store.clone());
+        // On record, but nothing in the keychain: reconnect, saying why.
+        let s = c.status(ID).await.unwrap();
+        assert_eq!(s.state, ConnectionState::NeedsReconnect);
+        let why = s.record.needs_reconnect.unwrap_or_default();
+        assert!(why.contains("no longer in"), "{why}");
+        // Aspire renews 10 minutes early: an hour left is connected, five minutes is due.
+        let vault = Vault::new(store);
+        vault.save(ID, &grant(3600)).unwrap();
+        assert_eq!(
+            c.status(ID).await.unwrap().state,
+            ConnectionState::Connected
+        );
+        vault.save(ID, &grant(300)).unwrap();
+        assert_eq!(
+            c.list().await.unwrap()[0].state,
+            ConnectionState::NeedsRefresh
+        );
+        // A keychain that cannot be read: the connection is listed all the same, with why.
+        let dead = Error::keychain("The keyring is locked.");
+        let (_dir, c) = on_record(Arc::new(Unavailable::new(&dead)));
+        let s = c.status(ID).await.unwrap();
+        assert_eq!(s.state, ConnectionState::KeychainUnavailable);
+        assert_eq!(s.record.last_error.unwrap().kind, ErrorKind::Keychain);
+    }
+
+    #[tokio::test]
+    async fn disconnecting_a_system_without_revocation_forgets_it_here() {
+        let store = Arc::new(MemoryStore::default());
+        let (_dir, c) = on_record(store.clone());
+        Vault::new(store.clone()).save(ID, &grant(3600)).unwrap();
+        // Aspire offers no revocation: nothing is asked of the vendor (no route is needed).
+        assert_eq!(
+            c.disconnect(ID, false).await.unwrap(),
+            Revocation::NotOffered
+        );
+        assert!(
+            Vault::new(store).load(ID).unwrap().is_none(),
+            "keychain entry deleted"
+        );
+        assert!(c.list().await.unwrap().is_empty(), "record removed");
+        let e = c.status(ID).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+    }
+
+    #[tokio::test]
+    async fn a_practice_connection_needs_practice_mode() {
+        let store = Arc::new(MemoryStore::default());
+        let (_dir, c) = on_record(store);
+        assert_eq!(c.route(false).unwrap(), Route::Vendor);
+        let e = c.route(true).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::NotFound);
+        assert!(e.message().contains("Start Patchbay in practice mode"));
+    }
 
     #[test]
     fn the_emulator_address_is_on_this_computer_only() {
