@@ -185,13 +185,7 @@ async fn fault_switches() {
     // malformed_json on QBO's API (200 with a body that does not parse).
     let (realm, qt) = qbo_tokens(&c, &base).await;
     fault(&c, &base, json!({"provider": "quickbooks-online", "endpoint": "api", "fault": "malformed_json", "count": 1})).await;
-    let r = c
-        .get(format!("{base}/sandbox-quickbooks.api.intuit.com/v3/company/{realm}/query?query=select * from Customer"))
-        .bearer_auth(qt["access_token"].as_str().unwrap())
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get_json(&c, format!("{base}/sandbox-quickbooks.api.intuit.com/v3/company/{realm}/query?query=select * from Customer"), qt["access_token"].as_str().unwrap()).await;
     assert_eq!(r.status(), 200);
     assert!(r.headers().contains_key("intuit_tid"));
     assert!(serde_json::from_str::<Value>(&r.text().await.unwrap()).is_err());
@@ -263,12 +257,12 @@ async fn fault_switches() {
     )
     .await;
     for _ in 0..2 {
-        let r = c
-            .get(format!("{base}/{prod}/Users"))
-            .bearer_auth(at["Token"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap();
+        let r = bearer_get(
+            &c,
+            format!("{base}/{prod}/Users"),
+            at["Token"].as_str().unwrap(),
+        )
+        .await;
         assert_eq!(r.status(), 502);
     }
     let r = c
@@ -277,12 +271,12 @@ async fn fault_switches() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    let r = c
-        .get(format!("{base}/{prod}/Users"))
-        .bearer_auth(at["Token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get(
+        &c,
+        format!("{base}/{prod}/Users"),
+        at["Token"].as_str().unwrap(),
+    )
+    .await;
     assert_eq!(r.status(), 200);
 
     // deny_consent: Allow acts as Deny.
@@ -338,12 +332,13 @@ async fn state_file_is_shared_between_processes() {
     let me = |base: String, token: String| {
         let c = c.clone();
         async move {
-            c.get(format!("{base}/rest.tsheets.com/api/v1/current_user"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .status()
+            bearer_get(
+                &c,
+                format!("{base}/rest.tsheets.com/api/v1/current_user"),
+                token,
+            )
+            .await
+            .status()
         }
     };
     let access = t["access_token"].as_str().unwrap().to_string();

@@ -257,12 +257,7 @@ async fn qbt_lists_pagination_limits_and_rate_limit() {
     let get = |path: String| {
         let (c, base, access) = (c.clone(), base.clone(), access.clone());
         async move {
-            let r = c
-                .get(format!("{base}/rest.tsheets.com/api/v1/{path}"))
-                .bearer_auth(access)
-                .send()
-                .await
-                .unwrap();
+            let r = bearer_get(&c, format!("{base}/rest.tsheets.com/api/v1/{path}"), access).await;
             (r.status().as_u16(), r.json::<Value>().await.unwrap())
         }
     };
@@ -326,12 +321,7 @@ async fn qbt_lists_pagination_limits_and_rate_limit() {
     let (_, jc) = get("jobcodes?limit=200".into()).await;
     assert_eq!(jc["results"]["jobcodes"].as_object().unwrap().len(), 30);
     // Bad token.
-    let r = c
-        .get(format!("{base}/rest.tsheets.com/api/v1/users"))
-        .bearer_auth("nope")
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get(&c, format!("{base}/rest.tsheets.com/api/v1/users"), "nope").await;
     assert_eq!(r.status(), 401);
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], 401);
     // Rate limit per access token.
@@ -352,12 +342,12 @@ async fn qbt_lists_pagination_limits_and_rate_limit() {
     assert_eq!(stats(&c, &base).await["quickbooks-time"]["rate_limited"], 1);
     // Another token has its own window.
     let t2 = qbt_tokens(&c, &base).await;
-    let r = c
-        .get(format!("{base}/rest.tsheets.com/api/v1/current_user"))
-        .bearer_auth(t2["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get(
+        &c,
+        format!("{base}/rest.tsheets.com/api/v1/current_user"),
+        t2["access_token"].as_str().unwrap(),
+    )
+    .await;
     assert_eq!(r.status(), 200);
 }
 
@@ -373,12 +363,12 @@ async fn qbt_expired_access_token_is_401() {
     .await;
     let t = qbt_tokens(&c, &base).await;
     assert_eq!(t["expires_in"], 0);
-    let r = c
-        .get(format!("{base}/rest.tsheets.com/api/v1/current_user"))
-        .bearer_auth(t["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get(
+        &c,
+        format!("{base}/rest.tsheets.com/api/v1/current_user"),
+        t["access_token"].as_str().unwrap(),
+    )
+    .await;
     assert_eq!(r.status(), 401);
 }
 
@@ -433,12 +423,7 @@ async fn aspire_auth_jwt_refresh_and_environments() {
     );
 
     // The token works on its own environment only.
-    let users = c
-        .get(format!("{base}/{prod}/Users?$top=1"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let users = bearer_get(&c, format!("{base}/{prod}/Users?$top=1"), &token).await;
     assert_eq!(users.status(), 200);
     let users: Value = users.json().await.unwrap();
     let u = &users.as_array().unwrap()[0];
@@ -454,12 +439,7 @@ async fn aspire_auth_jwt_refresh_and_environments() {
     ] {
         assert!(u.get(f).is_some(), "{f}");
     }
-    let r = c
-        .get(format!("{base}/{sandbox}/Users"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get(&c, format!("{base}/{sandbox}/Users"), &token).await;
     assert_eq!(r.status(), 401);
     assert_eq!(
         c.get(format!("{base}/{prod}/Users"))
@@ -521,12 +501,12 @@ async fn aspire_auth_jwt_refresh_and_environments() {
     let claims = jwt_claims(t3["Token"].as_str().unwrap());
     assert_eq!(claims["exp"], claims["iat"]);
     assert_eq!(claims["environment"], "sandbox");
-    let r = c
-        .get(format!("{base}/{sandbox}/Users"))
-        .bearer_auth(t3["Token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get(
+        &c,
+        format!("{base}/{sandbox}/Users"),
+        t3["Token"].as_str().unwrap(),
+    )
+    .await;
     assert_eq!(r.status(), 401);
 }
 
@@ -544,7 +524,7 @@ async fn aspire_lists_odata_and_rate_limit() {
     let get = |path: &str| {
         let (c, url, token) = (c.clone(), format!("{base}/{prod}/{path}"), token.clone());
         async move {
-            let r = c.get(url).bearer_auth(token).send().await.unwrap();
+            let r = bearer_get(&c, url, token).await;
             (r.status().as_u16(), r.json::<Value>().await.unwrap())
         }
     };
@@ -687,13 +667,12 @@ async fn qbo_authorize_token_api_refresh_revoke() {
     let refresh = t["refresh_token"].as_str().unwrap().to_string();
 
     let api = format!("{base}/sandbox-quickbooks.api.intuit.com/v3/company/{realm}");
-    let r = c
-        .get(format!("{api}/companyinfo/{realm}?minorversion=75"))
-        .bearer_auth(&access)
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get_json(
+        &c,
+        format!("{api}/companyinfo/{realm}?minorversion=75"),
+        &access,
+    )
+    .await;
     assert_eq!(r.status(), 200);
     assert!(r.headers().contains_key("intuit_tid"));
     let ci: Value = r.json().await.unwrap();
@@ -706,13 +685,7 @@ async fn qbo_authorize_token_api_refresh_revoke() {
         let q = q.to_string();
         async move {
             let url = url::Url::parse_with_params(&url, &[("query", q)]).unwrap();
-            let r = c
-                .get(url)
-                .bearer_auth(access)
-                .header("accept", "application/json")
-                .send()
-                .await
-                .unwrap();
+            let r = bearer_get_json(&c, url, access).await;
             (r.status().as_u16(), r.json::<Value>().await.unwrap())
         }
     };
@@ -750,51 +723,31 @@ async fn qbo_authorize_token_api_refresh_revoke() {
     assert_eq!(query("SELECT * FROM Nothing").await.0, 400);
 
     // Gateway 401 exactly as the reference; XML without Accept: application/json.
-    let r = c
-        .get(format!("{api}/companyinfo/{realm}"))
-        .bearer_auth("bad")
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get_json(&c, format!("{api}/companyinfo/{realm}"), "bad").await;
     assert_eq!(r.status(), 401);
     assert!(r.headers().contains_key("intuit_tid"));
     let body = r.text().await.unwrap();
     assert!(body.starts_with(REFERENCE_401_PREFIX), "{body}");
     assert!(body.ends_with(r#","status":null,"cdcresponse":[]}"#));
-    let r = c
-        .get(format!("{api}/companyinfo/{realm}"))
-        .bearer_auth("bad")
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get(&c, format!("{api}/companyinfo/{realm}"), "bad").await;
     assert_eq!(r.status(), 401);
     let xml = r.text().await.unwrap();
     assert!(xml.contains("<IntuitResponse") && xml.contains("AuthenticationErrorGeneral"));
     // Other environment's host and another realm: 403 / 3100.
     let prod_api =
         format!("{base}/quickbooks.api.intuit.com/v3/company/{realm}/companyinfo/{realm}");
-    let r = c
-        .get(prod_api)
-        .bearer_auth(&access)
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get_json(&c, prod_api, &access).await;
     assert_eq!(r.status(), 403);
     assert_eq!(
         r.json::<Value>().await.unwrap()["fault"]["error"][0]["code"],
         "3100"
     );
-    let r = c
-        .get(format!(
-            "{base}/sandbox-quickbooks.api.intuit.com/v3/company/123/companyinfo/123"
-        ))
-        .bearer_auth(&access)
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get_json(
+        &c,
+        format!("{base}/sandbox-quickbooks.api.intuit.com/v3/company/123/companyinfo/123"),
+        &access,
+    )
+    .await;
     assert_eq!(r.status(), 403);
 
     // Refresh: by default the value only changes after 24 h.
@@ -840,13 +793,12 @@ async fn qbo_authorize_token_api_refresh_revoke() {
     assert_eq!(r.status(), 200);
     assert!(r.headers().contains_key("intuit_tid"));
     assert_eq!(refresh_with(new_refresh).await.status(), 400);
-    let r = c
-        .get(format!("{api}/companyinfo/{realm}"))
-        .bearer_auth(t3["access_token"].as_str().unwrap())
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get_json(
+        &c,
+        format!("{api}/companyinfo/{realm}"),
+        t3["access_token"].as_str().unwrap(),
+    )
+    .await;
     assert_eq!(r.status(), 401);
 
     let s = stats(&c, &base).await;
@@ -914,13 +866,7 @@ async fn qbo_production_openid_and_pkce() {
         "{base}/quickbooks.api.intuit.com/v3/company/{0}/companyinfo/{0}",
         q["realmId"]
     );
-    let r = c
-        .get(api)
-        .bearer_auth(t["access_token"].as_str().unwrap())
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get_json(&c, api, t["access_token"].as_str().unwrap()).await;
     assert_eq!(r.status(), 200);
 }
 
@@ -934,14 +880,7 @@ async fn qbo_throttle_per_realm_and_concurrency() {
         format!("{base}/sandbox-quickbooks.api.intuit.com/v3/company/{realm}/companyinfo/{realm}");
     let call = || {
         let (c, url, access) = (c.clone(), url.clone(), access.clone());
-        async move {
-            c.get(url)
-                .bearer_auth(access)
-                .header("accept", "application/json")
-                .send()
-                .await
-                .unwrap()
-        }
+        async move { bearer_get_json(&c, url, access).await }
     };
     settings(
         &c,
@@ -1101,12 +1040,7 @@ async fn qbt_full_objects_and_supplemental_data() {
     let get = |path: String| {
         let (c, base, access) = (c.clone(), base.clone(), access.clone());
         async move {
-            let r = c
-                .get(format!("{base}/rest.tsheets.com/api/v1/{path}"))
-                .bearer_auth(access)
-                .send()
-                .await
-                .unwrap();
+            let r = bearer_get(&c, format!("{base}/rest.tsheets.com/api/v1/{path}"), access).await;
             (r.status().as_u16(), r.json::<Value>().await.unwrap())
         }
     };
@@ -1250,12 +1184,12 @@ async fn qbt_timesheets_date_range_417() {
     let get = |query: String| {
         let (c, base, access) = (c.clone(), base.clone(), access.clone());
         async move {
-            let r = c
-                .get(format!("{base}/rest.tsheets.com/api/v1/timesheets?{query}"))
-                .bearer_auth(access)
-                .send()
-                .await
-                .unwrap();
+            let r = bearer_get(
+                &c,
+                format!("{base}/rest.tsheets.com/api/v1/timesheets?{query}"),
+                access,
+            )
+            .await;
             (r.status().as_u16(), r.json::<Value>().await.unwrap())
         }
     };
@@ -1718,7 +1652,7 @@ async fn aspire_full_schemas_and_time_lists() {
         let get = |path: &str| {
             let (c, url, token) = (c.clone(), format!("{base}/{host}/{path}"), token.clone());
             async move {
-                let r = c.get(url).bearer_auth(token).send().await.unwrap();
+                let r = bearer_get(&c, url, token).await;
                 (r.status().as_u16(), r.json::<Value>().await.unwrap())
             }
         };
@@ -1862,12 +1796,7 @@ async fn aspire_full_schemas_and_time_lists() {
         .as_str()
         .unwrap()
         .to_string();
-    let r = c
-        .get(format!("{base}/{prod}/WorkTicketTimes"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get(&c, format!("{base}/{prod}/WorkTicketTimes"), token).await;
     assert_eq!(r.status(), 429);
     em.shutdown().await;
 }
@@ -2092,15 +2021,12 @@ async fn qbo_full_entities_and_read_by_id() {
         "{xml}"
     );
     // Another realm's id space is still refused before any lookup.
-    let r = c
-        .get(format!(
-            "{base}/sandbox-quickbooks.api.intuit.com/v3/company/123/customer/1"
-        ))
-        .bearer_auth(&access)
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap();
+    let r = bearer_get_json(
+        &c,
+        format!("{base}/sandbox-quickbooks.api.intuit.com/v3/company/123/customer/1"),
+        &access,
+    )
+    .await;
     assert_eq!(r.status(), 403);
     em.shutdown().await;
 }

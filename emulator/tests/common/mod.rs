@@ -48,6 +48,29 @@ pub async fn admin(c: &Client, base: &str, path: &str, body: Value) -> Response 
         .unwrap()
 }
 
+/// `GET` with a bearer token, as the vendor's API is called.
+pub async fn bearer_get(
+    c: &Client,
+    url: impl reqwest::IntoUrl,
+    token: impl std::fmt::Display,
+) -> Response {
+    c.get(url).bearer_auth(token).send().await.unwrap()
+}
+
+/// The same, asking for JSON (QuickBooks Online answers XML otherwise).
+pub async fn bearer_get_json(
+    c: &Client,
+    url: impl reqwest::IntoUrl,
+    token: impl std::fmt::Display,
+) -> Response {
+    c.get(url)
+        .bearer_auth(token)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap()
+}
+
 pub async fn settings(c: &Client, base: &str, body: Value) {
     let r = admin(c, base, "settings", body).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
