@@ -32,7 +32,10 @@ d=$(mktemp -d)
         std::fs::create_dir_all(dir).expect("launcher folder");
     }
     std::fs::write(script, text).expect("launcher script");
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(script, std::fs::Permissions::from_mode(0o755))
-        .expect("launcher is executable");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(script, std::fs::Permissions::from_mode(0o755))
+            .expect("launcher is executable");
+    }
 }
