@@ -22,6 +22,9 @@ cargo build --workspace --bins --quiet
 # The Linux installer, built the way it ships (release, `tauri build` from package.json's pinned
 # CLI); the `install` tests unpack it and run what it installs.
 npm ci --no-audit --no-fund --silent
+# The `patchbay` command line ships in the package too (/usr/bin/patchbay), built the same way.
+cargo build --release -p patchbay-cli --quiet
+mkdir -p src-tauri/cli-bin && cp "$CARGO_TARGET_DIR/release/patchbay" src-tauri/cli-bin/patchbay
 bundle_log="$CARGO_TARGET_DIR/tauri-build.log"
 if ! (cd src-tauri && ../node_modules/.bin/tauri build --bundles deb --ci >"$bundle_log" 2>&1); then
   cat "$bundle_log" >&2; echo "test: the .deb installer did not build" >&2; exit 1

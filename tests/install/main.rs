@@ -108,18 +108,48 @@ fn it_installs_the_app_its_menu_entry_and_its_icons() {
 }
 
 #[test]
-fn the_shipped_binary_has_no_test_switches() {
+fn the_shipped_binaries_have_no_test_switches() {
     let (_dir, root) = unpacked();
-    let bytes = std::fs::read(root.join("usr/bin/patchbay-app")).unwrap();
-    for switch in [
-        "PATCHBAY_PAUSE_AT",
-        "PATCHBAY_CONNECT_WAIT_SECS",
-        "PATCHBAY_LOCK_WAIT_SECS",
-    ] {
-        assert!(
-            !bytes.windows(switch.len()).any(|w| w == switch.as_bytes()),
-            "the release build reads {switch}"
-        );
+    for program in ["usr/bin/patchbay-app", "usr/bin/patchbay"] {
+        let bytes = std::fs::read(root.join(program)).unwrap();
+        for switch in [
+            "PATCHBAY_PAUSE_AT",
+            "PATCHBAY_CONNECT_WAIT_SECS",
+            "PATCHBAY_LOCK_WAIT_SECS",
+        ] {
+            assert!(
+                !bytes.windows(switch.len()).any(|w| w == switch.as_bytes()),
+                "{program}: the release build reads {switch}"
+            );
+        }
+    }
+}
+
+/// The command line for admins and support people comes with the app: `/usr/bin/patchbay`, on
+/// every terminal's PATH, answering `--version` and listing the systems with no keychain or
+/// display needed.
+#[test]
+fn the_command_line_is_installed_with_the_app() {
+    let (_dir, root) = unpacked();
+    let cli = root.join("usr/bin/patchbay");
+    assert!(cli.is_file(), "no usr/bin/patchbay in the package");
+    let home = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(&cli)
+            .args(args)
+            .env("PATCHBAY_HOME", home.path())
+            .env_remove("DISPLAY")
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let version = config()["version"].as_str().unwrap().to_string();
+    assert_eq!(run(&["--version"]).trim(), format!("patchbay {version}"));
+    let systems = run(&["providers"]);
+    for id in ["quickbooks-time", "aspire", "quickbooks-online"] {
+        assert!(systems.contains(id), "{systems}");
     }
 }
 

@@ -24,7 +24,10 @@ fn the_workflows_pass_actionlint() {
     );
     assert!(out.status.success(), "{text}");
     assert!(text.contains("workflows, 0 problems"), "{text}");
-    assert!(!text.contains("1 workflows"), "ci.yml and release.yml are both read: {text}");
+    assert!(
+        !text.contains("1 workflows"),
+        "ci.yml and release.yml are both read: {text}"
+    );
 }
 
 #[test]
