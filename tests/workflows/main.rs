@@ -46,3 +46,36 @@ fn ci_runs_on_windows_macos_and_linux_for_every_push_and_pull_request() {
         "macOS tests get a keychain of their own"
     );
 }
+
+/// Every secret the release workflow signs with is listed in the README's "Releasing" section,
+/// and the job warns when one is missing.
+#[test]
+fn the_readme_lists_exactly_the_signing_secrets_the_release_uses() {
+    let release = read(".github/workflows/release.yml");
+    let used: std::collections::BTreeSet<String> = release
+        .split("secrets.")
+        .skip(1)
+        .filter_map(|rest| {
+            rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .next()
+        })
+        .filter(|name| *name != "GITHUB_TOKEN")
+        .map(str::to_string)
+        .collect();
+    assert!(used.len() >= 8, "{used:?}");
+    let readme = read("README.md");
+    let section = readme
+        .split("## Releasing")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("a Releasing section");
+    let listed: std::collections::BTreeSet<String> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split('`').next())
+        .map(str::to_string)
+        .collect();
+    assert_eq!(used, listed);
+    assert!(release.contains("::warning title=Windows installers not signed::"));
+    assert!(release.contains("::warning title=macOS app not signed or not notarized::"));
+}
