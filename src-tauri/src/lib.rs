@@ -96,10 +96,37 @@ pub fn run() {
             })
         });
     if let Err(e) = result {
-        eprintln!("Patchbay could not start: {e}");
+        let message = startup_failure(&e.to_string());
+        eprintln!("{message}");
+        tell_the_admin(&message);
         std::process::exit(1);
     }
 }
+
+/// What the admin is told when Patchbay cannot start, with where its log is.
+fn startup_failure(why: &str) -> String {
+    let logs = patchbay_core::settings::Paths::from_env()
+        .map(|p| format!(" Its log is in {}.", p.log_dir.display()))
+        .unwrap_or_default();
+    format!(
+        "Patchbay could not start: {why}\n\nStart it again; if this happens again, send this message to whoever supports Patchbay.{logs}"
+    )
+}
+
+/// Windows and macOS apps have no terminal the admin sees: the message goes in the system's own
+/// box. (Elsewhere the terminal or the desktop's log has it.)
+#[cfg(any(windows, target_os = "macos"))]
+fn tell_the_admin(message: &str) {
+    let _ = rfd::MessageDialog::new()
+        .set_level(rfd::MessageLevel::Error)
+        .set_title("Patchbay could not start")
+        .set_description(message)
+        .set_buttons(rfd::MessageButtons::Ok)
+        .show();
+}
+
+#[cfg(not(any(windows, target_os = "macos")))]
+fn tell_the_admin(_message: &str) {}
 
 /// The window's app: the built-in catalog; a keychain or distribution file that cannot be used is
 /// said on Home instead of stopping; practice mode as the environment asks or as last left.
@@ -131,7 +158,17 @@ pub fn is_app_url(url: &url::Url) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_app_url;
+    use super::{is_app_url, startup_failure};
+
+    #[test]
+    fn a_start_up_failure_says_why_what_to_do_and_where_the_log_is() {
+        let m = startup_failure("the window could not be created");
+        assert!(m.starts_with("Patchbay could not start: the window could not be created"));
+        assert!(
+            m.contains("Start it again") && m.contains("Its log is in"),
+            "{m}"
+        );
+    }
 
     #[test]
     fn only_the_apps_own_pages_can_be_shown() {
