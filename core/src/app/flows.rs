@@ -38,6 +38,7 @@ impl App {
             .map_err(failure)?;
         let checklist = Mutex::new(Checklist::for_plan(&self.catalog, p, &plan));
         let (paste_tx, paste_rx) = mpsc::channel(4);
+        let ours = paste_tx.clone();
         let cancel = CancellationToken::new();
         if let Ok(mut flow) = self.flow.lock() {
             if let Some(old) = flow.take() {
@@ -81,7 +82,10 @@ impl App {
             deadline: order.deadline,
         };
         let result = self.connections().await.connect(request, hooks).await;
-        if let Ok(mut flow) = self.flow.lock() {
+        // Done: forgotten, unless a newer connect has replaced it meanwhile.
+        if let Ok(mut flow) = self.flow.lock()
+            && flow.as_ref().is_some_and(|f| f.paste.same_channel(&ours))
+        {
             *flow = None;
         }
         result.map_err(|error| ConnectFailure {
