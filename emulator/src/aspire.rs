@@ -149,7 +149,7 @@ fn mint(key: String, host: String, env: &'static str) -> impl Fn(&Grant, u64) ->
         jwt_hs256(
             key.as_bytes(),
             &json!({
-                "sub": g.client_id, "jti": random_hex(32), "iat": t, "nbf": t, "exp": exp,
+                "sub": g.app.client_id, "jti": random_hex(32), "iat": t, "nbf": t, "exp": exp,
                 "iss": format!("https://{host}"), "aud": format!("https://{host}"),
                 "tenant": tenant(env), "environment": env,
             }),
@@ -255,13 +255,13 @@ fn list(sh: &Shared, req: &Req, env: &str, resource: &str) -> Resp {
         Err(_) => return denied(),
     };
     // A token minted on one environment is refused by the other (2.12).
-    if grant.environment != env {
+    if grant.app.environment != env {
         return denied();
     }
     // An endpoint left out of the key's Scope (2.2). Assumption (2.7 UNCONFIRMED: 401 or 403,
     // body unknown): 403 with ASP.NET's denial text.
     let in_scope = sh.store.read(|s| {
-        s.app(&grant.client_id)
+        s.app(&grant.app.client_id)
             .and_then(|a| a.info.scope.clone())
             .is_none_or(|scope| scope.iter().any(|e| e.eq_ignore_ascii_case(resource)))
     });

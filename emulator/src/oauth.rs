@@ -4,7 +4,7 @@
 use crate::Shared;
 use crate::clock::now;
 use crate::http::{Req, Resp, error_page, form_get, html, redirect, with_query};
-use crate::state::{Code, Grant, Issued, Pending, QBO, QBT, Rotate, Settings, State};
+use crate::state::{AppRef, Code, Grant, Issued, Pending, QBO, QBT, Rotate, Settings, State};
 use crate::text::html_escape;
 use crate::tokens::{pkce_s256, random_alnum, random_b64url, random_hex};
 
@@ -312,9 +312,11 @@ pub(crate) fn decision(sh: &Shared, req: &Req, provider: &'static str, deny_faul
         .flatten();
     let code = Code {
         code: new_code(provider),
-        provider: provider.to_string(),
-        environment: p.environment.clone(),
-        client_id: p.client_id.clone(),
+        app: AppRef {
+            provider: provider.to_string(),
+            environment: p.environment.clone(),
+            client_id: p.client_id.clone(),
+        },
         redirect_uri: p.redirect_uri.clone(),
         scope: p.scope.clone(),
         expires_at: now() + settings.code_ttl_secs,
@@ -382,9 +384,11 @@ pub(crate) fn create_grant(
     let settings = s.settings(provider);
     let mut g = Grant {
         id: random_hex(16),
-        provider: provider.to_string(),
-        environment: environment.to_string(),
-        client_id: client_id.to_string(),
+        app: AppRef {
+            provider: provider.to_string(),
+            environment: environment.to_string(),
+            client_id: client_id.to_string(),
+        },
         realm_id,
         scope: scope.to_string(),
         created_at: t,
@@ -423,7 +427,7 @@ pub(crate) fn exchange_code(
     let Some(c) = s
         .codes
         .iter_mut()
-        .find(|c| c.code == code && c.provider == provider)
+        .find(|c| c.code == code && c.app.provider == provider)
     else {
         return Err("Invalid authorization code");
     };
@@ -433,7 +437,7 @@ pub(crate) fn exchange_code(
     if t >= c.expires_at {
         return Err("The authorization code has expired");
     }
-    if c.client_id != client_id {
+    if c.app.client_id != client_id {
         return Err("The authorization code was issued to another client");
     }
     // Assumption: any failed exchange of a live code burns it, as most OAuth servers do.
@@ -457,7 +461,7 @@ pub(crate) fn exchange_code(
     Ok(create_grant(
         s,
         provider,
-        &c.environment,
+        &c.app.environment,
         client_id,
         c.realm_id,
         &c.scope,
@@ -486,7 +490,7 @@ pub(crate) fn refresh(
     let t = now();
     let settings = s.settings(provider);
     let Some(g) = s.grants.iter_mut().find(|g| {
-        g.provider == provider
+        g.app.provider == provider
             && (g.refresh == token
                 || g.old_refresh
                     .iter()
@@ -494,10 +498,10 @@ pub(crate) fn refresh(
     }) else {
         return Err(RefreshError::Unknown);
     };
-    if environment.is_some_and(|e| e != g.environment) {
+    if environment.is_some_and(|e| e != g.app.environment) {
         return Err(RefreshError::Unknown);
     }
-    if client_id.is_some_and(|c| c != g.client_id) {
+    if client_id.is_some_and(|c| c != g.app.client_id) {
         return Err(RefreshError::WrongClient);
     }
     if g.revoked {
@@ -562,7 +566,7 @@ pub(crate) fn check_access(
         let g = s
             .grants
             .iter()
-            .find(|g| g.provider == provider && g.access.iter().any(|a| a.token == token))
+            .find(|g| g.app.provider == provider && g.access.iter().any(|a| a.token == token))
             .ok_or(TokenCheck::Unknown)?;
         if g.revoked {
             return Err(TokenCheck::Revoked);

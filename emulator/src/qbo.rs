@@ -288,7 +288,7 @@ fn id_token(sh: &Shared, grant: &Grant) -> String {
     jwt_hs256(
         key.as_bytes(),
         &json!({
-            "sub": "4f9c7a1e-2b3d-4c5e-8f90-123456789abc", "aud": [grant.client_id],
+            "sub": "4f9c7a1e-2b3d-4c5e-8f90-123456789abc", "aud": [grant.app.client_id],
             "realmid": grant.realm_id, "auth_time": t, "iss": "https://oauth.platform.intuit.com/op/v1",
             "exp": t + 3600, "iat": t,
         }),
@@ -355,13 +355,13 @@ fn revoke(sh: &Shared, req: &Req) -> Resp {
     };
     let outcome = sh.store.write(|s| {
         let g = s.grants.iter_mut().find(|g| {
-            g.provider == QBO
+            g.app.provider == QBO
                 && (g.refresh == token
                     || g.access.iter().any(|a| a.token == token)
                     || g.old_refresh.iter().any(|a| a.token == token))
         });
         match g {
-            Some(g) if g.client_id != id => false,
+            Some(g) if g.app.client_id != id => false,
             Some(g) => {
                 // Revoking either token ends the whole connection.
                 g.revoked = true;
@@ -410,7 +410,7 @@ async fn api(
             return unauthorized(xml, detail);
         }
     };
-    if grant.environment != env || grant.realm_id.as_deref() != Some(realm) {
+    if grant.app.environment != env || grant.realm_id.as_deref() != Some(realm) {
         return forbidden(xml);
     }
     let settings = sh.store.read(|s| s.settings(QBO));
@@ -423,7 +423,7 @@ async fn api(
     }
     let Some(_slot) = enter(
         &sh.rt,
-        &format!("qbo:{}:{realm}", grant.client_id),
+        &format!("qbo:{}:{realm}", grant.app.client_id),
         settings.max_concurrent.unwrap_or(u32::MAX),
     ) else {
         return throttled(xml, settings.retry_after_secs);

@@ -41,13 +41,20 @@ pub(crate) struct Issued {
     pub expires_at: u64,
 }
 
+/// The app a code or a grant was issued to (its members stay at the top level of the state file).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct AppRef {
+    pub provider: String,
+    pub environment: String,
+    pub client_id: String,
+}
+
 /// One authorization (a user's consent, or an Aspire credential exchange) and its tokens.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Grant {
     pub id: String,
-    pub provider: String,
-    pub environment: String,
-    pub client_id: String,
+    #[serde(flatten)]
+    pub app: AppRef,
     #[serde(default)]
     pub realm_id: Option<String>,
     #[serde(default)]
@@ -69,9 +76,8 @@ pub(crate) struct Grant {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Code {
     pub code: String,
-    pub provider: String,
-    pub environment: String,
-    pub client_id: String,
+    #[serde(flatten)]
+    pub app: AppRef,
     pub redirect_uri: String,
     pub scope: String,
     pub expires_at: u64,
