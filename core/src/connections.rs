@@ -495,16 +495,7 @@ mod tests {
     }
 
     fn grant(expires_in: i64) -> Grant {
-        Grant {
-            client_id: "id".into(),
-            client_secret: SecretString::from("secret"),
-            refresh_token: Some(SecretString::from("refresh")),
-            refresh_expires_at: None,
-            params: BTreeMap::new(),
-            access_token: Some(SecretString::from("access")),
-            expires_at: Some(now() + expires_in),
-            generation: 1,
-        }
+        Grant::for_tests(1, "access", now() + expires_in)
     }
 
     #[tokio::test]

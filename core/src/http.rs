@@ -120,20 +120,20 @@ pub fn provider_detail(
     body: &[u8],
 ) -> String {
     let mut parts = vec![format!("HTTP {status}")];
-    let standard_headers = ["x-request-id", "request-id"].map(String::from);
-    for name in support.request_id_headers.iter().chain(&standard_headers) {
-        if let Some(v) = headers.get(name.as_str()).and_then(|v| v.to_str().ok()) {
+    let standard_headers = ["x-request-id", "request-id"];
+    let names = support.request_id_headers.iter().map(String::as_str);
+    for name in names.chain(standard_headers) {
+        if let Some(v) = headers.get(name).and_then(|v| v.to_str().ok()) {
             parts.push(format!("{name}={}", truncate(v, 64)));
         }
     }
     if let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) {
-        let (error, description) = (["error".to_string()], ["error_description".to_string()]);
-        let fields = error
-            .iter()
-            .chain(&support.error_fields)
-            .chain(&description);
+        let own = support.error_fields.iter().map(String::as_str);
+        let fields = std::iter::once("error")
+            .chain(own)
+            .chain(std::iter::once("error_description"));
         for field in fields {
-            let Some(v) = json.pointer(&format!("/{}", field.replace('.', "/"))) else {
+            let Some(v) = crate::verify::at_path(&json, field) else {
                 continue;
             };
             if let Some(s) = v.as_str() {

@@ -241,6 +241,11 @@ pub fn os() -> String {
     format!("{} ({})", os_info::get(), std::env::consts::ARCH)
 }
 
+/// Today's date in UTC (`2026-11-29`), for the names of saved files.
+pub fn today() -> String {
+    timestamp(crate::oauth::now()).chars().take(10).collect()
+}
+
 /// RFC 3339 in UTC.
 pub fn timestamp(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)

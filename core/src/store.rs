@@ -289,6 +289,23 @@ pub struct Grant {
     pub generation: u64,
 }
 
+#[cfg(test)]
+impl Grant {
+    /// A grant with sentinel secrets and a kept `realmId`, for unit tests.
+    pub(crate) fn for_tests(generation: u64, access: &str, expires_at: i64) -> Grant {
+        Grant {
+            client_id: "cid".into(),
+            client_secret: SecretString::from("sec-SENTINEL"),
+            refresh_token: Some(SecretString::from("rt-SENTINEL")),
+            refresh_expires_at: None,
+            params: BTreeMap::from([("realmId".to_string(), "123".to_string())]),
+            access_token: Some(SecretString::from(access.to_string())),
+            expires_at: Some(expires_at),
+            generation,
+        }
+    }
+}
+
 impl Grant {
     /// True when the access token exists and will still be valid `margin` seconds from `now`.
     pub fn fresh(&self, now: i64, margin: u64) -> bool {
@@ -477,16 +494,7 @@ mod tests {
     use super::*;
 
     fn grant(generation: u64, access: &str) -> Grant {
-        Grant {
-            client_id: "cid".into(),
-            client_secret: SecretString::from("sec-SENTINEL"),
-            refresh_token: Some(SecretString::from("rt-SENTINEL")),
-            refresh_expires_at: None,
-            params: BTreeMap::from([("realmId".to_string(), "123".to_string())]),
-            access_token: Some(SecretString::from(access.to_string())),
-            expires_at: Some(1000),
-            generation,
-        }
+        Grant::for_tests(generation, access, 1000)
     }
 
     #[test]

@@ -517,16 +517,7 @@ mod tests {
     }
 
     fn expired(generation: u64) -> Grant {
-        Grant {
-            client_id: "id".into(),
-            client_secret: SecretString::from("secret"),
-            refresh_token: Some(SecretString::from("refresh-0")),
-            refresh_expires_at: None,
-            params: Default::default(),
-            access_token: Some(SecretString::from("old")),
-            expires_at: Some(now() - 10),
-            generation,
-        }
+        Grant::for_tests(generation, "old", now() - 10)
     }
 
     fn secret(s: &SecretString) -> &str {

@@ -30,6 +30,19 @@ pub(crate) fn fill_path(path: &str, params: &BTreeMap<String, String>) -> Result
     Ok(out)
 }
 
+/// The value at a dot path in a JSON answer (`Fault.Error.0.code`: a number indexes an array),
+/// if it is there. Catalog paths name fields this way: preview columns, totals, `more` flags,
+/// error fields.
+pub(crate) fn at_path<'a>(
+    json: &'a serde_json::Value,
+    path: &str,
+) -> Option<&'a serde_json::Value> {
+    path.split('.').try_fold(json, |cur, seg| match cur {
+        serde_json::Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get(i)),
+        _ => cur.get(seg),
+    })
+}
+
 /// Read `{a.b.*.c}` placeholders from a JSON answer; `*` is the first member of an object or
 /// array, a number indexes an array.
 pub fn render(template: &str, json: &serde_json::Value) -> String {

@@ -296,7 +296,10 @@ pub async fn save_report<R: Runtime>(
         .dialog()
         .file()
         .set_title("Save the Patchbay support report")
-        .set_file_name(format!("Patchbay support report {}.txt", today()))
+        .set_file_name(format!(
+            "Patchbay support report {}.txt",
+            patchbay_core::report::today()
+        ))
         .add_filter("Text", &["txt"])
         .set_parent(&window);
     let Some(path) = ask(dialog, Ask::SaveFile).await? else {
@@ -354,12 +357,6 @@ async fn ask<R: Runtime>(
     chosen.into_path().map(Some).map_err(|_| {
         Error::invalid_input("That place cannot hold files. Choose a folder on this computer.")
     })
-}
-
-/// Today's date (UTC, `2026-11-29`) for the names of saved files.
-fn today() -> String {
-    let now = patchbay_core::report::timestamp(patchbay_core::oauth::now());
-    now[..10].to_string()
 }
 
 /// Fetch the connection's lists with progress over `on_event`; the CSV files are staged so "Save

@@ -74,6 +74,15 @@ impl Lab {
         self.emulator.base_url()
     }
 
+    /// The redirect an app of `system` registers: this lab's Callback URL, or none for Aspire's
+    /// keys (no browser step).
+    pub fn callback_for(&self, system: &str) -> String {
+        match system {
+            "aspire" => String::new(),
+            _ => self.callback(),
+        }
+    }
+
     pub fn callback(&self) -> String {
         format!("http://localhost:{}/callback", self.port)
     }
@@ -268,11 +277,7 @@ impl Lab {
     /// An app registered at the emulator (with this lab's Callback URL where the system has a
     /// browser step) and connected through the CLI; its keys.
     pub async fn connected(&self, system: &str, env: &str) -> (String, String) {
-        let callback = match system {
-            "aspire" => String::new(),
-            _ => self.callback(),
-        };
-        let (id, secret) = self.app(system, env, &callback).await;
+        let (id, secret) = self.app(system, env, &self.callback_for(system)).await;
         let out = self.connect(system, env, &id, &secret).await;
         assert_eq!(out.code, 0, "{system} connects: {out:?}");
         (id, secret)

@@ -69,15 +69,11 @@ async fn fails(case: Case) {
     let _taken = case
         .port_taken
         .then(|| std::net::TcpListener::bind(("127.0.0.1", lab.port)).unwrap());
-    // Aspire's keys have no redirect (no browser step).
-    let callback = match case.system {
-        "aspire" => String::new(),
-        _ => lab.callback(),
-    };
     let (id, secret) = match case.app {
         App::Registered => {
             let env = case.app_env.unwrap_or(case.env);
-            lab.app(case.system, env, &callback).await
+            lab.app(case.system, env, &lab.callback_for(case.system))
+                .await
         }
         App::RedirectedTo(url) => lab.app(case.system, case.env, url).await,
         App::Typed(id) => (id.to_string(), String::new()),

@@ -177,8 +177,8 @@ impl App {
 
     /// Copy the last preview's staged CSV files into `folder` (dated names).
     pub fn save_export(&self, id: &str, folder: &std::path::Path) -> Result<SavedExport> {
-        let day = &crate::report::timestamp(crate::oauth::now())[..10];
-        let written = crate::preview::save_export(&self.staging_dir(id), folder, day)?;
+        let day = crate::report::today();
+        let written = crate::preview::save_export(&self.staging_dir(id), folder, &day)?;
         Ok(SavedExport {
             folder: folder.display().to_string(),
             files: written

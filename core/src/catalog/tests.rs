@@ -320,29 +320,21 @@ fn invalid_entries_are_explained() {
 
 #[test]
 fn a_field_may_keep_the_spaces_inside_its_values() {
-    let mut text = MINIMAL.replace(
+    let text = MINIMAL.replace(
         "label = \"Client ID\"",
         "label = \"Client ID\"\ninner_spaces = true",
     );
-    let c = Catalog::parse(&text, "test").unwrap();
-    let f = c
-        .provider("books-custom")
-        .unwrap()
-        .field("client_id")
-        .unwrap();
-    assert_eq!(f.check(" my id 7 \n").0.value, "my id 7");
-    text = MINIMAL.to_string();
-    let c = Catalog::parse(&text, "test").unwrap();
-    let f = c
-        .provider("books-custom")
-        .unwrap()
-        .field("client_id")
-        .unwrap();
-    assert_eq!(
-        f.check(" my id 7 \n").0.value,
-        "myid7",
-        "the default removes them"
-    );
+    let cleaned = |text: &str| {
+        let c = Catalog::parse(text, "test").unwrap();
+        let f = c
+            .provider("books-custom")
+            .unwrap()
+            .field("client_id")
+            .unwrap();
+        f.check(" my id 7 \n").0.value
+    };
+    assert_eq!(cleaned(&text), "my id 7");
+    assert_eq!(cleaned(MINIMAL), "myid7", "the default removes them");
 }
 
 #[test]

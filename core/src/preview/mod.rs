@@ -278,9 +278,7 @@ pub async fn run(
             Some(count) => {
                 let url = page_url((&env, &route), &spec, list, &params, 0, Some(count))?;
                 match fetch(&http, &p, url, &token).await {
-                    Fetched::Json(j) => j
-                        .pointer(&format!("/{}", count.total.replace('.', "/")))
-                        .and_then(|v| v.as_u64()),
+                    Fetched::Json(j) => value_at(&j, &count.total).and_then(|v| v.as_u64()),
                     _ => None,
                 }
             }
@@ -353,8 +351,7 @@ pub async fn run(
                     });
                     let more = match &paging.more {
                         _ if list.single => false,
-                        Some(flag) => json
-                            .pointer(&format!("/{}", flag.replace('.', "/")))
+                        Some(flag) => value_at(&json, flag)
                             .and_then(|m| m.as_bool())
                             .unwrap_or(false),
                         None => n == u64::from(spec.page_size),

@@ -111,7 +111,7 @@ pub(super) fn value_at<'a>(
     item: &'a serde_json::Value,
     column: &str,
 ) -> Option<&'a serde_json::Value> {
-    column.split('.').try_fold(item, |cur, seg| cur.get(seg))
+    crate::verify::at_path(item, column)
 }
 
 /// A value as a table cell: text as it is, nothing for null or missing, JSON otherwise.
