@@ -67,40 +67,38 @@ fn decision_action(provider: &str) -> &'static str {
     }
 }
 
-fn invalid_client_page(provider: &str) -> Resp {
+/// The vendor's authorize error page (a 400, no redirect): QuickBooks Time's `qbt` words, or
+/// Intuit's connection-problem page with `intuit` as the developers' details.
+fn authorize_error_page(provider: &str, qbt: &str, intuit: &str) -> Resp {
     if provider == QBT {
-        error_page(
-            400,
-            "QuickBooks Time - Error",
-            "invalid_client: The client_id is not valid. Check the Client ID of your API application.",
-        )
-    } else {
-        error_page(
-            400,
-            "Uh oh, there's a connection problem",
-            "Uh oh, there's a connection problem. View error details (for Developers): invalid_client: The client_id query parameter value is invalid.",
-        )
-    }
-}
-
-fn redirect_mismatch_page(provider: &str) -> Resp {
-    if provider == QBT {
-        // Assumption (reference 1.6/1.9 UNCONFIRMED): QuickBooks Time shows an error page and
-        // does not redirect to an unregistered URI; the wording is ours.
-        error_page(
-            400,
-            "QuickBooks Time - Error",
-            "invalid_request: The redirect_uri does not match the OAuth Redirect URI registered for this application.",
-        )
+        error_page(400, "QuickBooks Time - Error", qbt)
     } else {
         error_page(
             400,
             "Uh oh, there's a connection problem",
             &format!(
-                "Uh oh, there's a connection problem. View error details (for Developers): {QBO_REDIRECT_MESSAGE}"
+                "Uh oh, there's a connection problem. View error details (for Developers): {intuit}"
             ),
         )
     }
+}
+
+fn invalid_client_page(provider: &str) -> Resp {
+    authorize_error_page(
+        provider,
+        "invalid_client: The client_id is not valid. Check the Client ID of your API application.",
+        "invalid_client: The client_id query parameter value is invalid.",
+    )
+}
+
+fn redirect_mismatch_page(provider: &str) -> Resp {
+    // Assumption (reference 1.6/1.9 UNCONFIRMED): QuickBooks Time shows an error page and does
+    // not redirect to an unregistered URI; the wording is ours.
+    authorize_error_page(
+        provider,
+        "invalid_request: The redirect_uri does not match the OAuth Redirect URI registered for this application.",
+        QBO_REDIRECT_MESSAGE,
+    )
 }
 
 fn error_redirect(

@@ -110,21 +110,25 @@ impl Parser {
     fn peek_word(&self, w: &str) -> bool {
         matches!(self.toks.get(self.pos), Some(Tok::Word(x)) if x == w)
     }
-    fn or(&mut self) -> Option<Expr> {
-        let mut left = self.and()?;
-        while self.peek_word("or") {
+    /// `next (word next)*`, joined from the left.
+    fn chain(
+        &mut self,
+        word: &str,
+        next: fn(&mut Self) -> Option<Expr>,
+        join: fn(Box<Expr>, Box<Expr>) -> Expr,
+    ) -> Option<Expr> {
+        let mut left = next(self)?;
+        while self.peek_word(word) {
             self.pos += 1;
-            left = Expr::Or(Box::new(left), Box::new(self.and()?));
+            left = join(Box::new(left), Box::new(next(self)?));
         }
         Some(left)
     }
+    fn or(&mut self) -> Option<Expr> {
+        self.chain("or", Self::and, Expr::Or)
+    }
     fn and(&mut self) -> Option<Expr> {
-        let mut left = self.unary()?;
-        while self.peek_word("and") {
-            self.pos += 1;
-            left = Expr::And(Box::new(left), Box::new(self.unary()?));
-        }
-        Some(left)
+        self.chain("and", Self::unary, Expr::And)
     }
     fn unary(&mut self) -> Option<Expr> {
         if self.peek_word("not") {
@@ -226,7 +230,7 @@ fn eval(e: &Expr, item: &Value) -> bool {
     }
 }
 
-fn order_values(a: &Value, b: &Value) -> Ordering {
+pub(crate) fn order_values(a: &Value, b: &Value) -> Ordering {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x
             .as_f64()
@@ -240,6 +244,23 @@ fn order_values(a: &Value, b: &Value) -> Ordering {
         (_, Value::Null) => Ordering::Greater,
         _ => Ordering::Equal,
     }
+}
+
+/// Sorts by each `(field, descending)` key in turn, comparing a field of two items with `cmp`.
+pub(crate) fn sort_by_keys(
+    items: &mut [&Value],
+    keys: &[(String, bool)],
+    cmp: impl Fn(&Value, &Value, &str) -> Ordering,
+) {
+    items.sort_by(|a, b| {
+        keys.iter()
+            .map(|(f, desc)| {
+                let o = cmp(a, b, f);
+                if *desc { o.reverse() } else { o }
+            })
+            .find(|o| o.is_ne())
+            .unwrap_or(Ordering::Equal)
+    });
 }
 
 fn parse_count(req: &Req, key: &str) -> Result<Option<usize>, String> {
@@ -278,15 +299,8 @@ pub(crate) fn apply(items: &[Value], req: &Req) -> Result<Vec<Value>, String> {
                 Some((f, desc))
             })
             .collect();
-        out.sort_by(|a, b| {
-            for (f, desc) in &keys {
-                let o = order_values(field(a, f), field(b, f));
-                let o = if *desc { o.reverse() } else { o };
-                if o != Ordering::Equal {
-                    return o;
-                }
-            }
-            Ordering::Equal
+        sort_by_keys(&mut out, &keys, |a, b, f| {
+            order_values(field(a, f), field(b, f))
         });
     }
 

@@ -849,22 +849,14 @@ fn matches(item: &Value, c: &Cond) -> bool {
     }
 }
 
+/// Strings that are numbers compare as numbers, other strings ignoring case.
 fn order_values(a: &Value, b: &Value) -> Ordering {
     match (a, b) {
         (Value::String(x), Value::String(y)) => match (x.parse::<f64>(), y.parse::<f64>()) {
             (Ok(p), Ok(q)) => p.partial_cmp(&q).unwrap_or(Ordering::Equal),
             _ => x.to_lowercase().cmp(&y.to_lowercase()),
         },
-        (Value::Number(x), Value::Number(y)) => x
-            .as_f64()
-            .unwrap_or(0.0)
-            .partial_cmp(&y.as_f64().unwrap_or(0.0))
-            .unwrap_or(Ordering::Equal),
-        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        (Value::Null, Value::Null) => Ordering::Equal,
-        (Value::Null, _) => Ordering::Less,
-        (_, Value::Null) => Ordering::Greater,
-        _ => Ordering::Equal,
+        _ => crate::odata::order_values(a, b),
     }
 }
 
@@ -914,15 +906,8 @@ fn query(xml: bool, company: &crate::data::QboCompany, q: &str) -> Resp {
     } else {
         parsed.order.clone()
     };
-    hits.sort_by(|a, b| {
-        for (f, desc) in &order {
-            let o = order_values(lookup(a, f), lookup(b, f));
-            let o = if *desc { o.reverse() } else { o };
-            if o != Ordering::Equal {
-                return o;
-            }
-        }
-        Ordering::Equal
+    crate::odata::sort_by_keys(&mut hits, &order, |a, b, f| {
+        order_values(lookup(a, f), lookup(b, f))
     });
     let page: Vec<Value> = hits
         .into_iter()

@@ -287,6 +287,18 @@ fn glob(pattern: &str, text: &str) -> bool {
     crate::text::wildcard_match(pattern, text, '*')
 }
 
+/// The record's `key` member matches the request's `key` pattern (none asked: every record).
+fn glob_matches(req: &Req, key: &str, record: &Value) -> bool {
+    req.q(key)
+        .is_none_or(|p| glob(p, record[key].as_str().unwrap_or("")))
+}
+
+/// An id member is in the requested list (no list asked: every record).
+fn id_in(value: &Value, ids: &Option<Vec<u64>>) -> bool {
+    ids.as_ref()
+        .is_none_or(|ids| value.as_u64().is_some_and(|id| ids.contains(&id)))
+}
+
 /// `modified_since` / `modified_before`. Assumption: ISO 8601 values are compared as strings,
 /// which is exact for the `+00:00` timestamps the emulator generates.
 fn modified_ok(item: &Value, req: &Req) -> bool {
@@ -441,10 +453,7 @@ fn users(sh: &Shared, req: &Req) -> ApiResult {
         .qbt
         .users
         .iter()
-        .filter(|u| {
-            ids.as_ref()
-                .is_none_or(|ids| u["id"].as_u64().is_some_and(|id| ids.contains(&id)))
-        })
+        .filter(|u| id_in(&u["id"], &ids))
         .filter(|u| {
             not_ids
                 .as_ref()
@@ -456,14 +465,8 @@ fn users(sh: &Shared, req: &Req) -> ApiResult {
                 names.contains(&u["username"].as_str().unwrap_or("").to_lowercase())
             })
         })
-        .filter(|u| {
-            req.q("first_name")
-                .is_none_or(|p| glob(p, u["first_name"].as_str().unwrap_or("")))
-        })
-        .filter(|u| {
-            req.q("last_name")
-                .is_none_or(|p| glob(p, u["last_name"].as_str().unwrap_or("")))
-        })
+        .filter(|u| glob_matches(req, "first_name", u))
+        .filter(|u| glob_matches(req, "last_name", u))
         .filter(|u| modified_ok(u, req))
         .collect();
     let (page_items, more) = paginate(items, page, limit);
@@ -493,21 +496,11 @@ fn jobcodes(sh: &Shared, req: &Req) -> ApiResult {
     let all = &sh.data.qbt.jobcodes;
     let items: Vec<&Value> = all
         .iter()
-        .filter(|j| {
-            ids.as_ref()
-                .is_none_or(|ids| j["id"].as_u64().is_some_and(|id| ids.contains(&id)))
-        })
-        .filter(|j| {
-            parent_ids
-                .as_ref()
-                .is_none_or(|p| j["parent_id"].as_u64().is_some_and(|id| p.contains(&id)))
-        })
+        .filter(|j| id_in(&j["id"], &ids))
+        .filter(|j| id_in(&j["parent_id"], &parent_ids))
         .filter(|j| flag_matches(&j["active"], &active))
         .filter(|j| ty == "all" || j["type"].as_str() == Some(ty.as_str()))
-        .filter(|j| {
-            req.q("name")
-                .is_none_or(|p| glob(p, j["name"].as_str().unwrap_or("")))
-        })
+        .filter(|j| glob_matches(req, "name", j))
         .filter(|j| modified_ok(j, req))
         .collect();
     let (page_items, more) = paginate(items, page, limit);
@@ -620,22 +613,11 @@ fn timesheets(sh: &Shared, req: &Req, settings: &Settings) -> ApiResult {
     let items: Vec<&Value> = qbt
         .timesheets
         .iter()
-        .filter(|t| {
-            ids.as_ref()
-                .is_none_or(|ids| t["id"].as_u64().is_some_and(|id| ids.contains(&id)))
-        })
+        .filter(|t| id_in(&t["id"], &ids))
         .filter(|t| start_date.is_none_or(|d| t["date"].as_str().unwrap_or("") >= d))
         .filter(|t| end_date.is_none_or(|d| t["date"].as_str().unwrap_or("") <= d))
-        .filter(|t| {
-            user_ids
-                .as_ref()
-                .is_none_or(|u| t["user_id"].as_u64().is_some_and(|id| u.contains(&id)))
-        })
-        .filter(|t| {
-            jobcode_ids
-                .as_ref()
-                .is_none_or(|j| t["jobcode_id"].as_u64().is_some_and(|id| j.contains(&id)))
-        })
+        .filter(|t| id_in(&t["user_id"], &user_ids))
+        .filter(|t| id_in(&t["jobcode_id"], &jobcode_ids))
         .filter(|t| flag_matches(&t["on_the_clock"], &on_the_clock))
         .filter(|t| {
             jobcode_type == "all"
