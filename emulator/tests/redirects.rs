@@ -30,8 +30,7 @@ async fn register(
 
 #[tokio::test]
 async fn intuit_production_refuses_to_register_localhost_http_or_an_ip_in_its_own_words() {
-    let em = start().await;
-    let (c, base) = (client(), em.base_url());
+    let (em, c, base) = started().await;
     for uri in [
         "http://localhost:8765/callback",
         "https://localhost:8765/callback",
@@ -66,15 +65,15 @@ async fn intuit_production_refuses_to_register_localhost_http_or_an_ip_in_its_ow
         assert_eq!(status, want, "{env} {uri}: {body}");
     }
     // The console's form says the same.
-    let r = c
-        .post(format!("{base}/_emulator/console/apps"))
-        .form(&[
+    let r = console_app(
+        &c,
+        &base,
+        &[
             ("app_type", "quickbooks-online/production"),
             ("redirect_uris", "http://localhost:8765/callback"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 400);
     assert!(
         r.text()
@@ -87,8 +86,7 @@ async fn intuit_production_refuses_to_register_localhost_http_or_an_ip_in_its_ow
 
 #[tokio::test]
 async fn intuit_production_refuses_a_localhost_redirect_at_authorize_with_its_error_page() {
-    let em = start().await;
-    let (c, base) = (client(), em.base_url());
+    let (em, c, base) = started().await;
     // The practice production app has only the relay registered; asking for localhost gets
     // Intuit's error page and no redirect, whatever the app lists.
     let u = qbo_authorize_url(
@@ -99,7 +97,7 @@ async fn intuit_production_refuses_a_localhost_redirect_at_authorize_with_its_er
             ("state", "s"),
         ],
     );
-    let r = c.get(u).send().await.unwrap();
+    let r = get(&c, u).await;
     assert_eq!(r.status(), 400);
     assert!(r.headers().get("location").is_none());
     assert!(r.text().await.unwrap().contains(INTUIT_MISMATCH));
@@ -108,8 +106,7 @@ async fn intuit_production_refuses_a_localhost_redirect_at_authorize_with_its_er
 
 #[tokio::test]
 async fn quickbooks_time_takes_loopback_by_default_and_only_https_when_set() {
-    let em = start().await;
-    let (c, base) = (client(), em.base_url());
+    let (em, c, base) = started().await;
     let (status, _) = register(
         &c,
         &base,
@@ -123,11 +120,7 @@ async fn quickbooks_time_takes_loopback_by_default_and_only_https_when_set() {
         "loopback is allowed by default (UNCONFIRMED either way)"
     );
     // The practice app's loopback redirect works today.
-    let r = c
-        .get(qbt_authorize_url(&base, &[("state", "s")]))
-        .send()
-        .await
-        .unwrap();
+    let r = get(&c, qbt_authorize_url(&base, &[("state", "s")])).await;
     assert_eq!(r.status(), 200);
 
     settings(
@@ -147,11 +140,7 @@ async fn quickbooks_time_takes_loopback_by_default_and_only_https_when_set() {
     assert_eq!(status, 400);
     assert!(body.contains("HTTPS url"), "{body}");
     // An app registered before the rule cannot use loopback at /authorize either.
-    let r = c
-        .get(qbt_authorize_url(&base, &[("state", "s")]))
-        .send()
-        .await
-        .unwrap();
+    let r = get(&c, qbt_authorize_url(&base, &[("state", "s")])).await;
     assert_eq!(r.status(), 400);
     assert!(r.headers().get("location").is_none());
     let (status, body) = register(
@@ -176,7 +165,7 @@ async fn the_relay_is_hosted_with_its_headers_and_the_answer_is_sent_there() {
     .unwrap();
     let (c, base) = (client(), em.base_url());
     let relay = PRACTICE_RELAY_URL.replacen("https://", &format!("{base}/"), 1);
-    let r = c.get(&relay).send().await.unwrap();
+    let r = get(&c, &relay).await;
     assert_eq!(r.status(), 200);
     let h = r.headers().clone();
     let csp = h["content-security-policy"].to_str().unwrap().to_string();
@@ -197,7 +186,7 @@ async fn the_relay_is_hosted_with_its_headers_and_the_answer_is_sent_there() {
         "no inline script under the relay's own CSP"
     );
     for asset in ["relay.js", "relay.css"] {
-        let r = c.get(format!("{relay}{asset}")).send().await.unwrap();
+        let r = get(&c, format!("{relay}{asset}")).await;
         assert_eq!(r.status(), 200, "{asset}");
         assert!(
             r.headers()["content-security-policy"]
@@ -218,7 +207,7 @@ async fn the_relay_is_hosted_with_its_headers_and_the_answer_is_sent_there() {
         ],
     )
     .replace(&enc(CALLBACK), &enc(PRACTICE_RELAY_URL));
-    let r = c.get(u).send().await.unwrap();
+    let r = get(&c, u).await;
     assert_eq!(
         r.status(),
         200,
@@ -230,16 +219,12 @@ async fn the_relay_is_hosted_with_its_headers_and_the_answer_is_sent_there() {
     assert_eq!(q["state"], "rs");
     assert!(q.contains_key("code") && q.contains_key("realmId"));
     // The token request names the relay, exactly, as redirect_uri.
-    let r = qbo_token(
+    let r = qbo_exchange(
         &c,
         &base,
-        QBO_PROD_ID,
-        QBO_PROD_SECRET,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &q["code"]),
-            ("redirect_uri", PRACTICE_RELAY_URL),
-        ],
+        (QBO_PROD_ID, QBO_PROD_SECRET),
+        &q["code"],
+        PRACTICE_RELAY_URL,
     )
     .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
@@ -248,13 +233,10 @@ async fn the_relay_is_hosted_with_its_headers_and_the_answer_is_sent_there() {
 
 #[tokio::test]
 async fn the_consent_page_can_approve_itself_for_a_headless_browser() {
-    let em = start().await;
-    let (c, base) = (client(), em.base_url());
+    let (em, c, base) = started().await;
     let consent_page = || async {
-        c.get(qbt_authorize_url(&base, &[("state", "s")]))
-            .send()
+        get(&c, qbt_authorize_url(&base, &[("state", "s")]))
             .await
-            .unwrap()
             .text()
             .await
             .unwrap()

@@ -13,8 +13,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
 #[tokio::test]
 async fn admin_apps_console_and_stats() {
-    let em = start().await;
-    let (c, base) = (client(), em.base_url());
+    let (em, c, base) = started().await;
     assert!(base.starts_with("http://127.0.0.1:"));
     assert_eq!(em.practice_apps().len(), 5);
     let apps: Vec<Value> = c.get(format!("{base}/_emulator/apps")).answer().await;
@@ -36,50 +35,41 @@ async fn admin_apps_console_and_stats() {
     let r = aspire_auth(&c, &base, "cloudsandbox-api.youraspire.com", id, secret).await;
     assert_eq!(r.status(), 200);
 
-    let r = admin(
-        &c,
-        &base,
-        "apps",
-        json!({"provider": "quickbooks-time", "environment": "production", "client_id": QBT_ID}),
-    )
-    .await;
-    assert_eq!(r.status(), 409);
-    let r = admin(
-        &c,
-        &base,
-        "apps",
-        json!({"provider": "quickbooks-time", "environment": "sandbox"}),
-    )
-    .await;
-    assert_eq!(r.status(), 400);
-    let r = admin(
-        &c,
-        &base,
-        "apps",
-        json!({"provider": "nope", "environment": "production"}),
-    )
-    .await;
-    assert_eq!(r.status(), 400);
+    // A taken client id, an environment the vendor does not have, an unknown vendor.
+    for (app, want) in [
+        (
+            json!({"provider": "quickbooks-time", "environment": "production", "client_id": QBT_ID}),
+            409,
+        ),
+        (
+            json!({"provider": "quickbooks-time", "environment": "sandbox"}),
+            400,
+        ),
+        (
+            json!({"provider": "nope", "environment": "production"}),
+            400,
+        ),
+    ] {
+        let r = admin(&c, &base, "apps", app.clone()).await;
+        assert_eq!(r.status(), want, "{app}");
+    }
 
-    let page = c
-        .get(format!("{base}/_emulator/"))
-        .send()
+    let page = get(&c, format!("{base}/_emulator/"))
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
     assert!(page.contains(QBT_ID) && page.contains(QBT_SECRET) && page.contains(id));
-    let r = c
-        .post(format!("{base}/_emulator/console/apps"))
-        .form(&[
+    let r = console_app(
+        &c,
+        &base,
+        &[
             ("app_type", "quickbooks-online/sandbox"),
             ("name", "My app"),
             ("redirect_uris", "http://localhost:9000/cb\n"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 303);
     let apps: Vec<Value> = c.get(format!("{base}/_emulator/apps")).answer().await;
     let made = apps
@@ -130,8 +120,7 @@ async fn emulator_without_practice_apps() {
 
 #[tokio::test]
 async fn fault_switches() {
-    let em = start().await;
-    let (c, base) = (client(), em.base_url());
+    let (_em, c, base) = started().await;
     let t = qbt_tokens(&c, &base).await;
     let access = t["access_token"].as_str().unwrap().to_string();
     let me = format!("{base}/rest.tsheets.com/api/v1/current_user");
@@ -210,18 +199,7 @@ async fn fault_switches() {
             .status(),
         200
     );
-    let r = qbo_token(
-        &c,
-        &base,
-        QBO_DEV_ID,
-        QBO_DEV_SECRET,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", "x"),
-            ("redirect_uri", CALLBACK),
-        ],
-    )
-    .await;
+    let r = qbo_exchange(&c, &base, (QBO_DEV_ID, QBO_DEV_SECRET), "x", CALLBACK).await;
     assert_eq!(r.status(), 503);
 
     // html_body on Aspire's token endpoint (default 502, or 200 when asked).
@@ -281,37 +259,35 @@ async fn fault_switches() {
 
     // deny_consent: Allow acts as Deny.
     fault(&c, &base, json!({"provider": "quickbooks-online", "endpoint": "authorize", "fault": "deny_consent", "count": 1})).await;
-    let r = c
-        .get(qbo_authorize_url(
+    let r = get(
+        &c,
+        qbo_authorize_url(
             &base,
             QBO_DEV_ID,
             &[
                 ("scope", "com.intuit.quickbooks.accounting"),
                 ("state", "d"),
             ],
-        ))
-        .send()
-        .await
-        .unwrap();
+        ),
+    )
+    .await;
     let q = query_of(&decide(&c, &base, &r.text().await.unwrap(), "allow").await);
     assert_eq!(q["error"], "access_denied");
     assert_eq!(q["state"], "d");
 
     // status_500 on an authorize page is an HTML page.
     fault(&c, &base, json!({"provider": "quickbooks-time", "endpoint": "authorize", "fault": "status_500", "count": 1})).await;
-    let r = c
-        .get(qbt_authorize_url(&base, &[("state", "s")]))
-        .send()
-        .await
-        .unwrap();
+    let r = get(&c, qbt_authorize_url(&base, &[("state", "s")])).await;
     assert_eq!(r.status(), 500);
     assert!(r.text().await.unwrap().contains("<html"));
 
     // Faulted requests are still counted.
-    let s = stats(&c, &base).await;
-    assert_eq!(s["quickbooks-time"]["authorize"], 2);
-    assert_eq!(s["aspire"]["api"], 3);
-    assert_eq!(s["quickbooks-online"]["refresh"], 2);
+    let counts = json!({
+        "quickbooks-time": {"authorize": 2},
+        "aspire": {"api": 3},
+        "quickbooks-online": {"refresh": 2},
+    });
+    assert_stats(&c, &base, counts).await;
 }
 
 #[tokio::test]
@@ -331,30 +307,12 @@ async fn state_file_is_shared_between_processes() {
     let em2 = Emulator::start(config.clone()).await.unwrap();
     let me = |base: String, token: String| {
         let c = c.clone();
-        async move {
-            bearer_get(
-                &c,
-                format!("{base}/rest.tsheets.com/api/v1/current_user"),
-                token,
-            )
-            .await
-            .status()
-        }
+        async move { qbt_me(&c, &base, &token).await.status() }
     };
     let access = t["access_token"].as_str().unwrap().to_string();
     assert_eq!(me(em2.base_url(), access.clone()).await, 200);
     // A refresh in the second is visible to the first.
-    let r = qbt_grant(
-        &c,
-        &em2.base_url(),
-        &[
-            ("grant_type", "refresh_token"),
-            ("client_id", QBT_ID),
-            ("client_secret", QBT_SECRET),
-            ("refresh_token", t["refresh_token"].as_str().unwrap()),
-        ],
-    )
-    .await;
+    let r = qbt_refresh(&c, &em2.base_url(), t["refresh_token"].as_str().unwrap()).await;
     assert_eq!(r.status(), 200);
     let t2: Value = r.json().await.unwrap();
     assert_eq!(
@@ -430,8 +388,7 @@ async fn run_fake_browser(url: &str, decision: &str, log: &std::path::Path) -> i
 
 #[tokio::test]
 async fn fake_browser_walks_the_flow() {
-    let em = start().await;
-    let (c, base) = (client(), em.base_url());
+    let (_em, c, base) = started().await;
     let (port, seen) = callback_server().await;
     let redirect = format!("http://localhost:{port}/callback");
     let r = admin(&c, &base, "apps", json!({"provider": "quickbooks-time", "environment": "production", "redirect_uris": [redirect]})).await;

@@ -12,8 +12,7 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn qbt_authorize_allow_token_refresh_rotation() {
-    let em = start().await;
-    let (c, base) = (client(), em.base_url());
+    let (em, c, base) = started().await;
     let verifier = "a-verifier-that-is-long-enough-0123456789abcdef";
     let q = qbt_code(
         &c,
@@ -25,19 +24,7 @@ async fn qbt_authorize_allow_token_refresh_rotation() {
     )
     .await;
     assert_eq!(q["state"], "st-1");
-    let r = qbt_grant(
-        &c,
-        &base,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", QBT_ID),
-            ("client_secret", QBT_SECRET),
-            ("code", &q["code"]),
-            ("redirect_uri", CALLBACK),
-            ("code_verifier", verifier),
-        ],
-    )
-    .await;
+    let r = qbt_exchange(&c, &base, &q["code"], &[("code_verifier", verifier)]).await;
     assert_eq!(r.status(), 200);
     let t: Value = r.json().await.unwrap();
     let access = t["access_token"].as_str().unwrap().to_string();
@@ -63,89 +50,68 @@ async fn qbt_authorize_allow_token_refresh_rotation() {
     assert_eq!(me["more"], false);
     assert!(me["supplemental_data"]["jobcodes"].is_object());
 
-    let refreshed = |token: String| {
-        let c = c.clone();
-        let base = base.clone();
-        async move {
-            qbt_grant(
-                &c,
-                &base,
-                &[
-                    ("grant_type", "refresh_token"),
-                    ("client_id", QBT_ID),
-                    ("client_secret", QBT_SECRET),
-                    ("refresh_token", &token),
-                ],
-            )
-            .await
-        }
-    };
-    let r = refreshed(refresh.clone()).await;
+    let r = qbt_refresh(&c, &base, &refresh).await;
     assert_eq!(r.status(), 200);
     let t2: Value = r.json().await.unwrap();
     assert_ne!(t2["refresh_token"], refresh.as_str());
     assert_ne!(t2["access_token"], access.as_str());
     // The replaced refresh token is dead.
-    let r = refreshed(refresh).await;
+    let r = qbt_refresh(&c, &base, &refresh).await;
     assert_eq!(r.status(), 400);
     assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_grant");
     // The new one works.
     assert_eq!(
-        refreshed(t2["refresh_token"].as_str().unwrap().to_string())
+        qbt_refresh(&c, &base, t2["refresh_token"].as_str().unwrap())
             .await
             .status(),
         200
     );
 
-    let s = stats(&c, &base).await;
-    assert_eq!(s["quickbooks-time"]["authorize"], 1);
-    assert_eq!(s["quickbooks-time"]["token"], 1);
-    assert_eq!(s["quickbooks-time"]["refresh"], 3);
-    assert_eq!(s["quickbooks-time"]["api"], 1);
+    assert_stats(
+        &c,
+        &base,
+        json!({"quickbooks-time": {"authorize": 1, "token": 1, "refresh": 3, "api": 1}}),
+    )
+    .await;
     em.shutdown().await;
 }
 
 #[tokio::test]
 async fn qbt_authorize_errors_and_denial() {
-    let em = start().await;
-    let (c, base) = (client(), em.base_url());
+    let (_em, c, base) = started().await;
     // Unknown client: an error page, no redirect.
     let u = qbt_authorize_url(&base, &[("state", "s")]).replace(QBT_ID, "nope");
-    let r = c.get(u).send().await.unwrap();
+    let r = get(&c, u).await;
     assert_eq!(r.status(), 400);
     assert!(r.headers().get("location").is_none());
     assert!(r.text().await.unwrap().contains("invalid_client"));
     // Unregistered redirect URI: an error page, no redirect.
     let u = qbt_authorize_url(&base, &[("state", "s")]).replace("8765", "9999");
-    let r = c.get(u).send().await.unwrap();
+    let r = get(&c, u).await;
     assert_eq!(r.status(), 400);
     assert!(r.headers().get("location").is_none());
     let page = r.text().await.unwrap();
     assert!(page.contains("redirect_uri") && page.contains("does not match"));
     // Missing state: redirect with invalid_request.
-    let r = c.get(qbt_authorize_url(&base, &[])).send().await.unwrap();
+    let r = get(&c, qbt_authorize_url(&base, &[])).await;
     assert_eq!(r.status(), 302);
     assert_eq!(query_of(&location(&r))["error"], "invalid_request");
     // PKCE with plain is refused.
-    let r = c
-        .get(qbt_authorize_url(
+    let r = get(
+        &c,
+        qbt_authorize_url(
             &base,
             &[
                 ("state", "s"),
                 ("code_challenge", "abc"),
                 ("code_challenge_method", "plain"),
             ],
-        ))
-        .send()
-        .await
-        .unwrap();
+        ),
+    )
+    .await;
     assert_eq!(query_of(&location(&r))["error"], "invalid_request");
     // Deny.
-    let r = c
-        .get(qbt_authorize_url(&base, &[("state", "s2")]))
-        .send()
-        .await
-        .unwrap();
+    let r = get(&c, qbt_authorize_url(&base, &[("state", "s2")])).await;
     let loc = decide(&c, &base, &r.text().await.unwrap(), "deny").await;
     let q = query_of(&loc);
     assert_eq!(q["error"], "access_denied");
@@ -155,8 +121,7 @@ async fn qbt_authorize_errors_and_denial() {
 
 #[tokio::test]
 async fn qbt_code_rules() {
-    let em = start().await;
-    let (c, base) = (client(), em.base_url());
+    let (_em, c, base) = started().await;
     let exchange = |code: String,
                     redirect: &'static str,
                     verifier: Option<&'static str>,
@@ -250,26 +215,19 @@ async fn qbt_code_rules() {
 
 #[tokio::test]
 async fn qbt_lists_pagination_limits_and_rate_limit() {
-    let em = start().await;
-    let (c, base) = (client(), em.base_url());
+    let (_em, c, base) = started().await;
     let t = qbt_tokens(&c, &base).await;
     let access = t["access_token"].as_str().unwrap().to_string();
-    let get = |path: String| {
-        let (c, base, access) = (c.clone(), base.clone(), access.clone());
-        async move {
-            let r = bearer_get(&c, format!("{base}/rest.tsheets.com/api/v1/{path}"), access).await;
-            (r.status().as_u16(), r.json::<Value>().await.unwrap())
-        }
-    };
+    let api = Api::new(&c, format!("{base}/rest.tsheets.com/api/v1/"), &access);
     // 24 users: pages of 10.
-    let (st, p1) = get("users?limit=10&page=1".into()).await;
+    let (st, p1) = api.get("users?limit=10&page=1").await;
     assert_eq!(st, 200);
     assert_eq!(p1["results"]["users"].as_object().unwrap().len(), 10);
     assert_eq!(p1["more"], true);
-    let (_, p3) = get("users?limit=10&page=3".into()).await;
+    let (_, p3) = api.get("users?limit=10&page=3").await;
     assert_eq!(p3["results"]["users"].as_object().unwrap().len(), 4);
     assert_eq!(p3["more"], false);
-    let (_, all) = get("users".into()).await;
+    let (_, all) = api.get("users").await;
     assert_eq!(all["results"]["users"].as_object().unwrap().len(), 24);
     for bad in [
         "users?limit=201",
@@ -277,11 +235,11 @@ async fn qbt_lists_pagination_limits_and_rate_limit() {
         "users?page=0",
         "jobcodes?limit=abc",
     ] {
-        let (st, body) = get(bad.into()).await;
+        let (st, body) = api.get(bad).await;
         assert_eq!(st, 417, "{bad}");
         assert_eq!(body["error"]["code"], 417);
     }
-    let (st, _) = get("timesheets".into()).await;
+    let (st, _) = api.get("timesheets").await;
     assert_eq!(st, 417);
     // Timesheets start 90 days before the emulator's start day.
     let day = {
@@ -293,10 +251,11 @@ async fn qbt_lists_pagination_limits_and_rate_limit() {
             .unwrap();
         format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
     };
-    let (st, ts) = get(format!(
-        "timesheets?start_date={day}&end_date={day}&limit=5"
-    ))
-    .await;
+    let (st, ts) = api
+        .get(&format!(
+            "timesheets?start_date={day}&end_date={day}&limit=5"
+        ))
+        .await;
     assert_eq!(st, 200);
     let sheets = ts["results"]["timesheets"].as_object().unwrap();
     assert_eq!(sheets.len(), 5);
@@ -318,7 +277,7 @@ async fn qbt_lists_pagination_limits_and_rate_limit() {
         assert!(first.get(f).is_some(), "{f}");
     }
     assert!(ts["supplemental_data"]["users"].is_object());
-    let (_, jc) = get("jobcodes?limit=200".into()).await;
+    let (_, jc) = api.get("jobcodes?limit=200").await;
     assert_eq!(jc["results"]["jobcodes"].as_object().unwrap().len(), 30);
     // Bad token.
     let r = bearer_get(&c, format!("{base}/rest.tsheets.com/api/v1/users"), "nope").await;
@@ -331,9 +290,9 @@ async fn qbt_lists_pagination_limits_and_rate_limit() {
         json!({"provider": "quickbooks-time", "rate_limit_per_window": 2, "rate_window_secs": 300}),
     )
     .await;
-    assert_eq!(get("current_user".into()).await.0, 200);
-    assert_eq!(get("current_user".into()).await.0, 200);
-    let (st, body) = get("current_user".into()).await;
+    assert_eq!(api.get("current_user").await.0, 200);
+    assert_eq!(api.get("current_user").await.0, 200);
+    let (st, body) = api.get("current_user").await;
     assert_eq!(st, 429);
     assert_eq!(
         body,
@@ -342,19 +301,13 @@ async fn qbt_lists_pagination_limits_and_rate_limit() {
     assert_eq!(stats(&c, &base).await["quickbooks-time"]["rate_limited"], 1);
     // Another token has its own window.
     let t2 = qbt_tokens(&c, &base).await;
-    let r = bearer_get(
-        &c,
-        format!("{base}/rest.tsheets.com/api/v1/current_user"),
-        t2["access_token"].as_str().unwrap(),
-    )
-    .await;
+    let r = qbt_me(&c, &base, t2["access_token"].as_str().unwrap()).await;
     assert_eq!(r.status(), 200);
 }
 
 #[tokio::test]
 async fn qbt_expired_access_token_is_401() {
-    let em = start().await;
-    let (c, base) = (client(), em.base_url());
+    let (_em, c, base) = started().await;
     settings(
         &c,
         &base,
@@ -363,12 +316,7 @@ async fn qbt_expired_access_token_is_401() {
     .await;
     let t = qbt_tokens(&c, &base).await;
     assert_eq!(t["expires_in"], 0);
-    let r = bearer_get(
-        &c,
-        format!("{base}/rest.tsheets.com/api/v1/current_user"),
-        t["access_token"].as_str().unwrap(),
-    )
-    .await;
+    let r = qbt_me(&c, &base, t["access_token"].as_str().unwrap()).await;
     assert_eq!(r.status(), 401);
 }
 
@@ -377,8 +325,7 @@ async fn qbt_expired_access_token_is_401() {
 
 #[tokio::test]
 async fn aspire_auth_jwt_refresh_and_environments() {
-    let em = start().await;
-    let (c, base) = (client(), em.base_url());
+    let (_em, c, base) = started().await;
     let prod = "cloud-api.youraspire.com";
     let sandbox = "cloudsandbox-api.youraspire.com";
     let r = aspire_auth(&c, &base, prod, ASPIRE_PROD_ID, ASPIRE_PROD_SECRET).await;
@@ -441,19 +388,10 @@ async fn aspire_auth_jwt_refresh_and_environments() {
     }
     let r = bearer_get(&c, format!("{base}/{sandbox}/Users"), &token).await;
     assert_eq!(r.status(), 401);
+    assert_eq!(get(&c, format!("{base}/{prod}/Users")).await.status(), 401);
     assert_eq!(
-        c.get(format!("{base}/{prod}/Users"))
-            .send()
+        get(&c, format!("{base}/{prod}/Version/GetApiVersion"))
             .await
-            .unwrap()
-            .status(),
-        401
-    );
-    assert_eq!(
-        c.get(format!("{base}/{prod}/Version/GetApiVersion"))
-            .send()
-            .await
-            .unwrap()
             .status(),
         200
     );
@@ -512,8 +450,7 @@ async fn aspire_auth_jwt_refresh_and_environments() {
 
 #[tokio::test]
 async fn aspire_lists_odata_and_rate_limit() {
-    let em = start().await;
-    let (c, base) = (client(), em.base_url());
+    let (_em, c, base) = started().await;
     let prod = "cloud-api.youraspire.com";
     let t: Value = aspire_auth(&c, &base, prod, ASPIRE_PROD_ID, ASPIRE_PROD_SECRET)
         .await
@@ -521,14 +458,8 @@ async fn aspire_lists_odata_and_rate_limit() {
         .await
         .unwrap();
     let token = t["Token"].as_str().unwrap().to_string();
-    let get = |path: &str| {
-        let (c, url, token) = (c.clone(), format!("{base}/{prod}/{path}"), token.clone());
-        async move {
-            let r = bearer_get(&c, url, token).await;
-            (r.status().as_u16(), r.json::<Value>().await.unwrap())
-        }
-    };
-    let (st, all) = get("Contacts").await;
+    let api = Api::new(&c, format!("{base}/{prod}/"), &token);
+    let (st, all) = api.get("Contacts").await;
     assert_eq!(st, 200);
     assert_eq!(all.as_array().unwrap().len(), 40);
     for f in [
@@ -544,29 +475,39 @@ async fn aspire_lists_odata_and_rate_limit() {
     ] {
         assert!(all[0].get(f).is_some(), "{f}");
     }
-    let (_, page) = get("Contacts?$top=15&$skip=30").await;
+    let (_, page) = api.get("Contacts?$top=15&$skip=30").await;
     let page = page.as_array().unwrap().clone();
     assert_eq!(page.len(), 10);
     assert_eq!(page[0]["ContactID"], all[30]["ContactID"]);
-    let (_, paged) = get("Contacts?$pageNumber=2&$limit=15").await;
+    let (_, paged) = api.get("Contacts?$pageNumber=2&$limit=15").await;
     assert_eq!(paged[0]["ContactID"], all[15]["ContactID"]);
-    let (_, one) = get(&format!(
-        "Contacts?$filter=ContactID eq {}",
-        all[3]["ContactID"]
-    ))
-    .await;
+    let (_, one) = api
+        .get(&format!(
+            "Contacts?$filter=ContactID eq {}",
+            all[3]["ContactID"]
+        ))
+        .await;
     assert_eq!(one.as_array().unwrap().len(), 1);
-    let (_, sorted) =
-        get("Properties?$orderby=PropertyID desc&$top=2&$select=PropertyID,PropertyName").await;
+    let (_, sorted) = api
+        .get("Properties?$orderby=PropertyID desc&$top=2&$select=PropertyID,PropertyName")
+        .await;
     assert!(sorted[0]["PropertyID"].as_u64() > sorted[1]["PropertyID"].as_u64());
     assert_eq!(sorted[0].as_object().unwrap().len(), 2);
-    let (st, wt) = get("WorkTickets").await;
+    let (st, wt) = api.get("WorkTickets").await;
     assert_eq!(st, 200);
     assert_eq!(wt.as_array().unwrap().len(), 50);
     assert!(wt[0].get("WorkTicketStatusName").is_some());
-    assert_eq!(get("Divisions?$top=1").await.1.as_array().unwrap().len(), 1);
-    assert_eq!(get("Branches").await.0, 200);
-    assert_eq!(get("Contacts?$top=x").await.0, 400);
+    assert_eq!(
+        api.get("Divisions?$top=1")
+            .await
+            .1
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(api.get("Branches").await.0, 200);
+    assert_eq!(api.get("Contacts?$top=x").await.0, 400);
 
     settings(
         &c,
@@ -574,9 +515,9 @@ async fn aspire_lists_odata_and_rate_limit() {
         json!({"provider": "aspire", "rate_limit_per_window": 2}),
     )
     .await;
-    assert_eq!(get("Branches").await.0, 200);
-    assert_eq!(get("Branches").await.0, 200);
-    let (st, body) = get("Branches").await;
+    assert_eq!(api.get("Branches").await.0, 200);
+    assert_eq!(api.get("Branches").await.0, 200);
+    let (st, body) = api.get("Branches").await;
     assert_eq!(st, 429);
     assert!(body["Message"].as_str().unwrap().contains("rate limit"));
     assert_eq!(stats(&c, &base).await["aspire"]["rate_limited"], 1);
@@ -589,18 +530,13 @@ const REFERENCE_401_PREFIX: &str = r#"{"warnings":null,"intuitObject":null,"faul
 
 #[tokio::test]
 async fn qbo_authorize_token_api_refresh_revoke() {
-    let em = start().await;
-    let (c, base) = (client(), em.base_url());
+    let (_em, c, base) = started().await;
     // Scope without accounting: redirect with invalid_scope.
-    let r = c
-        .get(qbo_authorize_url(
-            &base,
-            QBO_DEV_ID,
-            &[("scope", "openid"), ("state", "x")],
-        ))
-        .send()
-        .await
-        .unwrap();
+    let r = get(
+        &c,
+        qbo_authorize_url(&base, QBO_DEV_ID, &[("scope", "openid"), ("state", "x")]),
+    )
+    .await;
     assert_eq!(r.status(), 302);
     assert_eq!(query_of(&location(&r))["error"], "invalid_scope");
     // Unregistered redirect URI: Intuit's page, no redirect.
@@ -613,7 +549,7 @@ async fn qbo_authorize_token_api_refresh_revoke() {
         ],
     )
     .replace("8765", "1234");
-    let r = c.get(u).send().await.unwrap();
+    let r = get(&c, u).await;
     assert_eq!(r.status(), 400);
     assert!(r.headers().get("location").is_none());
     assert!(r.text().await.unwrap().contains(
@@ -626,34 +562,19 @@ async fn qbo_authorize_token_api_refresh_revoke() {
     assert_eq!(realm.len(), 16);
     assert!(realm.chars().all(|ch| ch.is_ascii_digit()));
     // Wrong secret: 401 invalid_client.
-    let r = qbo_token(
-        &c,
-        &base,
-        QBO_DEV_ID,
-        "bad",
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &q["code"]),
-            ("redirect_uri", CALLBACK),
-        ],
-    )
-    .await;
+    let r = qbo_exchange(&c, &base, (QBO_DEV_ID, "bad"), &q["code"], CALLBACK).await;
     assert_eq!(r.status(), 401);
     assert!(r.headers().contains_key("intuit_tid"));
     assert_eq!(
         r.json::<Value>().await.unwrap(),
         json!({"error": "invalid_client"})
     );
-    let r = qbo_token(
+    let r = qbo_exchange(
         &c,
         &base,
-        QBO_DEV_ID,
-        QBO_DEV_SECRET,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &q["code"]),
-            ("redirect_uri", CALLBACK),
-        ],
+        (QBO_DEV_ID, QBO_DEV_SECRET),
+        &q["code"],
+        CALLBACK,
     )
     .await;
     assert_eq!(r.status(), 200);
@@ -801,35 +722,34 @@ async fn qbo_authorize_token_api_refresh_revoke() {
     .await;
     assert_eq!(r.status(), 401);
 
-    let s = stats(&c, &base).await;
-    assert_eq!(s["quickbooks-online"]["revoke"], 1);
-    assert_eq!(s["quickbooks-online"]["refresh"], 4);
-    assert_eq!(s["quickbooks-online"]["token"], 2);
+    assert_stats(
+        &c,
+        &base,
+        json!({"quickbooks-online": {"revoke": 1, "refresh": 4, "token": 2}}),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn qbo_production_openid_and_pkce() {
-    let em = start().await;
-    let (c, base) = (client(), em.base_url());
+    let (_em, c, base) = started().await;
     let verifier = "qbo-verifier-0123456789-0123456789-0123456789";
-    let r = c
-        .get(
-            qbo_authorize_url(
-                &base,
-                QBO_PROD_ID,
-                &[
-                    ("scope", "com.intuit.quickbooks.accounting openid email"),
-                    ("state", "p"),
-                    ("code_challenge", &challenge(verifier)),
-                    ("code_challenge_method", "S256"),
-                ],
-            )
-            // Intuit production redirects only to https pages: the practice app's relay.
-            .replace(&enc(CALLBACK), &enc(PRACTICE_RELAY_URL)),
+    let r = get(
+        &c,
+        qbo_authorize_url(
+            &base,
+            QBO_PROD_ID,
+            &[
+                ("scope", "com.intuit.quickbooks.accounting openid email"),
+                ("state", "p"),
+                ("code_challenge", &challenge(verifier)),
+                ("code_challenge_method", "S256"),
+            ],
         )
-        .send()
-        .await
-        .unwrap();
+        // Intuit production redirects only to https pages: the practice app's relay.
+        .replace(&enc(CALLBACK), &enc(PRACTICE_RELAY_URL)),
+    )
+    .await;
     let q = query_of(&decide(&c, &base, &r.text().await.unwrap(), "allow").await);
     let (_, sandbox_tokens) = qbo_tokens(&c, &base).await;
     assert!(sandbox_tokens.get("id_token").is_none());
@@ -872,8 +792,7 @@ async fn qbo_production_openid_and_pkce() {
 
 #[tokio::test]
 async fn qbo_throttle_per_realm_and_concurrency() {
-    let em = start().await;
-    let (c, base) = (client(), em.base_url());
+    let (_em, c, base) = started().await;
     let (realm, t) = qbo_tokens(&c, &base).await;
     let access = t["access_token"].as_str().unwrap().to_string();
     let url =
@@ -1033,21 +952,14 @@ const QBT_TIMESHEET: &[&str] = &[
 
 #[tokio::test]
 async fn qbt_full_objects_and_supplemental_data() {
-    let em = start().await;
-    let (c, base) = (client(), em.base_url());
+    let (em, c, base) = started().await;
     let t = qbt_tokens(&c, &base).await;
     let access = t["access_token"].as_str().unwrap().to_string();
-    let get = |path: String| {
-        let (c, base, access) = (c.clone(), base.clone(), access.clone());
-        async move {
-            let r = bearer_get(&c, format!("{base}/rest.tsheets.com/api/v1/{path}"), access).await;
-            (r.status().as_u16(), r.json::<Value>().await.unwrap())
-        }
-    };
+    let api = Api::new(&c, format!("{base}/rest.tsheets.com/api/v1/"), &access);
 
     // The current user: the full user object, PTO balances and custom fields, with the PTO
     // jobcodes and the custom fields in supplemental_data.
-    let (st, me) = get("current_user".into()).await;
+    let (st, me) = api.get("current_user").await;
     assert_eq!(st, 200);
     let user = me["results"]["users"]
         .as_object()
@@ -1071,7 +983,7 @@ async fn qbt_full_objects_and_supplemental_data() {
         );
     }
     // Other users have PTO balances in seconds.
-    let (_, users) = get("users".into()).await;
+    let (_, users) = api.get("users").await;
     assert!(
         users["results"]["users"]
             .as_object()
@@ -1083,7 +995,9 @@ async fn qbt_full_objects_and_supplemental_data() {
 
     // Timesheets: custom fields on every row, files on some; supplemental_data (default yes)
     // has every user, jobcode (with its parents), custom field and file they refer to.
-    let (st, ts) = get(format!("timesheets?start_date={}", days_ago(90))).await;
+    let (st, ts) = api
+        .get(&format!("timesheets?start_date={}", days_ago(90)))
+        .await;
     assert_eq!(st, 200);
     let sheets: Vec<&Value> = ts["results"]["timesheets"]
         .as_object()
@@ -1122,16 +1036,17 @@ async fn qbt_full_objects_and_supplemental_data() {
         }
     }
     assert!(with_files > 0 && with_files < sheets.len());
-    let (_, plain) = get(format!(
-        "timesheets?start_date={}&supplemental_data=no",
-        days_ago(90)
-    ))
-    .await;
+    let (_, plain) = api
+        .get(&format!(
+            "timesheets?start_date={}&supplemental_data=no",
+            days_ago(90)
+        ))
+        .await;
     assert!(plain.get("supplemental_data").is_none());
 
     // Jobcodes: the full shape, `customfields` only with customfields=true, locations and
     // parents in supplemental_data.
-    let (_, jc) = get("jobcodes".into()).await;
+    let (_, jc) = api.get("jobcodes").await;
     let codes = jc["results"]["jobcodes"].as_object().unwrap();
     assert_eq!(codes.len(), 30);
     for j in codes.values() {
@@ -1149,7 +1064,9 @@ async fn qbt_full_objects_and_supplemental_data() {
         assert!(loc["formatted_address"].is_string());
     }
     let parent = located[0]["id"].clone();
-    let (_, children) = get(format!("jobcodes?parent_ids={parent}&customfields=true")).await;
+    let (_, children) = api
+        .get(&format!("jobcodes?parent_ids={parent}&customfields=true"))
+        .await;
     let kids = children["results"]["jobcodes"].as_object().unwrap();
     assert!(!kids.is_empty());
     assert!(kids.values().all(|k| k["parent_id"] == parent));
@@ -1181,24 +1098,22 @@ async fn qbt_timesheets_date_range_417() {
     let (c, base) = (client(), em.base_url());
     let t = qbt_tokens(&c, &base).await;
     let access = t["access_token"].as_str().unwrap().to_string();
-    let get = |query: String| {
-        let (c, base, access) = (c.clone(), base.clone(), access.clone());
-        async move {
-            let r = bearer_get(
-                &c,
-                format!("{base}/rest.tsheets.com/api/v1/timesheets?{query}"),
-                access,
-            )
-            .await;
-            (r.status().as_u16(), r.json::<Value>().await.unwrap())
-        }
-    };
+    let api = Api::new(
+        &c,
+        format!("{base}/rest.tsheets.com/api/v1/timesheets?"),
+        &access,
+    );
     // Patchbay's own request: the last 90 days, no end_date.
-    let (st, _) = get(format!("start_date={}&on_the_clock=both", days_ago(90))).await;
+    let (st, _) = api
+        .get(&format!("start_date={}&on_the_clock=both", days_ago(90)))
+        .await;
     assert_eq!(st, 200);
     // The default limit is 365 days (UNCONFIRMED, an emulator setting).
-    assert_eq!(get(format!("start_date={}", days_ago(365))).await.0, 200);
-    let (st, body) = get(format!("start_date={}", days_ago(366))).await;
+    assert_eq!(
+        api.get(&format!("start_date={}", days_ago(365))).await.0,
+        200
+    );
+    let (st, body) = api.get(&format!("start_date={}", days_ago(366))).await;
     assert_eq!(st, 417);
     assert_eq!(body["error"]["code"], 417);
     assert!(
@@ -1207,24 +1122,18 @@ async fn qbt_timesheets_date_range_417() {
     );
     assert_eq!(body.as_object().unwrap().len(), 1);
     assert_eq!(
-        get("start_date=2024-01-01&end_date=2024-12-31".into())
-            .await
-            .0,
+        api.get("start_date=2024-01-01&end_date=2024-12-31").await.0,
         200
     );
     assert_eq!(
-        get("start_date=2024-01-01&end_date=2025-01-01".into())
-            .await
-            .0,
+        api.get("start_date=2024-01-01&end_date=2025-01-01").await.0,
         417
     );
-    assert_eq!(get("start_date=2000-01-01".into()).await.0, 417);
-    assert_eq!(get("start_date=2025-13-45".into()).await.0, 417);
+    assert_eq!(api.get("start_date=2000-01-01").await.0, 417);
+    assert_eq!(api.get("start_date=2025-13-45").await.0, 417);
     // A range check needs a start: modified_since alone is not a range.
     assert_eq!(
-        get("modified_since=2000-01-01T00:00:00+00:00".into())
-            .await
-            .0,
+        api.get("modified_since=2000-01-01T00:00:00+00:00").await.0,
         200
     );
 
@@ -1233,10 +1142,13 @@ async fn qbt_timesheets_date_range_417() {
     let mut saved: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
     saved["settings"]["quickbooks-time"]["max_date_range_days"] = json!(30);
     std::fs::write(&state, serde_json::to_vec_pretty(&saved).unwrap()).unwrap();
-    let (st, body) = get(format!("start_date={}", days_ago(90))).await;
+    let (st, body) = api.get(&format!("start_date={}", days_ago(90))).await;
     assert_eq!(st, 417);
     assert!(body["error"]["message"].as_str().unwrap().contains("30"));
-    assert_eq!(get(format!("start_date={}", days_ago(30))).await.0, 200);
+    assert_eq!(
+        api.get(&format!("start_date={}", days_ago(30))).await.0,
+        200
+    );
     em.shutdown().await;
 }
 
@@ -1628,8 +1540,7 @@ fn assert_schema(v: &Value, schema: &[&str], what: &str) {
 
 #[tokio::test]
 async fn aspire_full_schemas_and_time_lists() {
-    let em = start().await;
-    let (c, base) = (client(), em.base_url());
+    let (em, c, base) = started().await;
     let mut lists = Vec::new();
     for (host, id, secret) in [
         (
@@ -1649,16 +1560,10 @@ async fn aspire_full_schemas_and_time_lists() {
             .await
             .unwrap();
         let token = t["Token"].as_str().unwrap().to_string();
-        let get = |path: &str| {
-            let (c, url, token) = (c.clone(), format!("{base}/{host}/{path}"), token.clone());
-            async move {
-                let r = bearer_get(&c, url, token).await;
-                (r.status().as_u16(), r.json::<Value>().await.unwrap())
-            }
-        };
+        let api = Api::new(&c, format!("{base}/{host}/"), &token);
         let all = |v: Value| v.as_array().unwrap().clone();
 
-        let (st, contacts) = get("Contacts").await;
+        let (st, contacts) = api.get("Contacts").await;
         assert_eq!(st, 200);
         let contacts = all(contacts);
         for ct in &contacts {
@@ -1675,7 +1580,7 @@ async fn aspire_full_schemas_and_time_lists() {
                 .any(|c| !c["ContactTags"].as_array().unwrap().is_empty())
         );
 
-        let properties = all(get("Properties").await.1);
+        let properties = all(api.get("Properties").await.1);
         assert_eq!(properties.len(), 30);
         for p in &properties {
             assert_schema(p, ASPIRE_PROPERTY, "Property");
@@ -1698,7 +1603,7 @@ async fn aspire_full_schemas_and_time_lists() {
                 .any(|p| !p["PropertyTags"].as_array().unwrap().is_empty())
         );
 
-        let tickets = all(get("WorkTickets").await.1);
+        let tickets = all(api.get("WorkTickets").await.1);
         assert_eq!(tickets.len(), 50);
         for w in &tickets {
             assert_schema(w, ASPIRE_WORK_TICKET, "WorkTicket");
@@ -1709,7 +1614,7 @@ async fn aspire_full_schemas_and_time_lists() {
             }
         }
 
-        let users = all(get("Users").await.1);
+        let users = all(api.get("Users").await.1);
         for u in &users {
             assert_schema(u, ASPIRE_USER, "User");
             assert!(!u["UserRoles"].as_array().unwrap().is_empty());
@@ -1719,15 +1624,15 @@ async fn aspire_full_schemas_and_time_lists() {
                 .iter()
                 .any(|u| !u["BranchAccess"].as_array().unwrap().is_empty())
         );
-        for b in all(get("Branches").await.1) {
+        for b in all(api.get("Branches").await.1) {
             assert_schema(&b, ASPIRE_BRANCH, "Branch");
         }
-        for d in all(get("Divisions").await.1) {
+        for d in all(api.get("Divisions").await.1) {
             assert_schema(&d, ASPIRE_DIVISION, "Division");
         }
 
         // The two time lists: OData paging and filters like the other lists.
-        let (st, times) = get("WorkTicketTimes").await;
+        let (st, times) = api.get("WorkTicketTimes").await;
         assert_eq!(st, 200);
         let times = all(times);
         // Two crew members on each of the 24 completed tickets.
@@ -1741,19 +1646,23 @@ async fn aspire_full_schemas_and_time_lists() {
             assert!(ticket["WorkTicketStatusID"].as_u64().unwrap() >= 3);
             assert!(wt["Hours"].as_f64().unwrap() > 0.0);
         }
-        let (_, page) = get("WorkTicketTimes?$top=20&$skip=40").await;
+        let (_, page) = api.get("WorkTicketTimes?$top=20&$skip=40").await;
         let page = all(page);
         assert_eq!(page.len(), 8);
         assert_eq!(page[0], times[40]);
-        let (_, paged) = get("worktickettimes?$pageNumber=2&$limit=20").await;
+        let (_, paged) = api.get("worktickettimes?$pageNumber=2&$limit=20").await;
         assert_eq!(all(paged)[0], times[20]);
         let first = &times[0]["WorkTicketID"];
-        let (_, one) = get(&format!("WorkTicketTimes?$filter=WorkTicketID eq {first}")).await;
+        let (_, one) = api
+            .get(&format!("WorkTicketTimes?$filter=WorkTicketID eq {first}"))
+            .await;
         assert!(all(one).iter().all(|t| &t["WorkTicketID"] == first));
-        let (_, sel) = get("WorkTicketTimes?$top=1&$select=WorkTicketTimeID,Hours").await;
+        let (_, sel) = api
+            .get("WorkTicketTimes?$top=1&$select=WorkTicketTimeID,Hours")
+            .await;
         assert_eq!(sel[0].as_object().unwrap().len(), 2);
 
-        let (st, clocks) = get("ClockTimes").await;
+        let (st, clocks) = api.get("ClockTimes").await;
         assert_eq!(st, 200);
         let clocks = all(clocks);
         assert!(!clocks.is_empty());
@@ -1763,19 +1672,17 @@ async fn aspire_full_schemas_and_time_lists() {
             assert!(times.iter().any(|t| t["ContactID"] == ck["ContactID"]));
         }
         let n = clocks.len();
-        let (_, tail) = get(&format!("ClockTimes?$skip={}&$top=100", n - 3)).await;
+        let (_, tail) = api
+            .get(&format!("ClockTimes?$skip={}&$top=100", n - 3))
+            .await;
         assert_eq!(all(tail), clocks[n - 3..].to_vec());
-        let (_, sorted) = get("ClockTimes?$orderby=ClockTimeID desc&$top=1").await;
+        let (_, sorted) = api.get("ClockTimes?$orderby=ClockTimeID desc&$top=1").await;
         assert_eq!(sorted[0], clocks[n - 1]);
-        assert_eq!(get("ClockTimes?$top=x").await.0, 400);
+        assert_eq!(api.get("ClockTimes?$top=x").await.0, 400);
         lists.push((times.len(), clocks.len()));
 
         // The same auth as the other lists.
-        let r = c
-            .get(format!("{base}/{host}/ClockTimes"))
-            .send()
-            .await
-            .unwrap();
+        let r = get(&c, format!("{base}/{host}/ClockTimes")).await;
         assert_eq!(r.status(), 401);
     }
     assert_eq!(lists[0].0, lists[1].0);
@@ -1803,8 +1710,7 @@ async fn aspire_full_schemas_and_time_lists() {
 
 #[tokio::test]
 async fn qbo_full_entities_and_read_by_id() {
-    let em = start().await;
-    let (c, base) = (client(), em.base_url());
+    let (em, c, base) = started().await;
     let (realm, t) = qbo_tokens(&c, &base).await;
     let access = t["access_token"].as_str().unwrap().to_string();
     let api = format!("{base}/sandbox-quickbooks.api.intuit.com/v3/company/{realm}");

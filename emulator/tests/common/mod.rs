@@ -33,6 +33,13 @@ pub async fn start() -> Emulator {
     Emulator::start(EmulatorConfig::default()).await.unwrap()
 }
 
+/// An emulator with the practice apps, a client that does not follow redirects, and its base URL.
+pub async fn started() -> (Emulator, Client, String) {
+    let em = start().await;
+    let base = em.base_url();
+    (em, client(), base)
+}
+
 pub fn client() -> Client {
     Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -48,6 +55,21 @@ pub async fn admin(c: &Client, base: &str, path: &str, body: Value) -> Response 
         .unwrap()
 }
 
+/// A plain `GET` (redirects not followed).
+pub async fn get(c: &Client, url: impl reqwest::IntoUrl) -> Response {
+    c.get(url).send().await.unwrap()
+}
+
+/// A form `POST`.
+pub async fn post_form(c: &Client, url: String, form: &[(&str, &str)]) -> Response {
+    c.post(url).form(form).send().await.unwrap()
+}
+
+/// The console's "new app" form.
+pub async fn console_app(c: &Client, base: &str, form: &[(&str, &str)]) -> Response {
+    post_form(c, format!("{base}/_emulator/console/apps"), form).await
+}
+
 /// `GET` with a bearer token, as the vendor's API is called.
 pub async fn bearer_get(
     c: &Client,
@@ -55,6 +77,27 @@ pub async fn bearer_get(
     token: impl std::fmt::Display,
 ) -> Response {
     c.get(url).bearer_auth(token).send().await.unwrap()
+}
+
+/// One bearer token's `GET`s under a vendor API's `root` (ending where the paths start).
+pub struct Api {
+    c: Client,
+    root: String,
+    token: String,
+}
+
+impl Api {
+    pub fn new(c: &Client, root: String, token: &str) -> Api {
+        let (c, token) = (c.clone(), token.to_string());
+        Api { c, root, token }
+    }
+
+    /// `GET root+path`: (status, JSON body).
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let url = format!("{}{path}", self.root);
+        let r = bearer_get(&self.c, url, &self.token).await;
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
 }
 
 /// The same, asking for JSON (QuickBooks Online answers XML otherwise).
@@ -83,6 +126,26 @@ pub async fn fault(c: &Client, base: &str, body: Value) {
 
 pub async fn stats(c: &Client, base: &str) -> Value {
     c.get(format!("{base}/_emulator/stats")).answer().await
+}
+
+/// The emulator's request counts include `want` (`{vendor: {kind: n}}`).
+pub async fn assert_stats(c: &Client, base: &str, want: Value) {
+    let s = stats(c, base).await;
+    for (vendor, kinds) in want.as_object().unwrap() {
+        for (kind, n) in kinds.as_object().unwrap() {
+            assert_eq!(&s[vendor][kind], n, "{vendor} {kind}: {s}");
+        }
+    }
+}
+
+/// QuickBooks Time's `current_user` with `token`.
+pub async fn qbt_me(c: &Client, base: &str, token: &str) -> Response {
+    bearer_get(
+        c,
+        format!("{base}/rest.tsheets.com/api/v1/current_user"),
+        token,
+    )
+    .await
 }
 
 pub fn challenge(verifier: &str) -> String {
@@ -172,28 +235,41 @@ pub async fn qbt_code(c: &Client, base: &str, extra: &[(&str, &str)]) -> HashMap
 }
 
 pub async fn qbt_grant(c: &Client, base: &str, form: &[(&str, &str)]) -> Response {
-    c.post(format!("{base}/rest.tsheets.com/api/v1/grant"))
-        .form(form)
-        .send()
-        .await
-        .unwrap()
+    post_form(c, format!("{base}/rest.tsheets.com/api/v1/grant"), form).await
+}
+
+/// The practice QuickBooks Time app redeems `code` (with `extra` members, e.g. the verifier).
+pub async fn qbt_exchange(c: &Client, base: &str, code: &str, extra: &[(&str, &str)]) -> Response {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("client_id", QBT_ID),
+        ("client_secret", QBT_SECRET),
+        ("code", code),
+        ("redirect_uri", CALLBACK),
+    ];
+    form.extend_from_slice(extra);
+    qbt_grant(c, base, &form).await
+}
+
+/// The practice QuickBooks Time app renews with `refresh_token`.
+pub async fn qbt_refresh(c: &Client, base: &str, refresh_token: &str) -> Response {
+    qbt_grant(
+        c,
+        base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", QBT_ID),
+            ("client_secret", QBT_SECRET),
+            ("refresh_token", refresh_token),
+        ],
+    )
+    .await
 }
 
 /// A full QuickBooks Time connection: returns the token response.
 pub async fn qbt_tokens(c: &Client, base: &str) -> Value {
     let q = qbt_code(c, base, &[]).await;
-    let r = qbt_grant(
-        c,
-        base,
-        &[
-            ("grant_type", "authorization_code"),
-            ("client_id", QBT_ID),
-            ("client_secret", QBT_SECRET),
-            ("code", &q["code"]),
-            ("redirect_uri", CALLBACK),
-        ],
-    )
-    .await;
+    let r = qbt_exchange(c, base, &q["code"], &[]).await;
     assert_eq!(r.status(), 200);
     r.json().await.unwrap()
 }
@@ -236,21 +312,27 @@ pub async fn qbo_token(
     .unwrap()
 }
 
+/// An app's `(id, secret)` redeems `code` at Intuit (the keys in the Basic header).
+pub async fn qbo_exchange(
+    c: &Client,
+    base: &str,
+    (id, secret): (&str, &str),
+    code: &str,
+    redirect_uri: &str,
+) -> Response {
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect_uri),
+    ];
+    qbo_token(c, base, id, secret, &form).await
+}
+
 /// A full QuickBooks Online sandbox connection: (realmId, token response).
 pub async fn qbo_tokens(c: &Client, base: &str) -> (String, Value) {
     let q = qbo_code(c, base, QBO_DEV_ID, "com.intuit.quickbooks.accounting").await;
-    let r = qbo_token(
-        c,
-        base,
-        QBO_DEV_ID,
-        QBO_DEV_SECRET,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &q["code"]),
-            ("redirect_uri", CALLBACK),
-        ],
-    )
-    .await;
+    let keys = (QBO_DEV_ID, QBO_DEV_SECRET);
+    let r = qbo_exchange(c, base, keys, &q["code"], CALLBACK).await;
     assert_eq!(r.status(), 200);
     (q["realmId"].clone(), r.json().await.unwrap())
 }
