@@ -16,6 +16,8 @@ fn main() {
         "check_connection",
         "disconnect",
         "about",
+        "update_offer",
+        "install_update",
         "licenses",
         "open_help",
         "save_report",

@@ -37,6 +37,8 @@ export const checkConnection = (id) => call("check_connection", { id });
 export const disconnect = (id, keepSettings) => call("disconnect", { id, keepSettings });
 /** About and help: version, OS, where things are kept, the guides. */
 export const about = () => call("about");
+export const updateOffer = () => call("update_offer");
+export const installUpdate = () => call("install_update");
 /** The bundled crates' licenses, as ui/licenses.json (a JSON string). */
 export const licenses = () => call("licenses");
 /** A system's own help pages in the system browser. */

@@ -38,6 +38,25 @@ pub struct Distribution {
     /// The distributor's vendor apps and relays, per system and environment.
     #[serde(default, rename = "system")]
     pub systems: Vec<SystemApp>,
+    /// Whether and where the app looks for a newer Patchbay (the built-in feed when not said).
+    #[serde(default)]
+    pub updates: Option<UpdateSettings>,
+}
+
+/// `[updates]`: a distributor may turn the daily check off (they ship updates themselves) or
+/// point it at their own HTTPS feed (a copy of the signed manifests, for vetted versions). The
+/// update must still carry the signature of the key built into the app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSettings {
+    #[serde(default = "yes")]
+    pub check: bool,
+    #[serde(default)]
+    pub feed: Option<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// One system and environment as the distributor set it up.
@@ -176,6 +195,11 @@ impl Distribution {
             {
                 problems.push(format!("{at}: is listed twice."));
             }
+        }
+        if let Some(feed) = d.updates.as_ref().and_then(|u| u.feed.as_deref())
+            && let Err(e) = crate::redirect::check_https_page(feed)
+        {
+            problems.push(format!("[updates] feed {}", e.message()));
         }
         if !problems.is_empty() {
             return Err(Error::new(ErrorKind::Catalog, problems.join(" ")));

@@ -245,6 +245,20 @@ pub fn open_log_folder<R: Runtime>(handle: AppHandle<R>, app: State<'_, App>) ->
     }
 }
 
+/// A newer Patchbay, if the start-up look found one (waits for that look).
+#[tauri::command]
+pub async fn update_offer<R: Runtime>(
+    handle: AppHandle<R>,
+) -> Option<patchbay_core::app::updates::UpdateOffer> {
+    crate::updates::offer(&handle).await
+}
+
+/// Installs the offered update and restarts into it (refused during a connect).
+#[tauri::command]
+pub async fn install_update<R: Runtime>(handle: AppHandle<R>) -> Reply<()> {
+    Ok(crate::updates::install(&handle).await?)
+}
+
 #[tauri::command]
 pub fn about(app: State<'_, App>) -> About {
     app.about()

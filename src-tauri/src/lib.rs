@@ -1,8 +1,9 @@
 //! Patchbay's desktop app: a thin Tauri 2 shell over `patchbay-core`. It wires the window, the
-//! official plugins (single instance, window state, opener, clipboard, dialog) and the commands; every
+//! official plugins (single instance, window state, opener, clipboard, dialog, updater) and the commands; every
 //! business decision lives in the core.
 
 mod commands;
+mod updates;
 
 use patchbay_core::app::{App, Options, PracticeMode};
 use tauri::{Builder, Manager};
@@ -36,6 +37,7 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .plugin(
             tauri::plugin::Builder::<tauri::Wry, ()>::new("navigation-guard")
                 .on_navigation(|_webview, url| {
@@ -55,7 +57,13 @@ pub fn run() {
             let state = tauri::async_runtime::block_on(start())
                 .map_err(|e| -> Box<dyn std::error::Error> { e.detailed().into() })?;
             app.manage(state);
+            app.manage(updates::Updates::default());
             startup_mark("state ready");
+            // The day's look for an update, in the background (Home shows what it finds).
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                updates::offer(&handle).await;
+            });
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -73,6 +81,8 @@ pub fn run() {
             commands::check_connection,
             commands::disconnect,
             commands::about,
+            commands::update_offer,
+            commands::install_update,
             commands::licenses,
             commands::open_help,
             commands::save_report,

@@ -106,7 +106,7 @@ impl Desk {
         )
     }
 
-    /// Start the app with `env` added to what every launch gets.
+    /// Start the app with `env` added to what every launch gets (an empty value removes one).
     pub async fn launch(&self, env: &[(&str, &str)]) -> App {
         let port = free_port();
         let log = self.home.path().join(format!("app-{port}.log"));
@@ -146,8 +146,13 @@ impl Desk {
         .stderr(std::fs::File::create(&log).expect("app log file"))
         // Its own process group: WebKitWebDriver and the app go with it if the test fails.
         .process_group(0);
+        // An empty value takes the variable away (`PATCHBAY_EMULATOR_URL`: practice mode off).
         for (k, v) in env {
-            cmd.env(k, v);
+            if v.is_empty() {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
         }
         let driver = cmd
             .spawn()
@@ -468,6 +473,11 @@ impl App {
             tokio::time::sleep(Duration::from_millis(60)).await;
         }
         tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+
+    /// Runs `js` in the page; its answer.
+    pub async fn run_js(&self, js: &str) -> Value {
+        self.client.execute(js, vec![]).await.unwrap()
     }
 
     /// The focused element: its own `data-testid`, or its label's (a radio inside its label).

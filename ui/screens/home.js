@@ -2,6 +2,7 @@
 
 import * as ipc from "../ipc.js";
 import { h, announce, when, ago, copiedFeedback, notice, baseName } from "../dom.js";
+import { updateSlot } from "./update.js";
 import { whoToAsk } from "./about.js";
 
 // A connection whose access needs renewing is connected all the same: it renews itself on use.
@@ -132,6 +133,7 @@ export function renderHome(app, list) {
       h("h1", {}, "Your connections"),
       h("button", { type: "button", class: "primary", "data-testid": "add-connection", onclick: () => app.choose(), ...needsKeychain(app) }, "Add a connection")),
     ...[noticeBar()].filter(Boolean),
+    updateSlot(),
     list.length
       ? h("ul", { class: "cards" }, list.map((c) => card(app, c, refresh)))
       : h("p", {}, "No connections yet. Click Add a connection to start."),

@@ -3,6 +3,7 @@
 // catalog: no system is named in code.
 
 import { h } from "../dom.js";
+import { updateSlot } from "./update.js";
 
 function list(names) {
   if (names.length < 2) return names.join("");
@@ -20,6 +21,7 @@ export function renderWelcome(app) {
   const root = h("section", { class: "screen welcome", "data-testid": "welcome" });
   root.append(
     h("h1", {}, "Welcome to Patchbay"),
+    updateSlot(),
     h("p", { class: "lead" },
       `Patchbay connects your office's systems (${list(names)}) one careful step at a time, `
       + "in each vendor's own words. It keeps the keys in this computer's keychain and checks each connection with a real request."),

@@ -5,6 +5,7 @@
 
 mod flows;
 mod practice;
+pub mod updates;
 pub mod views;
 
 use crate::catalog::Catalog;
@@ -100,6 +101,9 @@ struct Flow {
 struct Preferences {
     #[serde(default)]
     practice: bool,
+    /// When the window last looked for an update (Unix seconds).
+    #[serde(default)]
+    update_checked_at: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -156,6 +160,15 @@ impl App {
             }
             Err(e) => return Err(e),
         };
+        App::with_store(opts, store, keychain).await
+    }
+
+    /// The rest of [`App::start`], over a store already opened.
+    async fn with_store(
+        opts: Options,
+        store: Arc<dyn SecretStore>,
+        keychain: KeychainHealth,
+    ) -> Result<App> {
         // A distributor's broken file must not keep the admin out of Home: said there and in
         // the log, then ignored.
         let (distribution, distribution_problem) =
@@ -258,7 +271,7 @@ impl App {
         self.practice_on
             .store(inner.practice.is_some(), Ordering::SeqCst);
         if self.remember_practice {
-            self.save_preferences(&Preferences { practice: on });
+            self.save_preferences(|p| p.practice = on);
         }
         Ok(())
     }
@@ -439,6 +452,27 @@ impl App {
         })
     }
 
+    /// Whether to look for an update now (see [`updates`]).
+    pub fn update_plan(&self, built_in: &updates::BuiltIn) -> updates::Plan {
+        updates::plan(
+            built_in,
+            self.distribution.updates.as_ref(),
+            self.is_practice(),
+            self.preferences().update_checked_at,
+            crate::oauth::now(),
+        )
+    }
+
+    /// Remembers that the window looked for an update now.
+    pub fn note_update_check(&self) {
+        self.save_preferences(|p| p.update_checked_at = Some(crate::oauth::now()));
+    }
+
+    /// Whether a connect is under way (an update waits for it).
+    pub fn busy(&self) -> bool {
+        self.flow.lock().is_ok_and(|f| f.is_some())
+    }
+
     fn preferences(&self) -> Preferences {
         std::fs::read_to_string(self.paths.config_dir.join("app.json"))
             .ok()
@@ -446,8 +480,11 @@ impl App {
             .unwrap_or_default()
     }
 
-    fn save_preferences(&self, prefs: &Preferences) {
-        if let Ok(text) = serde_json::to_string(prefs)
+    /// Changes the preferences file (what else it holds is kept).
+    fn save_preferences(&self, change: impl FnOnce(&mut Preferences)) {
+        let mut prefs = self.preferences();
+        change(&mut prefs);
+        if let Ok(text) = serde_json::to_string(&prefs)
             && let Err(e) =
                 write_atomically(&self.paths.config_dir.join("app.json"), text.as_bytes())
         {
@@ -468,4 +505,71 @@ pub fn catalog_for(paths: &Paths, extra: Option<PathBuf>) -> Result<Catalog> {
         .collect();
     files.extend(extra);
     Catalog::with_files(&files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn app(root: &std::path::Path) -> App {
+        let opts = Options {
+            paths: Paths::under(root),
+            catalog: Catalog::builtin().unwrap(),
+            keychain_service: "unused".into(),
+            without_keychain: false,
+            without_distribution: false,
+            practice: PracticeMode::Off,
+            remember_practice: true,
+        };
+        let health = KeychainHealth {
+            ok: true,
+            message: None,
+            location: "memory".into(),
+        };
+        let store = Arc::new(crate::store::MemoryStore::default());
+        App::with_store(opts, store, health).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_last_update_check_is_remembered_across_runs_beside_practice_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let built_in = updates::BuiltIn {
+            feed: Some(url::Url::parse("https://example.com/latest.json").unwrap()),
+            signed: true,
+        };
+        let first = app(dir.path()).await;
+        assert!(matches!(
+            first.update_plan(&built_in),
+            updates::Plan::Check(_)
+        ));
+        first.save_preferences(|p| p.practice = true);
+        first.note_update_check();
+        drop(first);
+        let again = app(dir.path()).await;
+        assert!(again.preferences().practice, "practice mode kept");
+        assert_eq!(
+            again.update_plan(&built_in),
+            updates::Plan::Skip(updates::Skip::Practice),
+            "practice mode came back on, so no look"
+        );
+        again.set_practice(false).await.unwrap();
+        assert_eq!(
+            again.update_plan(&built_in),
+            updates::Plan::Skip(updates::Skip::NotDue)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_connect_under_way_makes_the_app_busy() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = app(dir.path()).await;
+        assert!(!app.busy());
+        let (paste, _rx) = mpsc::channel(1);
+        *app.flow.lock().unwrap() = Some(Flow {
+            cancel: CancellationToken::new(),
+            paste,
+            authorize_url: None,
+        });
+        assert!(app.busy());
+    }
 }
