@@ -25,10 +25,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn rounds() -> usize {
-    std::env::var("BENCH_ROUNDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(15)
+    patchbay_test_support::env_number("BENCH_ROUNDS", 15)
 }
 
 /// Every process below `root` (children of children too), and `root`.
@@ -242,11 +239,7 @@ async fn check_first_screen_copy() {
     let desk = Desk::new().await;
     let app = desk.launch(&[]).await;
     app.get("welcome").await;
-    let body = app
-        .client
-        .execute("return document.body.innerHTML", vec![])
-        .await
-        .unwrap();
+    let body = app.run_js("return document.body.innerHTML").await;
     app.close().await;
     let index = std::fs::read_to_string(root.join("ui/index.html")).unwrap();
     let (head, _) = index.split_once("<body>").unwrap();

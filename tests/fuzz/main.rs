@@ -12,10 +12,7 @@ use std::process::Command;
 
 /// Seconds of fuzzing per target.
 fn seconds() -> u64 {
-    std::env::var("FUZZ_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(30)
+    patchbay_test_support::env_number("FUZZ_SECONDS", 30)
 }
 
 use docs::repo;

@@ -7,10 +7,10 @@
 // Tests state their expectations by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use patchbay_test_support::docs;
+use patchbay_test_support::{assert_says, docs};
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -66,17 +66,10 @@ fn the_package_says_what_it_is_and_what_it_needs() {
         conf["bundle"]["publisher"].as_str().unwrap()
     );
     let depends = field("Depends");
-    for lib in ["libwebkit2gtk-4.1-0", "libgtk-3-0"] {
-        assert!(depends.contains(lib), "Depends lacks {lib}: {depends}");
-    }
+    assert_says(&depends, &["libwebkit2gtk-4.1-0", "libgtk-3-0"]);
     // The keychain (a Secret Service) and the browser launcher are what the app needs at run time.
     let recommends = field("Recommends");
-    for pkg in ["gnome-keyring", "xdg-utils"] {
-        assert!(
-            recommends.contains(pkg),
-            "Recommends lacks {pkg}: {recommends}"
-        );
-    }
+    assert_says(&recommends, &["gnome-keyring", "xdg-utils"]);
     let description = field("Description");
     assert!(
         description.starts_with(conf["bundle"]["shortDescription"].as_str().unwrap()),
@@ -84,21 +77,28 @@ fn the_package_says_what_it_is_and_what_it_needs() {
     );
 }
 
+/// `path` (relative to the unpacked package's `root`) is a file the package installs.
+fn installed(root: &Path, path: &str) -> PathBuf {
+    let file = root.join(path);
+    assert!(file.is_file(), "no {path} in the package");
+    file
+}
+
 #[test]
 fn it_installs_the_app_its_menu_entry_and_its_icons() {
     let (_root, root) = unpacked();
-    let bin = root.join("usr/bin/patchbay-app");
-    assert!(bin.is_file(), "no usr/bin/patchbay-app in the package");
+    installed(&root, "usr/bin/patchbay-app");
     let desktop = std::fs::read_to_string(root.join("usr/share/applications/Patchbay.desktop"))
         .expect("the menu entry usr/share/applications/Patchbay.desktop");
-    for line in [
-        "Name=Patchbay",
-        "Exec=patchbay-app",
-        "Icon=patchbay-app",
-        "Categories=Office;",
-    ] {
-        assert!(desktop.contains(line), "{line} missing from:\n{desktop}");
-    }
+    assert_says(
+        &desktop,
+        &[
+            "Name=Patchbay",
+            "Exec=patchbay-app",
+            "Icon=patchbay-app",
+            "Categories=Office;",
+        ],
+    );
     for size in ["32x32", "128x128", "256x256@2"] {
         let icon = root.join(format!(
             "usr/share/icons/hicolor/{size}/apps/patchbay-app.png"
@@ -131,8 +131,7 @@ fn the_shipped_binaries_have_no_test_switches() {
 #[test]
 fn the_command_line_is_installed_with_the_app() {
     let (_dir, root) = unpacked();
-    let cli = root.join("usr/bin/patchbay");
-    assert!(cli.is_file(), "no usr/bin/patchbay in the package");
+    let cli = installed(&root, "usr/bin/patchbay");
     let home = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| {
         let out = Command::new(&cli)
@@ -148,9 +147,10 @@ fn the_command_line_is_installed_with_the_app() {
     let version = config()["version"].as_str().unwrap().to_string();
     assert_eq!(run(&["--version"]).trim(), format!("patchbay {version}"));
     let systems = run(&["providers"]);
-    for id in ["quickbooks-time", "aspire", "quickbooks-online"] {
-        assert!(systems.contains(id), "{systems}");
-    }
+    assert_says(
+        &systems,
+        &["quickbooks-time", "aspire", "quickbooks-online"],
+    );
 }
 
 #[test]

@@ -7,7 +7,7 @@
 // Tests state their expectations by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use patchbay_test_support::docs;
+use patchbay_test_support::{between, docs};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -79,22 +79,14 @@ fn only_ipc_js_talks_to_the_rust_side() {
 fn the_shell_registers_exactly_the_commands_the_ui_calls() {
     let ui = ui_commands();
     let build = read("src-tauri/build.rs");
-    let list = build
-        .split("let commands = &[")
-        .nth(1)
-        .and_then(|r| r.split("];").next())
-        .expect("build.rs lists the commands");
+    let list = between(&build, "let commands = &[", "];").expect("build.rs lists the commands");
     let manifest: BTreeSet<String> = quoted_after(list, "\"")
         .into_iter()
         .filter(|s| !s.trim().is_empty() && !s.contains(','))
         .collect();
     assert_eq!(manifest, ui, "build.rs permissions vs ui/ipc.js calls");
     let lib = read("src-tauri/src/lib.rs");
-    let handler = lib
-        .split("generate_handler![")
-        .nth(1)
-        .and_then(|r| r.split(']').next())
-        .expect("lib.rs has generate_handler!");
+    let handler = between(&lib, "generate_handler![", "]").expect("lib.rs has generate_handler!");
     let registered: BTreeSet<String> = handler
         .split(',')
         .map(|s| s.trim().trim_start_matches("commands::").to_string())

@@ -50,6 +50,27 @@ pub async fn emulator_admin(base: &str, path: &str, body: serde_json::Value) -> 
     r.json().await.unwrap_or(serde_json::Value::Null)
 }
 
+/// `text` says each of `words` (a failure names the missing one and shows the text).
+#[track_caller]
+pub fn assert_says(text: &str, words: &[&str]) {
+    for word in words {
+        assert!(text.contains(word), "{word:?} not in:\n{text}");
+    }
+}
+
+/// The text after the first `start`, up to the next `end` (`None` without a `start`).
+pub fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    text.split(start).nth(1)?.split(end).next()
+}
+
+/// The number in the environment variable `name`, or `default` when it is unset or not one.
+pub fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
 /// A binary built in this target directory (the CLI, the app, the fake browser).
 pub fn workspace_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test exe path");

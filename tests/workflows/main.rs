@@ -3,7 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use patchbay_test_support::docs;
+use patchbay_test_support::{between, docs};
 use std::process::Command;
 
 fn read(path: &str) -> String {
@@ -64,11 +64,7 @@ fn the_readme_lists_exactly_the_signing_secrets_the_release_uses() {
         .collect();
     assert!(used.len() >= 8, "{used:?}");
     let readme = read("README.md");
-    let section = readme
-        .split("## Releasing")
-        .nth(1)
-        .and_then(|s| s.split("\n## ").next())
-        .expect("a Releasing section");
+    let section = between(&readme, "## Releasing", "\n## ").expect("a Releasing section");
     let listed: std::collections::BTreeSet<String> = section
         .lines()
         .filter_map(|l| l.strip_prefix("| `"))
