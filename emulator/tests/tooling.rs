@@ -93,12 +93,7 @@ async fn admin_apps_console_and_stats() {
         }
     }
     assert_eq!(s["aspire"]["token"], 1);
-    let r = c
-        .delete(format!("{base}/_emulator/stats"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    assert_eq!(admin_delete(&c, &base, "stats").await.status(), 204);
     assert_eq!(stats(&c, &base).await["aspire"]["token"], 0);
 }
 
@@ -234,28 +229,12 @@ async fn fault_switches() {
         json!({"provider": "aspire", "endpoint": "api", "fault": "status_502"}),
     )
     .await;
+    let api = Api::new(&c, format!("{base}/{prod}/"), at["Token"].as_str().unwrap());
     for _ in 0..2 {
-        let r = bearer_get(
-            &c,
-            format!("{base}/{prod}/Users"),
-            at["Token"].as_str().unwrap(),
-        )
-        .await;
-        assert_eq!(r.status(), 502);
+        assert_eq!(api.status("Users").await, 502);
     }
-    let r = c
-        .delete(format!("{base}/_emulator/faults"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
-    let r = bearer_get(
-        &c,
-        format!("{base}/{prod}/Users"),
-        at["Token"].as_str().unwrap(),
-    )
-    .await;
-    assert_eq!(r.status(), 200);
+    assert_eq!(admin_delete(&c, &base, "faults").await.status(), 204);
+    assert_eq!(api.status("Users").await, 200);
 
     // deny_consent: Allow acts as Deny.
     fault(&c, &base, json!({"provider": "quickbooks-online", "endpoint": "authorize", "fault": "deny_consent", "count": 1})).await;
@@ -315,28 +294,15 @@ async fn state_file_is_shared_between_processes() {
     let r = qbt_refresh(&c, &em2.base_url(), t["refresh_token"].as_str().unwrap()).await;
     assert_eq!(r.status(), 200);
     let t2: Value = r.json().await.unwrap();
-    assert_eq!(
-        me(
-            em1.base_url(),
-            t2["access_token"].as_str().unwrap().to_string()
-        )
-        .await,
-        200
-    );
+    let access2 = t2["access_token"].as_str().unwrap().to_string();
+    assert_eq!(me(em1.base_url(), access2.clone()).await, 200);
     em1.shutdown().await;
     em2.shutdown().await;
 
     // A restart keeps tokens, apps and settings.
     let base = client();
     let em3 = Emulator::start(config).await.unwrap();
-    assert_eq!(
-        me(
-            em3.base_url(),
-            t2["access_token"].as_str().unwrap().to_string()
-        )
-        .await,
-        200
-    );
+    assert_eq!(me(em3.base_url(), access2).await, 200);
     let apps: Vec<Value> = base
         .get(format!("{}/_emulator/apps", em3.base_url()))
         .answer()

@@ -439,13 +439,12 @@ async fn aspire_auth_jwt_refresh_and_environments() {
     let claims = jwt_claims(t3["Token"].as_str().unwrap());
     assert_eq!(claims["exp"], claims["iat"]);
     assert_eq!(claims["environment"], "sandbox");
-    let r = bearer_get(
+    let api = Api::new(
         &c,
-        format!("{base}/{sandbox}/Users"),
+        format!("{base}/{sandbox}/"),
         t3["Token"].as_str().unwrap(),
-    )
-    .await;
-    assert_eq!(r.status(), 401);
+    );
+    assert_eq!(api.status("Users").await, 401);
 }
 
 #[tokio::test]

@@ -55,6 +55,14 @@ pub async fn admin(c: &Client, base: &str, path: &str, body: Value) -> Response 
         .unwrap()
 }
 
+/// `DELETE` on the admin API (clears the stats or the faults).
+pub async fn admin_delete(c: &Client, base: &str, path: &str) -> Response {
+    c.delete(format!("{base}/_emulator/{path}"))
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A plain `GET` (redirects not followed).
 pub async fn get(c: &Client, url: impl reqwest::IntoUrl) -> Response {
     c.get(url).send().await.unwrap()
@@ -94,9 +102,17 @@ impl Api {
 
     /// `GET root+path`: (status, JSON body).
     pub async fn get(&self, path: &str) -> (u16, Value) {
-        let url = format!("{}{path}", self.root);
-        let r = bearer_get(&self.c, url, &self.token).await;
+        let r = self.send(path).await;
         (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    /// `GET root+path`: only its status (the body need not be JSON).
+    pub async fn status(&self, path: &str) -> u16 {
+        self.send(path).await.status().as_u16()
+    }
+
+    async fn send(&self, path: &str) -> Response {
+        bearer_get(&self.c, format!("{}{path}", self.root), &self.token).await
     }
 }
 
