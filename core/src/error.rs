@@ -288,10 +288,16 @@ mod tests {
 
     #[test]
     fn durations_read_naturally_and_never_overflow() {
-        assert_eq!(human_duration(1), "1 second");
-        assert_eq!(human_duration(45), "45 seconds");
-        assert_eq!(human_duration(120), "2 minutes");
-        assert_eq!(human_duration(7200), "2 hours");
+        for (secs, words) in [
+            (1, "1 second"),
+            (30, "30 seconds"),
+            (45, "45 seconds"),
+            (120, "2 minutes"),
+            (300, "5 minutes"),
+            (7200, "2 hours"),
+        ] {
+            assert_eq!(human_duration(secs), words);
+        }
         assert!(human_duration(u64::MAX).ends_with("hours"));
     }
 
@@ -316,13 +322,5 @@ mod tests {
         assert!(d.contains("could not reach Aspire"), "{d}");
         assert!(d.contains("intuit_tid=abc"), "{d}");
         assert!(d.ends_with(": boom"), "{d}");
-    }
-
-    #[test]
-    fn human_duration_reads_naturally() {
-        assert_eq!(human_duration(1), "1 second");
-        assert_eq!(human_duration(30), "30 seconds");
-        assert_eq!(human_duration(300), "5 minutes");
-        assert_eq!(human_duration(7200), "2 hours");
     }
 }

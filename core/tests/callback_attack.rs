@@ -45,6 +45,12 @@ async fn listen(deadline: Duration) -> Waiting {
     }
 }
 
+/// The wait ended with the flow completed by the real callback (code "real").
+async fn completed_with_the_real_code(w: Waiting) {
+    let got = w.result.await.unwrap().unwrap();
+    assert_eq!(got.code.expose_secret(), "real");
+}
+
 /// Send raw bytes, then read the answer until the server closes (bounded).
 async fn raw(port: u16, request: &[u8]) -> String {
     let mut s = TcpStream::connect(("127.0.0.1", port))
@@ -203,10 +209,7 @@ async fn an_oversized_request_is_refused_and_the_real_one_still_completes() {
     );
     assert!(!w.result.is_finished());
     assert_eq!(status_of(&valid(p, "real").await), 200);
-    assert_eq!(
-        w.result.await.unwrap().unwrap().code.expose_secret(),
-        "real"
-    );
+    completed_with_the_real_code(w).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -248,10 +251,7 @@ async fn a_slow_client_is_cut_off_by_the_header_timeout_and_blocks_nobody() {
         "the slow request completed nothing"
     );
     assert_eq!(status_of(&valid(p, "real").await), 200);
-    assert_eq!(
-        w.result.await.unwrap().unwrap().code.expose_secret(),
-        "real"
-    );
+    completed_with_the_real_code(w).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -296,10 +296,7 @@ async fn a_flood_of_idle_connections_does_not_block_the_real_callback() {
         took < Duration::from_secs(2),
         "real callback took {took:?} under a flood"
     );
-    assert_eq!(
-        w.result.await.unwrap().unwrap().code.expose_secret(),
-        "real"
-    );
+    completed_with_the_real_code(w).await;
     assert!(port_is_released(p).await, "port released after a flood");
 }
 
