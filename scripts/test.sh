@@ -22,11 +22,19 @@ cargo build --workspace --bins --quiet
 # The Linux installer, built the way it ships (release, `tauri build` from package.json's pinned
 # CLI); the `install` tests unpack it and run what it installs.
 npm ci --no-audit --no-fund --silent
-# The `patchbay` command line ships in the package too (/usr/bin/patchbay), built the same way.
-cargo build --release -p patchbay-cli --quiet
-mkdir -p src-tauri/cli-bin && cp "$CARGO_TARGET_DIR/release/patchbay" src-tauri/cli-bin/patchbay
+# The `patchbay` command line ships in the package too (/usr/bin/patchbay), built the same way
+# (scripts/bundle-cli.sh, merged in by tauri.cli.conf.json), and the package is signed for
+# updates as a release is (scripts/updater-config.cjs), with a throwaway key of this machine's:
+# `tauri build` checks the updater settings and signs the update artifacts.
+./scripts/bundle-cli.sh
+updater="$CARGO_TARGET_DIR/updater-test"
+mkdir -p "$updater"
+# Made once per target directory: the key is built into the app, so a new one would rebuild it.
+[ -f "$updater/key.pub" ] || node_modules/.bin/tauri signer generate --ci -p "" -f -w "$updater/key" >/dev/null
+node scripts/updater-config.cjs "$(cat "$updater/key.pub")" https://updates.example.com/patchbay/latest.json >"$updater/tauri.updater.conf.json"
 bundle_log="$CARGO_TARGET_DIR/tauri-build.log"
-if ! (cd src-tauri && ../node_modules/.bin/tauri build --bundles deb --ci >"$bundle_log" 2>&1); then
+if ! (cd src-tauri && TAURI_SIGNING_PRIVATE_KEY="$(cat "$updater/key")" TAURI_SIGNING_PRIVATE_KEY_PASSWORD="" \
+  ../node_modules/.bin/tauri build --bundles deb --ci --config tauri.cli.conf.json --config "$updater/tauri.updater.conf.json" >"$bundle_log" 2>&1); then
   cat "$bundle_log" >&2; echo "test: the .deb installer did not build" >&2; exit 1
 fi
 grep -F ".deb" "$bundle_log" | tail -1

@@ -6,6 +6,7 @@
 mod connect;
 mod preview;
 mod table;
+mod user_path;
 
 use clap::{Parser, Subcommand};
 use patchbay_core::app::{App, Export, Options, PracticeMode};
@@ -137,6 +138,14 @@ enum Command {
     },
     /// Print a diagnostics report for support (no secrets).
     Report,
+    /// For the Windows installer: add the folder patchbay is installed in to your PATH, or
+    /// take it off (uninstall).
+    #[command(hide = true)]
+    Path {
+        #[arg(value_parser = ["add", "remove"])]
+        action: String,
+        dir: String,
+    },
 }
 
 /// Run the command line; returns the process exit code.
@@ -221,6 +230,10 @@ fn confirm(question: &str) -> bool {
 }
 
 async fn run(cli: Cli) -> Result<i32> {
+    if let Command::Path { action, dir } = &cli.command {
+        user_path::run(action == "add", dir)?;
+        return Ok(0);
+    }
     let paths = Paths::from_env()?;
     let mut catalog = patchbay_core::app::catalog_for(&paths, cli.catalog.clone())?;
     if let Some(port) = cli.callback_port {
@@ -269,7 +282,7 @@ async fn command(app: &App, cli: &Cli) -> Result<i32> {
     let connections = app.connections().await;
     let id_for = |system: &str, env: &Option<String>| app.connection_id(system, env.as_deref());
     match &cli.command {
-        Command::Providers => Ok(0),
+        Command::Providers | Command::Path { .. } => Ok(0),
         Command::Connect {
             system,
             environment,

@@ -21,15 +21,18 @@ fn config() -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-/// The newest Patchbay `.deb` in the release bundle folder of this target directory.
-fn deb() -> PathBuf {
+/// This build's target directory.
+fn target() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    let target = exe
-        .ancestors()
+    exe.ancestors()
         .find(|p| p.join("release").is_dir() || p.join("debug").is_dir())
         .unwrap()
-        .to_path_buf();
-    docs::newest_deb(&target.join("release/bundle/deb"), "Patchbay_")
+        .to_path_buf()
+}
+
+/// The newest Patchbay `.deb` in the release bundle folder of this target directory.
+fn deb() -> PathBuf {
+    docs::newest_deb(&target().join("release/bundle/deb"), "Patchbay_")
 }
 
 fn dpkg_deb(args: &[&str]) -> String {
@@ -116,6 +119,8 @@ fn the_shipped_binaries_have_no_test_switches() {
             "PATCHBAY_PAUSE_AT",
             "PATCHBAY_CONNECT_WAIT_SECS",
             "PATCHBAY_LOCK_WAIT_SECS",
+            "PATCHBAY_UPDATE_FEED",
+            "PATCHBAY_UPDATE_PUBKEY",
         ] {
             assert!(
                 !bytes.windows(switch.len()).any(|w| w == switch.as_bytes()),
@@ -153,6 +158,92 @@ fn the_command_line_is_installed_with_the_app() {
     );
 }
 
+/// The command line goes into every installer the same way (`bundle.externalBin`, merged from
+/// tauri.cli.conf.json by scripts/test.sh and the release workflow): here it arrived in
+/// /usr/bin. The Windows installer's hooks put its folder on the user's PATH with a command the
+/// installed CLI has (hidden from its help), which says elsewhere that it is for Windows.
+#[test]
+fn every_installer_carries_the_command_line_and_windows_puts_it_on_the_path() {
+    let cli_conf: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("src-tauri/tauri.cli.conf.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        cli_conf["bundle"]["externalBin"],
+        serde_json::json!(["binaries/patchbay"])
+    );
+    let hooks_file = config()["bundle"]["windows"]["nsis"]["installerHooks"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let hooks = std::fs::read_to_string(repo().join("src-tauri").join(hooks_file)).unwrap();
+    let macro_body = |name: &str| {
+        let start = hooks
+            .find(&format!("!macro {name}"))
+            .unwrap_or_else(|| panic!("{name}"));
+        hooks[start..hooks[start..].find("!macroend").unwrap() + start].to_string()
+    };
+    assert!(
+        macro_body("NSIS_HOOK_POSTINSTALL")
+            .contains(r#""$INSTDIR\patchbay.exe" path add "$INSTDIR""#)
+    );
+    assert!(
+        macro_body("NSIS_HOOK_PREUNINSTALL")
+            .contains(r#""$INSTDIR\patchbay.exe" path remove "$INSTDIR""#)
+    );
+
+    let (_dir, root) = unpacked();
+    let cli = installed(&root, "usr/bin/patchbay");
+    let out = Command::new(&cli)
+        .args(["path", "add", r"C:\Users\Ann\AppData\Local\Patchbay"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && said.contains("Windows installer"),
+        "{said}"
+    );
+    let help = Command::new(&cli).arg("--help").output().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&help.stdout).contains("path "),
+        "a hidden command"
+    );
+}
+
+/// The package is built for updates the way a release is (scripts/test.sh: a throwaway key and
+/// scripts/updater-config.cjs): `tauri build` accepted the updater settings and signed the
+/// package, and the installed app carries the public key and the feed it looks at.
+#[test]
+fn the_installed_app_carries_the_update_key_and_feed() {
+    let (_dir, root) = unpacked();
+    let key = std::fs::read_to_string(target().join("updater-test/key.pub")).unwrap();
+    let app = std::fs::read(root.join("usr/bin/patchbay-app")).unwrap();
+    for wanted in [
+        key.trim(),
+        "https://updates.example.com/patchbay/latest.json",
+    ] {
+        assert!(
+            app.windows(wanted.len()).any(|w| w == wanted.as_bytes()),
+            "the app does not carry {wanted}"
+        );
+    }
+    let signature = PathBuf::from(format!("{}.sig", deb().display()));
+    let text = std::fs::read_to_string(&signature)
+        .unwrap_or_else(|e| panic!("{}: {e}", signature.display()));
+    assert!(!text.trim().is_empty());
+    // The release's configuration script refuses a feed that is not HTTPS.
+    let out = Command::new("node")
+        .current_dir(repo())
+        .args([
+            "scripts/updater-config.cjs",
+            "KEY",
+            "http://updates.example.com/latest.json",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "an http:// feed was accepted");
+}
+
 #[test]
 fn the_installed_binary_answers_version_without_a_display() {
     let (_root, root) = unpacked();
@@ -173,8 +264,13 @@ fn the_installed_binary_answers_version_without_a_display() {
 fn the_installed_app_starts_and_paints_its_first_screen() {
     let (_root, root) = unpacked();
     let home = tempfile::tempdir().unwrap();
+    // This build carries an update key and feed (scripts/test.sh): the distributor's switch keeps
+    // it from looking (nothing leaves this computer), which its log says.
+    let distribution = home.path().join("distribution.toml");
+    std::fs::write(&distribution, "[updates]\ncheck = false\n").unwrap();
     let mut child = Command::new(root.join("usr/bin/patchbay-app"))
         .env("PATCHBAY_HOME", home.path().join("patchbay"))
+        .env("PATCHBAY_DISTRIBUTION", &distribution)
         .env("PATCHBAY_KEYCHAIN_SERVICE", "Patchbay-install-test")
         .env("PATCHBAY_LOG", "info")
         .env("XDG_CONFIG_HOME", home.path().join("config"))
@@ -188,12 +284,17 @@ fn the_installed_app_starts_and_paints_its_first_screen() {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut seen = Vec::new();
+        let mut painted = false;
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line.contains("first screen painted") {
+            painted |= line.contains("first screen painted");
+            seen.push(line);
+            let decided = seen
+                .iter()
+                .any(|l| l.contains("updates are turned off in the distribution settings"));
+            if painted && decided {
                 let _ = tx.send(Ok(()));
                 return;
             }
-            seen.push(line);
         }
         let _ = tx.send(Err(seen.join("\n")));
     });

@@ -74,4 +74,8 @@ fn the_readme_lists_exactly_the_signing_secrets_the_release_uses() {
     assert_eq!(used, listed);
     assert!(release.contains("::warning title=Windows installers not signed::"));
     assert!(release.contains("::warning title=macOS app not signed or not notarized::"));
+    assert!(release.contains("::warning title=No updates published::"));
+    // Every installer carries the command line, and the updates come with the release.
+    assert!(release.contains("scripts/bundle-cli.sh") && release.contains("tauri.cli.conf.json"));
+    assert!(release.contains("scripts/updater-config.cjs") && release.contains("UPDATER_ARGS"));
 }
