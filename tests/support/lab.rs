@@ -41,6 +41,33 @@ impl std::fmt::Debug for Output {
     }
 }
 
+impl Output {
+    /// The command exited with `code`.
+    #[track_caller]
+    pub fn exits(&self, code: i32) -> &Output {
+        assert_eq!(self.code, code, "{self:?}");
+        self
+    }
+
+    /// Its standard output says `words`.
+    #[track_caller]
+    pub fn says(&self, words: &str) -> &Output {
+        self.shows("stdout", &self.stdout, words)
+    }
+
+    /// Its standard error says `words`.
+    #[track_caller]
+    pub fn warns(&self, words: &str) -> &Output {
+        self.shows("stderr", &self.stderr, words)
+    }
+
+    #[track_caller]
+    fn shows(&self, stream: &str, text: &str, words: &str) -> &Output {
+        assert!(text.contains(words), "{stream} lacks {words:?}: {self:?}");
+        self
+    }
+}
+
 impl Lab {
     pub async fn new() -> Lab {
         Lab::with_scale(patchbay_emulator::DataScale::small()).await
@@ -274,10 +301,16 @@ impl Lab {
             .await
     }
 
-    /// An app registered at the emulator (with this lab's Callback URL where the system has a
-    /// browser step) and connected through the CLI; its keys.
+    /// An app registered at the emulator with this lab's Callback URL where the system has a
+    /// browser step; its keys.
+    pub async fn app_for(&self, system: &str, env: &str) -> (String, String) {
+        self.app(system, env, &self.callback_for(system)).await
+    }
+
+    /// An app registered at the emulator (as [`Lab::app_for`]) and connected through the CLI;
+    /// its keys.
     pub async fn connected(&self, system: &str, env: &str) -> (String, String) {
-        let (id, secret) = self.app(system, env, &self.callback_for(system)).await;
+        let (id, secret) = self.app_for(system, env).await;
         let out = self.connect(system, env, &id, &secret).await;
         assert_eq!(out.code, 0, "{system} connects: {out:?}");
         (id, secret)

@@ -118,12 +118,7 @@ fn kill(mut run: Running) {
 
 async fn crash_test(system: &'static str, env: &'static str, name: &str) {
     let lab = Lab::new().await;
-    let redirect = if system == "aspire" {
-        String::new()
-    } else {
-        lab.callback()
-    };
-    let keys = lab.app(system, env, &redirect).await;
+    let keys = lab.app_for(system, env).await;
     // Some hundred calls in a few seconds: more than a sandbox's rate limit allows. A new
     // refresh token at every refresh, the old one dead.
     lab.settings(

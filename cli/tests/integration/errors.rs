@@ -270,8 +270,8 @@ async fn intuit_development_keys_on_production_are_wrong_environment() {
     let mut cmd = lab.command(&["connect", "quickbooks-online", "--env", "production"]);
     cmd.env("BROWSER", lab.chromium(true));
     let out = lab.run_with(cmd, &format!("{id}\n{secret}\n"));
-    assert_eq!(out.code, code(ErrorKind::WrongEnvironment), "{out:?}");
-    assert!(out.stderr.contains("QuickBooks Online Sandbox"), "{out:?}");
+    out.exits(code(ErrorKind::WrongEnvironment))
+        .warns("QuickBooks Online Sandbox");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -286,8 +286,8 @@ async fn an_unreachable_vendor_is_network() {
         cmd,
         "3f2a91c6-0000-4000-8000-6d5e8a2b7c34\n7hLpQ2x9Vb4Nc8Rt1Yw5Kz3Md6Fj0nHa\n",
     );
-    assert_eq!(out.code, code(ErrorKind::Network), "{out:?}");
-    assert!(out.stderr.contains("could not reach Aspire"), "{out:?}");
+    out.exits(code(ErrorKind::Network))
+        .warns("could not reach Aspire");
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -310,8 +310,7 @@ async fn invalid_grant_on_refresh_asks_to_reconnect() {
     lab.fault("quickbooks-time", "refresh", "invalid_grant", json!({}))
         .await;
     let out = lab.run_async(&["refresh", "quickbooks-time"], "").await;
-    assert_eq!(out.code, code(ErrorKind::Reconnect), "{out:?}");
-    assert!(out.stderr.contains("Connect again"), "{out:?}");
+    out.exits(code(ErrorKind::Reconnect)).warns("Connect again");
     let status = status_json(&lab.run_async(&["status", "--json"], "").await);
     assert_eq!(status[0]["state"], "needs_reconnect", "{status:?}");
     // Reconnect works and clears the state.
@@ -324,7 +323,7 @@ async fn invalid_grant_on_refresh_asks_to_reconnect() {
     let out = lab
         .connect("quickbooks-time", "production", &id, &secret)
         .await;
-    assert_eq!(out.code, 0, "{out:?}");
+    out.exits(0);
     let status = status_json(&lab.run_async(&["status", "--json"], "").await);
     assert_eq!(status[0]["state"], "connected", "{status:?}");
 }
@@ -332,9 +331,7 @@ async fn invalid_grant_on_refresh_asks_to_reconnect() {
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_while_waiting_cancels_and_frees_the_port() {
     let lab = Lab::new().await;
-    let (id, secret) = lab
-        .app("quickbooks-time", "production", &lab.callback())
-        .await;
+    let (id, secret) = lab.app_for("quickbooks-time", "production").await;
     let (run, _) = lab.connect_waiting(
         &["quickbooks-time"],
         (&id, &secret),
@@ -349,8 +346,7 @@ async fn ctrl_c_while_waiting_cancels_and_frees_the_port() {
     let out = tokio::task::spawn_blocking(move || run.finish())
         .await
         .unwrap();
-    assert_eq!(out.code, code(ErrorKind::Cancelled), "{out:?}");
-    assert!(out.stderr.contains("cancelled"), "{out:?}");
+    out.exits(code(ErrorKind::Cancelled)).warns("cancelled");
     std::net::TcpListener::bind(("127.0.0.1", lab.port)).expect("callback port released");
 }
 
@@ -358,19 +354,15 @@ async fn ctrl_c_while_waiting_cancels_and_frees_the_port() {
 async fn unknown_system_and_bad_catalog_are_explained() {
     let lab = Lab::new().await;
     let out = lab.run_async(&["connect", "nosuch"], "").await;
-    assert_eq!(out.code, code(ErrorKind::NotFound), "{out:?}");
-    assert!(
-        out.stderr
-            .contains("Known systems: quickbooks-time, aspire, quickbooks-online"),
-        "{out:?}"
-    );
+    out.exits(code(ErrorKind::NotFound))
+        .warns("Known systems: quickbooks-time, aspire, quickbooks-online");
     let bad = lab.home.path().join("bad.toml");
     std::fs::write(&bad, "version = 2\n[[provider]]\nid = \"x\"\n").unwrap();
     let out = lab
         .run_async(&["providers", "--catalog", bad.to_str().unwrap()], "")
         .await;
-    assert_eq!(out.code, code(ErrorKind::Catalog), "{out:?}");
-    assert!(out.stderr.contains("is not a valid catalog"), "{out:?}");
+    out.exits(code(ErrorKind::Catalog))
+        .warns("is not a valid catalog");
 }
 
 /// The guide's "Under Scope, click Select All ... If this is not selected, the connection will
@@ -395,18 +387,10 @@ async fn an_aspire_key_without_select_all_fails_the_scope_item_at_connect() {
             ),
         )
         .await;
-    assert_eq!(out.code, code(ErrorKind::ScopeMissing), "{out:?}");
-    assert!(
-        out.stderr
-            .contains("does not share Properties and Work tickets"),
-        "{out:?}"
-    );
-    assert!(out.stderr.contains("✗ Scope: Select All"), "{out:?}");
-    assert!(
-        out.stderr
-            .contains("make sure Select All is chosen under Scope"),
-        "{out:?}"
-    );
+    out.exits(code(ErrorKind::ScopeMissing))
+        .warns("does not share Properties and Work tickets")
+        .warns("✗ Scope: Select All")
+        .warns("make sure Select All is chosen under Scope");
     assert!(
         status_json(&lab.run_async(&["status", "--json"], "").await).is_empty(),
         "nothing is kept from a connection that cannot work"

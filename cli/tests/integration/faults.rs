@@ -228,12 +228,7 @@ impl Rig {
     async fn new(provider: &'static str) -> Rig {
         let lab = Lab::new().await;
         let env = environment(provider);
-        let redirect = if provider == "aspire" {
-            String::new()
-        } else {
-            lab.callback()
-        };
-        let client = lab.app(provider, env, &redirect).await;
+        let client = lab.app_for(provider, env).await;
         let steady = lab.connections();
         let short = lab.connections().with_request_timeout(TIMEOUT).unwrap();
         let mut rig = Rig {

@@ -3,23 +3,24 @@
 
 use crate::harness::{Lab, status_json};
 use patchbay_core::store::SecretStore;
+use patchbay_test_support::between;
 use serde_json::json;
 
-/// Connect, check status, token, refresh, token again, disconnect; returns the lab for
-/// system-specific checks of the emulator's counters.
-async fn full_path(lab: &Lab, system: &str, env: &str, client_id: &str, secret: &str) {
+/// Register an app, then connect, check status, token, refresh, token again, disconnect;
+/// returns the app's secret (the lab keeps the emulator's counters for system-specific checks).
+async fn full_path(lab: &Lab, system: &str, env: &str) -> String {
+    let (client_id, secret) = lab.app_for(system, env).await;
+    let secret = secret.as_str();
     let connect = lab
         .run_async(
             &["connect", system, "--env", env],
             &format!("{client_id}\n {secret} \n"),
         )
         .await;
-    assert_eq!(connect.code, 0, "{connect:?}");
-    assert!(connect.stdout.contains("Connected"), "{connect:?}");
-    assert!(
-        connect.stdout.contains("kept in your desktop's keyring"),
-        "{connect:?}"
-    );
+    connect
+        .exits(0)
+        .says("Connected")
+        .says("kept in your desktop's keyring");
 
     let status = status_json(&lab.run_async(&["status", "--json"], "").await);
     assert_eq!(status.len(), 1);
@@ -60,26 +61,24 @@ async fn full_path(lab: &Lab, system: &str, env: &str, client_id: &str, secret: 
     );
 
     let t1 = lab.run_async(&["token", system, "--env", env], "").await;
-    assert_eq!(t1.code, 0, "{t1:?}");
+    t1.exits(0);
     let token1 = t1.stdout.trim().to_string();
     assert!(token1.len() >= 20, "{t1:?}");
 
     let refresh = lab.run_async(&["refresh", system, "--env", env], "").await;
-    assert_eq!(refresh.code, 0, "{refresh:?}");
+    refresh.exits(0);
     let t2 = lab.run_async(&["token", system, "--env", env], "").await;
     let token2 = t2.stdout.trim().to_string();
     assert_ne!(token1, token2, "refresh issued a new access token");
 
     // The refreshed token works: verify makes a real API call with it.
     let verify = lab.run_async(&["verify", system, "--env", env], "").await;
-    assert_eq!(verify.code, 0, "{verify:?}");
-    assert!(verify.stdout.contains(&who), "{verify:?}");
+    verify.exits(0).says(&who);
 
     let disconnect = lab
         .run_async(&["disconnect", system, "--env", env, "--yes"], "")
         .await;
-    assert_eq!(disconnect.code, 0, "{disconnect:?}");
-    assert!(disconnect.stdout.contains("Disconnected"), "{disconnect:?}");
+    disconnect.exits(0).says("Disconnected");
     assert!(
         lab.keychain().get(&id).unwrap().is_none(),
         "keychain entry deleted"
@@ -92,15 +91,13 @@ async fn full_path(lab: &Lab, system: &str, env: &str, client_id: &str, secret: 
         "access entry deleted"
     );
     assert!(status_json(&lab.run_async(&["status", "--json"], "").await).is_empty());
+    secret.to_string()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn quickbooks_time_connect_verify_refresh_disconnect() {
     let lab = Lab::new().await;
-    let (id, secret) = lab
-        .app("quickbooks-time", "production", &lab.callback())
-        .await;
-    full_path(&lab, "quickbooks-time", "production", &id, &secret).await;
+    let secret = full_path(&lab, "quickbooks-time", "production").await;
     let stats = lab.stats().await;
     assert_eq!(
         stats["quickbooks-time"]["token"], 1,
@@ -123,8 +120,7 @@ async fn quickbooks_time_connect_verify_refresh_disconnect() {
 #[tokio::test(flavor = "multi_thread")]
 async fn aspire_connect_verify_refresh_disconnect() {
     let lab = Lab::new().await;
-    let (id, secret) = lab.app("aspire", "sandbox", "").await;
-    full_path(&lab, "aspire", "sandbox", &id, &secret).await;
+    full_path(&lab, "aspire", "sandbox").await;
     let stats = lab.stats().await;
     assert_eq!(stats["aspire"]["refresh"], 1, "{stats}");
 }
@@ -134,10 +130,7 @@ async fn quickbooks_online_connect_verify_refresh_disconnect_revokes() {
     let lab = Lab::new().await;
     lab.settings(json!({"provider": "quickbooks-online", "rotate_refresh": "always"}))
         .await;
-    let (id, secret) = lab
-        .app("quickbooks-online", "sandbox", &lab.callback())
-        .await;
-    full_path(&lab, "quickbooks-online", "sandbox", &id, &secret).await;
+    full_path(&lab, "quickbooks-online", "sandbox").await;
     let stats = lab.stats().await;
     assert_eq!(stats["quickbooks-online"]["refresh"], 1, "{stats}");
     assert_eq!(
@@ -149,9 +142,7 @@ async fn quickbooks_online_connect_verify_refresh_disconnect_revokes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_pasted_address_completes_the_flow_when_the_browser_cannot_reach_us() {
     let lab = Lab::new().await;
-    let (id, secret) = lab
-        .app("quickbooks-time", "production", &lab.callback())
-        .await;
+    let (id, secret) = lab.app_for("quickbooks-time", "production").await;
     let (mut run, url) = lab.connect_waiting(
         &["quickbooks-time"],
         (&id, &secret),
@@ -164,16 +155,10 @@ async fn the_pasted_address_completes_the_flow_when_the_browser_cannot_reach_us(
         .build()
         .unwrap();
     let page = http.get(&url).send().await.unwrap().text().await.unwrap();
-    let txn = page
-        .split("name=\"txn\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
+    let txn = between(&page, "name=\"txn\" value=\"", "\"")
         .expect("consent form")
         .to_string();
-    let action = page
-        .split("<form method=\"post\" action=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
+    let action = between(&page, "<form method=\"post\" action=\"", "\"")
         .expect("form action")
         .to_string();
     let action_url = reqwest::Url::parse(&url).unwrap().join(&action).unwrap();
@@ -197,11 +182,7 @@ async fn the_pasted_address_completes_the_flow_when_the_browser_cannot_reach_us(
     let out = tokio::task::spawn_blocking(move || run.finish())
         .await
         .unwrap();
-    assert_eq!(out.code, 0, "{out:?}");
-    assert!(
-        out.stdout.contains("Connected QuickBooks Time as "),
-        "{out:?}"
-    );
+    out.exits(0).says("Connected QuickBooks Time as ");
 }
 
 /// A system that exists only in an admin's catalog file, pointing at a standard OAuth 2 server
@@ -210,9 +191,7 @@ async fn the_pasted_address_completes_the_flow_when_the_browser_cannot_reach_us(
 #[tokio::test(flavor = "multi_thread")]
 async fn a_system_from_a_catalog_file_connects_with_no_code_change() {
     let lab = Lab::new().await;
-    let (id, secret) = lab
-        .app("quickbooks-online", "sandbox", &lab.callback())
-        .await;
+    let (id, secret) = lab.app_for("quickbooks-online", "sandbox").await;
     let catalog = custom_catalog(&lab);
     let path = catalog.to_str().unwrap();
     let out = lab
@@ -221,8 +200,7 @@ async fn a_system_from_a_catalog_file_connects_with_no_code_change() {
             &format!("{id}\n{secret}\n"),
         )
         .await;
-    assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.contains("Connected Books Custom as "), "{out:?}");
+    out.exits(0).says("Connected Books Custom as ");
     // Later commands find the system through the connection record, without --catalog.
     let status = status_json(&lab.run_async(&["status", "--json"], "").await);
     assert_eq!(status[0]["provider"], "books-custom");
@@ -234,7 +212,7 @@ async fn a_system_from_a_catalog_file_connects_with_no_code_change() {
         "{status:?}"
     );
     let refresh = lab.run_async(&["refresh", "books-custom"], "").await;
-    assert_eq!(refresh.code, 0, "{refresh:?}");
+    refresh.exits(0);
 }
 
 /// A standard OAuth 2 server's system in an admin's catalog file (the emulator's Intuit
@@ -265,12 +243,8 @@ async fn a_catalog_systems_refused_redirect_is_named_before_the_browser_opens() 
             &format!("{id}\n{secret}\n"),
         )
         .await;
-    assert_eq!(out.code, 3, "{out:?}");
-    assert!(
-        out.stderr
-            .contains("does not accept Patchbay's Callback URL"),
-        "{out:?}"
-    );
+    out.exits(3)
+        .warns("does not accept Patchbay's Callback URL");
     assert!(
         !lab.browser_log.exists(),
         "the browser was not sent to an error page"
@@ -283,7 +257,7 @@ async fn a_catalog_systems_refused_redirect_is_named_before_the_browser_opens() 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_proxy_is_used_for_vendors_only_and_named_in_the_report() {
     let lab = Lab::new().await;
-    let (id, secret) = lab.app("aspire", "sandbox", "").await;
+    let (id, secret) = lab.app_for("aspire", "sandbox").await;
     let proxied = |args: &[&str]| {
         let mut cmd = lab.command(args);
         for var in [
@@ -302,9 +276,9 @@ async fn a_proxy_is_used_for_vendors_only_and_named_in_the_report() {
         proxied(&["connect", "aspire", "--env", "sandbox"]),
         &format!("{id}\n{secret}\n"),
     );
-    assert_eq!(out.code, 0, "{out:?}");
+    out.exits(0);
     let out = lab.run_with(proxied(&["report"]), "");
-    assert_eq!(out.code, 0, "{out:?}");
+    out.exits(0);
     assert!(
         out.stdout
             .contains("\nnetwork: through the proxy http://proxy.corp.invalid:3128/"),

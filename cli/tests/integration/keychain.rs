@@ -3,7 +3,7 @@
 //! is ever written anywhere else instead.
 
 use crate::harness::{Lab, Output, files_under, status_json};
-use crate::refresh::connect_aspire;
+use crate::refresh::{aspire_lab, connect_aspire};
 use patchbay_core::ErrorKind;
 use patchbay_core::checklist::{Checklist, Event, ItemState};
 use patchbay_core::store::{Grant, SecretStore, Vault};
@@ -43,7 +43,7 @@ fn assert_keychain_trouble(out: &Output, words: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn no_keychain_at_all_is_named_and_nothing_is_stored_elsewhere() {
     let lab = Lab::new().await;
-    let (id, secret) = lab.app("aspire", "sandbox", "").await;
+    let (id, secret) = lab.app_for("aspire", "sandbox").await;
     let mut cmd = lab.command(&["connect", "aspire", "--env", "sandbox"]);
     cmd.env(
         "DBUS_SESSION_BUS_ADDRESS",
@@ -72,13 +72,13 @@ async fn status_and_report_still_answer_when_the_keychain_is_gone() {
         lab.run_with(cmd, "")
     };
     let status = run(&["status"]);
-    assert_eq!(status.code, 0, "{status:?}");
+    status.exits(0);
     assert!(
         status.stdout.contains("Aspire") && status.stdout.contains("keychain unavailable"),
         "{status:?}"
     );
     let report = run(&["report"]);
-    assert_eq!(report.code, 0, "{report:?}");
+    report.exits(0);
     assert!(
         report.stdout.contains("\nkeychain: unavailable: "),
         "{}",
@@ -123,7 +123,7 @@ fn private_session(lab: &Lab, script: &str, env: &[(&str, &str)]) -> Output {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_locked_keychain_is_named_and_nothing_is_stored_elsewhere() {
     let lab = Lab::new().await;
-    let (id, secret) = lab.app("aspire", "sandbox", "").await;
+    let (id, secret) = lab.app_for("aspire", "sandbox").await;
     let script = r#"
 printf '%s\n%s\n' "$KEY_ID" "$KEY_SECRET" | "$PATCHBAY" connect aspire --env sandbox >/dev/null 2>&1
 echo "connected=$?"
@@ -134,10 +134,10 @@ dbus-send --session --dest=org.freedesktop.secrets --type=method_call --print-re
 echo "token=$?"
 "#;
     let out = private_session(&lab, script, &[("KEY_ID", &id), ("KEY_SECRET", &secret)]);
-    assert!(out.stdout.contains("connected=0"), "{out:?}");
-    assert!(out.stdout.contains("token=7"), "{out:?}");
-    assert!(out.stderr.contains("keyring is locked"), "{out:?}");
-    assert!(out.stderr.contains(KEYCHAIN_ITEM), "{out:?}");
+    out.says("connected=0")
+        .says("token=7")
+        .warns("keyring is locked")
+        .warns(KEYCHAIN_ITEM);
     assert_no_secret_on_disk(lab.home.path().join("config").as_path(), &[&secret]);
     assert_no_secret_on_disk(lab.home.path().join("data").as_path(), &[&secret]);
 }
@@ -167,7 +167,7 @@ async fn an_entry_deleted_behind_our_back_asks_to_connect_again() {
     assert_no_secret_on_disk(lab.home.path(), &[&secret]);
     // Connecting again puts it right.
     let again = lab.connect("aspire", "sandbox", &id, &secret).await;
-    assert_eq!(again.code, 0, "{again:?}");
+    again.exits(0);
     assert_eq!(
         lab.run_async(&["token", "aspire", "--env", "sandbox"], "")
             .await
@@ -178,8 +178,7 @@ async fn an_entry_deleted_behind_our_back_asks_to_connect_again() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_entry_too_large_never_costs_the_new_refresh_token() {
-    let lab = Lab::new().await;
-    let (_connections, id) = connect_aspire(&lab).await;
+    let (lab, _connections, id) = aspire_lab().await;
     let vault = Vault::new(Arc::new(lab.keychain()));
     let before = vault.load(&id).unwrap().unwrap();
     let huge = "x".repeat(patchbay_core::store::MAX_ENTRY_BYTES + 1);

@@ -196,7 +196,7 @@ async fn no_secret_reaches_logs_reports_files_or_other_processes() {
             sys("connect"),
             format!("  {client_id}\n\u{200b}{secret} \n"),
         );
-        assert_eq!(out.code, 0, "{out:?}");
+        out.exits(0);
         scan.output(&format!("{} connect", s.id), &out, false);
         scan.issued(&lab, &conn);
 
@@ -207,7 +207,7 @@ async fn no_secret_reaches_logs_reports_files_or_other_processes() {
             scan.issued(&lab, &conn);
         }
         let out = run(sys("token"), String::new());
-        assert_eq!(out.code, 0, "{out:?}");
+        out.exits(0);
         scan.output(&format!("{} token", s.id), &out, true);
 
         let mut preview = sys("preview");
@@ -216,7 +216,7 @@ async fn no_secret_reaches_logs_reports_files_or_other_processes() {
             lab.home.path().join("export").display().to_string(),
         ]);
         let out = run(preview, String::new());
-        assert_eq!(out.code, 0, "{out:?}");
+        out.exits(0);
         scan.output(&format!("{} preview --export", s.id), &out, false);
         scan.issued(&lab, &conn);
 
@@ -233,7 +233,7 @@ async fn no_secret_reaches_logs_reports_files_or_other_processes() {
         let out = run(vec!["status".into(), "--json".into()], String::new());
         scan.output("status --json", &out, false);
         let out = run(vec!["report".into()], String::new());
-        assert_eq!(out.code, 0, "{out:?}");
+        out.exits(0);
         assert!(out.stdout.len() > 200, "a real report: {out:?}");
         // The mistyped secret's failure is among the report's recent problems, with its kind.
         assert!(
@@ -278,7 +278,7 @@ async fn no_secret_reaches_logs_reports_files_or_other_processes() {
         ];
         args.push("--yes".into());
         let out = run(args, String::new());
-        assert_eq!(out.code, 0, "{out:?}");
+        out.exits(0);
         scan.output(&format!("{} disconnect", s.id), &out, false);
     }
     // The CLI's log file (JSON lines, at trace here) is among the files searched.

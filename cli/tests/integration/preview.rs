@@ -2,7 +2,7 @@
 //! a dropped connection resumed from the page it was on, and Cancel.
 
 use crate::harness::{Lab, Output};
-use crate::refresh::connect_aspire;
+use crate::refresh::{aspire_lab, connect_aspire};
 use patchbay_core::ErrorKind;
 use patchbay_core::preview::{PreviewEvent, PreviewOptions};
 use patchbay_emulator::DataScale;
@@ -33,9 +33,7 @@ async fn each_vendor_is_paged_its_own_way_and_exported_to_csv() {
     let out_dir = lab.home.path().join("export");
     let out = out_dir.to_str().unwrap();
 
-    let (id, secret) = lab
-        .app("quickbooks-time", "production", &lab.callback())
-        .await;
+    let (id, secret) = lab.app_for("quickbooks-time", "production").await;
     assert_eq!(
         lab.connect("quickbooks-time", "production", &id, &secret)
             .await
@@ -45,31 +43,20 @@ async fn each_vendor_is_paged_its_own_way_and_exported_to_csv() {
     let p = lab
         .run_async(&["preview", "quickbooks-time", "--export", out], "")
         .await;
-    assert_eq!(p.code, 0, "{p:?}");
-    assert!(
-        p.stdout
-            .contains(&format!("Employees: {}", s.tsheets_users)),
-        "{p:?}"
-    );
-    assert!(
-        p.stdout
-            .contains(&format!("Job codes: {}", s.tsheets_jobcodes)),
-        "{p:?}"
-    );
-    assert!(
-        p.stdout.contains(&format!(
+    p.exits(0)
+        .says(&format!("Employees: {}", s.tsheets_users))
+        .says(&format!("Job codes: {}", s.tsheets_jobcodes))
+        .says(&format!(
             "Timesheets (last 90 days): {}",
             s.tsheets_timesheets
-        )),
-        "{p:?}"
-    );
+        ));
     assert_eq!(
         csv_rows(&out_dir, "quickbooks-time-users.csv"),
         s.tsheets_users,
         "every user once"
     );
 
-    let (id, secret) = lab.app("aspire", "sandbox", "").await;
+    let (id, secret) = lab.app_for("aspire", "sandbox").await;
     assert_eq!(lab.connect("aspire", "sandbox", &id, &secret).await.code, 0);
     lab.settings(json!({"provider": "aspire", "rate_limit_per_window": 1000}))
         .await;
@@ -79,12 +66,7 @@ async fn each_vendor_is_paged_its_own_way_and_exported_to_csv() {
             "",
         )
         .await;
-    assert_eq!(p.code, 0, "{p:?}");
-    assert!(
-        p.stdout
-            .contains(&format!("Contacts: {}", s.aspire_contacts)),
-        "{p:?}"
-    );
+    p.exits(0).says(&format!("Contacts: {}", s.aspire_contacts));
     assert_eq!(csv_rows(&out_dir, "aspire-contacts.csv"), s.aspire_contacts);
 
     let _ = lab.connected("quickbooks-online", "sandbox").await;
@@ -101,17 +83,10 @@ async fn each_vendor_is_paged_its_own_way_and_exported_to_csv() {
             "",
         )
         .await;
-    assert_eq!(p.code, 0, "{p:?}");
-    assert!(p.stdout.contains("Company info: 1"), "{p:?}");
-    assert!(
-        p.stdout
-            .contains(&format!("Customers: {}", s.qbo_customers)),
-        "{p:?}"
-    );
-    assert!(
-        p.stdout.contains(&format!("Accounts: {}", s.qbo_accounts)),
-        "{p:?}"
-    );
+    p.exits(0)
+        .says("Company info: 1")
+        .says(&format!("Customers: {}", s.qbo_customers))
+        .says(&format!("Accounts: {}", s.qbo_accounts));
     assert_eq!(
         csv_rows(&out_dir, "quickbooks-online-customers.csv"),
         s.qbo_customers
@@ -127,7 +102,7 @@ async fn each_vendor_is_paged_its_own_way_and_exported_to_csv() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_429_is_waited_out_using_retry_after_and_shown() {
     let lab = Lab::new().await;
-    let (id, secret) = lab.app("aspire", "sandbox", "").await;
+    let (id, secret) = lab.app_for("aspire", "sandbox").await;
     assert_eq!(lab.connect("aspire", "sandbox", &id, &secret).await.code, 0);
     lab.fault(
         "aspire",
@@ -146,7 +121,7 @@ async fn a_429_is_waited_out_using_retry_after_and_shown() {
             .contains("asked Patchbay to slow down; Patchbay waits 1 s"),
         "shown: {p:?}"
     );
-    assert!(p.stdout.contains("Contacts: 40"), "{p:?}");
+    p.says("Contacts: 40");
     assert!(
         started.elapsed() >= std::time::Duration::from_secs(2),
         "Retry-After was honoured"
@@ -216,8 +191,7 @@ async fn a_dropped_connection_is_resumed_from_the_page_it_was_on() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cancel_stops_the_import_between_requests() {
-    let lab = Lab::new().await;
-    let (connections, id) = connect_aspire(&lab).await;
+    let (lab, connections, id) = aspire_lab().await;
     lab.fault("aspire", "api", "slow", json!({"delay_ms": 1500}))
         .await;
     let opts = PreviewOptions::default();
@@ -244,11 +218,7 @@ async fn quickbooks_online_mappings_default_sensibly_and_survive_a_restart() {
     let before = lab
         .run_async(&["mappings", "quickbooks-online", "--env", "sandbox"], "")
         .await;
-    assert_eq!(before.code, 0, "{before:?}");
-    assert!(
-        before.stdout.contains("(suggested, not saved yet)"),
-        "{before:?}"
-    );
+    before.exits(0).says("(suggested, not saved yet)");
     // Pick another account than the suggestion and Save Configuration.
     let status = crate::harness::status_json(&lab.run_async(&["status", "--json"], "").await);
     let conn_id = status[0]["id"].as_str().unwrap().to_string();
@@ -309,44 +279,18 @@ async fn quickbooks_online_mappings_default_sensibly_and_survive_a_restart() {
         .find(|o| Some(&o.value) != income.selected.as_ref())
         .unwrap()
         .clone();
+    let mappings = ["mappings", "quickbooks-online", "--env", "sandbox"];
     let set = format!("customer_income_account={}", other.value);
     let save = lab
-        .run_async(
-            &[
-                "mappings",
-                "quickbooks-online",
-                "--env",
-                "sandbox",
-                "--set",
-                &set,
-            ],
-            "",
-        )
+        .run_async(&[&mappings[..], &["--set", &set]].concat(), "")
         .await;
-    assert_eq!(save.code, 0, "{save:?}");
-    assert!(save.stdout.contains("Configuration saved."), "{save:?}");
+    save.exits(0).says("Configuration saved.");
     // A new process (a restart) reads it back.
-    let after = lab
-        .run_async(&["mappings", "quickbooks-online", "--env", "sandbox"], "")
-        .await;
-    assert!(
-        after
-            .stdout
-            .contains(&format!("{} ({})", other.name, other.value)),
-        "{after:?}"
-    );
+    let after = lab.run_async(&mappings, "").await;
+    after.says(&format!("{} ({})", other.name, other.value));
+    let set = "customer_income_account=999999";
     let bad = lab
-        .run_async(
-            &[
-                "mappings",
-                "quickbooks-online",
-                "--env",
-                "sandbox",
-                "--set",
-                "customer_income_account=999999",
-            ],
-            "",
-        )
+        .run_async(&[&mappings[..], &["--set", set]].concat(), "")
         .await;
     assert_eq!(bad.code, ErrorKind::InvalidInput.exit_code(), "{bad:?}");
     // The integration that uses the connection reads the saved configuration, offline.
@@ -362,7 +306,7 @@ async fn quickbooks_online_mappings_default_sensibly_and_survive_a_restart() {
             "",
         )
         .await;
-    assert_eq!(json.code, 0, "{json:?}");
+    json.exits(0);
     let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(v["system"], "quickbooks-online");
     assert_eq!(
@@ -376,7 +320,7 @@ async fn quickbooks_online_mappings_default_sensibly_and_survive_a_restart() {
 
     // The guide's disconnect-then-connect keeps the configuration unless asked to forget it.
     let saved = |out: &Output| -> serde_json::Value {
-        assert_eq!(out.code, 0, "{out:?}");
+        out.exits(0);
         serde_json::from_str::<serde_json::Value>(&out.stdout).unwrap()["saved"].clone()
     };
     let json_args = [
@@ -389,44 +333,26 @@ async fn quickbooks_online_mappings_default_sensibly_and_survive_a_restart() {
     let reconnect = |lab: &Lab| {
         let cmd = lab.command(&["connect", "quickbooks-online", "--env", "sandbox"]);
         let out = lab.run_with(cmd, &format!("{id}\n{secret}\n"));
-        assert_eq!(out.code, 0, "{out:?}");
+        out.exits(0);
     };
-    let off = lab
-        .run_async(
-            &[
-                "disconnect",
-                "quickbooks-online",
-                "--env",
-                "sandbox",
-                "--yes",
-            ],
-            "",
-        )
-        .await;
-    assert!(
-        off.stdout.contains("kept for when you connect again"),
-        "{off:?}"
-    );
+    let disconnect = [
+        "disconnect",
+        "quickbooks-online",
+        "--env",
+        "sandbox",
+        "--yes",
+    ];
+    let off = lab.run_async(&disconnect, "").await;
+    off.says("kept for when you connect again");
     reconnect(&lab);
     let kept = saved(&lab.run_async(&json_args, "").await);
     assert_eq!(
         kept["customer_income_account"]["value"],
         other.value.as_str()
     );
-    let off = lab
-        .run_async(
-            &[
-                "disconnect",
-                "quickbooks-online",
-                "--env",
-                "sandbox",
-                "--yes",
-                "--forget-settings",
-            ],
-            "",
-        )
-        .await;
-    assert_eq!(off.code, 0, "{off:?}");
+    let forget = [&disconnect[..], &["--forget-settings"]].concat();
+    let off = lab.run_async(&forget, "").await;
+    off.exits(0);
     reconnect(&lab);
     let gone = saved(&lab.run_async(&json_args, "").await);
     assert_eq!(gone, serde_json::json!({}), "forgotten on request");

@@ -6,8 +6,15 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 use std::sync::Arc;
 
+/// A new lab with an Aspire sandbox connection (as [`connect_aspire`]).
+pub async fn aspire_lab() -> (Lab, Arc<Connections>, String) {
+    let lab = Lab::new().await;
+    let (connections, id) = connect_aspire(&lab).await;
+    (lab, connections, id)
+}
+
 pub async fn connect_aspire(lab: &Lab) -> (Arc<Connections>, String) {
-    let (id, secret) = lab.app("aspire", "sandbox", "").await;
+    let (id, secret) = lab.app_for("aspire", "sandbox").await;
     let connections = lab.connections();
     let status = lab
         .connect_in_process(&connections, "aspire", "sandbox", (&id, &secret))
@@ -52,7 +59,7 @@ async fn many_callers_in_two_instances_and_the_cli_cause_one_refresh() {
         tokens.insert(t.await.unwrap().expect("token"));
     }
     for out in [a, b] {
-        assert_eq!(out.code, 0, "{out:?}");
+        out.exits(0);
         tokens.insert(out.stdout.trim().to_string());
     }
     let after = lab.stats().await["aspire"]["refresh"].as_u64().unwrap();
@@ -66,26 +73,10 @@ async fn many_callers_in_two_instances_and_the_cli_cause_one_refresh() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rotated_refresh_token_is_stored_and_the_next_refresh_uses_it() {
-    let lab = Lab::new().await;
-    let (connections, id) = connect_aspire(&lab).await;
-    let vault = patchbay_core::store::Vault::new(Arc::new(lab.keychain()));
-    let rt0 = vault
-        .load(&id)
-        .unwrap()
-        .unwrap()
-        .refresh_token
-        .unwrap()
-        .expose_secret()
-        .to_string();
+    let (lab, connections, id) = aspire_lab().await;
+    let rt0 = stored_refresh_token(&lab, &id);
     connections.access_token(&id, true).await.unwrap();
-    let rt1 = vault
-        .load(&id)
-        .unwrap()
-        .unwrap()
-        .refresh_token
-        .unwrap()
-        .expose_secret()
-        .to_string();
+    let rt1 = stored_refresh_token(&lab, &id);
     assert_ne!(
         rt0, rt1,
         "the vendor rotated the refresh token and it was stored"
@@ -145,28 +136,12 @@ async fn a_rotated_refresh_token_survives_a_keychain_that_refuses_to_store_it() 
     // QuickBooks Online rotates after a day; here at once.
     lab.settings(json!({"provider": "quickbooks-online", "rotate_refresh": "always"}))
         .await;
-    let vault = patchbay_core::store::Vault::new(Arc::new(lab.keychain()));
-    let refresh_token = |id: &str| {
-        vault
-            .load(id)
-            .unwrap()
-            .unwrap()
-            .refresh_token
-            .unwrap()
-            .expose_secret()
-            .to_string()
-    };
     for (system, env) in [
         ("quickbooks-time", "production"),
         ("aspire", "sandbox"),
         ("quickbooks-online", "sandbox"),
     ] {
-        let redirect = if system == "aspire" {
-            String::new()
-        } else {
-            format!("http://localhost:{}/callback", lab.port)
-        };
-        let (client_id, secret) = lab.app(system, env, &redirect).await;
+        let (client_id, secret) = lab.app_for(system, env).await;
         let store = Arc::new(Refusing {
             inner: lab.keychain(),
             refusing: false.into(),
@@ -179,7 +154,7 @@ async fn a_rotated_refresh_token_survives_a_keychain_that_refuses_to_store_it() 
             .unwrap_or_else(|e| panic!("{system} connects: {e}"))
             .record
             .id;
-        let first = refresh_token(&id);
+        let first = stored_refresh_token(&lab, &id);
         let refreshes = lab.calls(system, "refresh").await;
         let token_calls = lab.calls(system, "token").await;
 
@@ -195,7 +170,7 @@ async fn a_rotated_refresh_token_survives_a_keychain_that_refuses_to_store_it() 
             "{system}: the keychain was asked"
         );
         assert_eq!(
-            refresh_token(&id),
+            stored_refresh_token(&lab, &id),
             first,
             "{system}: the keychain still has the old one"
         );
@@ -212,7 +187,7 @@ async fn a_rotated_refresh_token_survives_a_keychain_that_refuses_to_store_it() 
         connections.access_token(&id, false).await.unwrap();
         assert!(connections.unsaved().is_empty(), "{system}: stored now");
         assert_ne!(
-            refresh_token(&id),
+            stored_refresh_token(&lab, &id),
             first,
             "{system}: the rotated token is in the keychain"
         );
@@ -239,8 +214,7 @@ async fn a_rotated_refresh_token_survives_a_keychain_that_refuses_to_store_it() 
 /// refreshed for the old connection is never handed out again.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_token_refreshed_for_a_disconnected_grant_is_never_handed_out_again() {
-    let lab = Lab::new().await;
-    let (connections, id) = connect_aspire(&lab).await;
+    let (lab, connections, id) = aspire_lab().await;
     let old = connections.access_token(&id, true).await.unwrap();
     let other = lab.connections();
     other.disconnect(&id, false).await.unwrap();
@@ -263,8 +237,7 @@ async fn a_token_refreshed_for_a_disconnected_grant_is_never_handed_out_again() 
 /// company's renewed one written over it.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_reconnect_during_a_renewal_elsewhere_keeps_the_new_connection() {
-    let lab = Lab::new().await;
-    let (connections, id) = connect_aspire(&lab).await;
+    let (lab, connections, id) = aspire_lab().await;
     let refreshes = lab.calls("aspire", "refresh").await;
     // The vendor takes 1.5 s to answer the other process's renewal.
     lab.admin(
@@ -297,7 +270,7 @@ async fn a_reconnect_during_a_renewal_elsewhere_keeps_the_new_connection() {
 
 /// Aspire connected (again) through `connections` with a new API connection; its client id.
 async fn connect_with_new_keys(lab: &Lab, connections: &Connections) -> String {
-    let (client_id, secret) = lab.app("aspire", "sandbox", "").await;
+    let (client_id, secret) = lab.app_for("aspire", "sandbox").await;
     lab.connect_in_process(connections, "aspire", "sandbox", (&client_id, &secret))
         .await
         .unwrap();
@@ -305,10 +278,22 @@ async fn connect_with_new_keys(lab: &Lab, connections: &Connections) -> String {
 }
 
 /// The client id of the grant the keychain holds for `id`.
-fn stored_client_id(lab: &Lab, id: &str) -> String {
+/// The grant the keychain holds for connection `id`.
+fn stored_grant(lab: &Lab, id: &str) -> patchbay_core::store::Grant {
     patchbay_core::store::Vault::new(Arc::new(lab.keychain()))
         .load(id)
         .unwrap()
         .unwrap()
-        .client_id
+}
+
+fn stored_client_id(lab: &Lab, id: &str) -> String {
+    stored_grant(lab, id).client_id
+}
+
+fn stored_refresh_token(lab: &Lab, id: &str) -> String {
+    stored_grant(lab, id)
+        .refresh_token
+        .unwrap()
+        .expose_secret()
+        .to_string()
 }

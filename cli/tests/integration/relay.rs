@@ -6,6 +6,7 @@
 
 use crate::harness::*;
 use patchbay_emulator::PRACTICE_RELAY_URL;
+use patchbay_test_support::between;
 use serde_json::json;
 use std::time::Duration;
 
@@ -62,12 +63,9 @@ async fn quickbooks_online_production_connects_through_the_relay_with_the_distri
     let (lab, secret) = distributors_intuit_app().await;
     let cmd = connect_production(&lab, true);
     let out = lab.run_with(cmd, "");
-    assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stderr.contains("no keys to paste"), "{out:?}");
-    assert!(
-        out.stdout.contains("Connected QuickBooks Online"),
-        "{out:?}"
-    );
+    out.exits(0)
+        .warns("no keys to paste")
+        .says("Connected QuickBooks Online");
     // Chromium went authorize → consent → relay → Patchbay's listener (the only way the code
     // could reach it: nothing was pasted).
     let log = std::fs::read_to_string(&lab.browser_log).unwrap();
@@ -126,12 +124,12 @@ async fn quickbooks_time_https_only_goes_through_the_relay_and_says_what_to_do_w
     let mut cmd = lab.command(&["connect", "quickbooks-time", "--timeout", "60"]);
     cmd.env("BROWSER", lab.chromium(true));
     let out = lab.run_with(cmd, &format!("{id}\n{secret}\n"));
-    assert_eq!(out.code, 0, "{out:?}");
+    out.exits(0);
     assert!(
         out.stderr.contains(relay),
         "the relay is the Callback URL to register: {out:?}"
     );
-    assert!(out.stdout.contains("Connected QuickBooks Time"), "{out:?}");
+    out.says("Connected QuickBooks Time");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -191,11 +189,7 @@ async fn the_relay_shows_the_address_to_paste_when_patchbay_cannot_be_reached() 
     writeln!(running.stdin, "{address}").unwrap();
     let out = running.finish();
     drop(black_hole);
-    assert_eq!(out.code, 0, "{out:?}");
-    assert!(
-        out.stdout.contains("Connected QuickBooks Online"),
-        "{out:?}"
-    );
+    out.exits(0).says("Connected QuickBooks Online");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -207,12 +201,8 @@ async fn an_admins_own_https_page_works_with_the_pasted_address() {
     let out = lab
         .run_async(&["connect", "quickbooks-online", "--env", "production"], "")
         .await;
-    assert_eq!(out.code, 3, "{out:?}");
-    assert!(
-        out.stderr
-            .contains("only accepts addresses that start with https"),
-        "{out:?}"
-    );
+    out.exits(3)
+        .warns("only accepts addresses that start with https");
     // A page that is not https is refused before anything is asked.
     let out = lab
         .run_async(
@@ -227,8 +217,7 @@ async fn an_admins_own_https_page_works_with_the_pasted_address() {
             "",
         )
         .await;
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("must start with https://"), "{out:?}");
+    out.exits(2).warns("must start with https://");
 
     let args = [
         "quickbooks-online",
@@ -256,7 +245,7 @@ async fn an_admins_own_https_page_works_with_the_pasted_address() {
     assert!(ended_on.starts_with(page), "{ended_on}");
     writeln!(running.stdin, "{ended_on}").unwrap();
     let out = running.finish();
-    assert_eq!(out.code, 0, "{out:?}");
+    out.exits(0);
 }
 
 /// What a person does on the consent page: load it and click Allow; returns where Intuit sends
@@ -267,11 +256,8 @@ async fn allow_in_browser(lab: &Lab, link: &str) -> String {
         .build()
         .unwrap();
     let page = c.get(link).send().await.unwrap().text().await.unwrap();
-    let txn = page
-        .split("name=\"txn\" value=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .expect("consent page has its transaction");
+    let txn =
+        between(&page, "name=\"txn\" value=\"", "\"").expect("consent page has its transaction");
     let r = c
         .post(format!(
             "{}/appcenter.intuit.com/connect/oauth2/authorize/decision",
@@ -310,7 +296,7 @@ async fn a_broken_distribution_file_is_named_and_loses_nothing() {
     let out = lab
         .run_async(&["connect", "quickbooks-online", "--env", "production"], "")
         .await;
-    assert_eq!(out.code, 2, "{out:?}");
+    out.exits(2);
     assert!(
         out.stderr.contains("distribution.toml")
             && out.stderr.contains("relay_url")
@@ -318,10 +304,7 @@ async fn a_broken_distribution_file_is_named_and_loses_nothing() {
         "{out:?}"
     );
     let status = lab.run_async(&["status", "--json"], "").await;
-    assert!(
-        status.stderr.contains("must start with https://"),
-        "{status:?}"
-    );
+    status.warns("must start with https://");
     assert_eq!(
         status_json(&status).len(),
         1,

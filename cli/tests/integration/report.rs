@@ -65,7 +65,7 @@ async fn the_report_carries_versions_health_states_checklists_timings_and_vendor
     let squatter = std::net::TcpListener::bind(("::1", lab.port)).unwrap();
     let out = lab.run_async(&["report"], "").await;
     drop(squatter);
-    assert_eq!(out.code, 0, "{out:?}");
+    out.exits(0);
     let report = out.stdout;
     // Shown when the test fails (and with --no-capture).
     eprintln!("{report}");
