@@ -9,7 +9,7 @@
 
 use harness::{App, Desk, clipboard};
 use patchbay_e2e::harness;
-use patchbay_test_support::docs;
+use patchbay_test_support::{assert_says, docs};
 use serde_json::json;
 
 /// From Choose (or the welcome, with no connection yet) to the first step of a system.
@@ -79,14 +79,15 @@ async fn quickbooks_time_practice_connection_from_the_screens_alone() {
     // First run: the welcome says what Patchbay does and what to have ready, and offers
     // practice mode.
     let welcome = app.text("welcome").await;
-    for needle in [
-        "QuickBooks Time, Aspire and QuickBooks Online",
-        "Admin rights",
-        "About ten minutes",
-        "Practice mode",
-    ] {
-        assert!(welcome.contains(needle), "{needle} not in: {welcome}");
-    }
+    assert_says(
+        &welcome,
+        &[
+            "QuickBooks Time, Aspire and QuickBooks Online",
+            "Admin rights",
+            "About ten minutes",
+            "Practice mode",
+        ],
+    );
     // Practice is on (the tests start in it): nothing to offer.
     assert!(
         app.all("welcome-practice").await.is_empty(),
@@ -405,13 +406,14 @@ async fn aspire_practice_connection_with_authenticate() {
     let guides = app.all("about-guide").await;
     assert_eq!(guides.len(), 3, "a guide per system");
     let text = app.text("about-guides").await;
-    for title in [
-        "How to Connect QuickBooks Time",
-        "How to Connect Aspire",
-        "QuickBooks oAuth2.0 Upgrade",
-    ] {
-        assert!(text.contains(title), "{title} in {text}");
-    }
+    assert_says(
+        &text,
+        &[
+            "How to Connect QuickBooks Time",
+            "How to Connect Aspire",
+            "QuickBooks oAuth2.0 Upgrade",
+        ],
+    );
     // Nobody is named as support unless a distributor says so.
     let ask = app.text("who-to-ask").await;
     assert!(ask.contains("Ask whoever set up Patchbay"), "{ask}");
@@ -445,13 +447,8 @@ async fn aspire_practice_connection_with_authenticate() {
         "{}",
         &licenses[..licenses.len().min(500)]
     );
-    app.client
-        .execute(
-            "document.querySelector('[data-testid=licenses-count]').scrollIntoView()",
-            vec![],
-        )
-        .await
-        .unwrap();
+    app.run_js("document.querySelector('[data-testid=licenses-count]').scrollIntoView()")
+        .await;
     app.screenshot("13-licenses").await;
     // "Open the steps" starts that system's guide.
     app.click_css(r#"[data-provider="quickbooks-online"] [data-testid="open-steps"]"#)
@@ -565,13 +562,10 @@ async fn quickbooks_online_production_as_its_guide_goes_through_the_relay() {
     assert!(card.contains("QuickBooks Online"), "{card}");
     // A page cannot take the window elsewhere: the navigation guard refuses it.
     let before = app.client.current_url().await.unwrap();
-    app.client
-        .execute(
-            "window.location.href = 'https://appcenter.intuit.com/connect/oauth2'; return true;",
-            vec![],
-        )
-        .await
-        .unwrap();
+    app.run_js(
+        "window.location.href = 'https://appcenter.intuit.com/connect/oauth2'; return true;",
+    )
+    .await;
     // The guard says so in the log when it refuses: wait for that, then the page is unchanged.
     harness::wait_in_file(
         &app.log,
@@ -584,10 +578,8 @@ async fn quickbooks_online_production_as_its_guide_goes_through_the_relay() {
     app.get("connection-card").await;
     // The distributor's secret went to the keychain, never to the window, the log or the browser.
     let html = app
-        .client
-        .execute("return document.documentElement.outerHTML;", vec![])
-        .await
-        .unwrap();
+        .run_js("return document.documentElement.outerHTML;")
+        .await;
     let log_path = app.log.clone();
     app.close().await;
     let secret = "practice-qbo-prod-secret";
@@ -1035,10 +1027,8 @@ async fn narrow_windows_and_200_percent_zoom_keep_every_screen_readable() {
     app.client.set_window_size(1024, 700).await.unwrap();
     app.keys(&["ctrl+equal"; 5]).await;
     let width = app
-        .client
-        .execute("return window.innerWidth", vec![])
+        .run_js("return window.innerWidth")
         .await
-        .unwrap()
         .as_f64()
         .unwrap();
     assert!(
@@ -1051,7 +1041,7 @@ async fn narrow_windows_and_200_percent_zoom_keep_every_screen_readable() {
         if what == "fields" {
             next_until(&app, "field-client_id").await;
         }
-        let sideways = app.client.execute(overflow, vec![]).await.unwrap();
+        let sideways = app.run_js(overflow).await;
         assert_eq!(
             sideways.as_i64(),
             Some(0),
@@ -1062,10 +1052,8 @@ async fn narrow_windows_and_200_percent_zoom_keep_every_screen_readable() {
     app.screenshot("27-zoom-200-percent").await;
     app.keys(&["ctrl+0"]).await;
     let width = app
-        .client
-        .execute("return window.innerWidth", vec![])
+        .run_js("return window.innerWidth")
         .await
-        .unwrap()
         .as_f64()
         .unwrap();
     assert!(width > 1000.0, "back to 100%: {width}");
@@ -1283,7 +1271,7 @@ async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
     app.get("welcome").await;
     // Record every message from Rust from here on: each call's channel (the connect's and the
     // preview's progress) registers its callback then; the count is checked below.
-    app.client.execute(RECORD_IPC, vec![]).await.unwrap();
+    app.run_js(RECORD_IPC).await;
 
     choose(&app, "quickbooks-online", Some("sandbox")).await;
     fill_and_reach_connect(&app, client_id, &format!(" {secret}\u{200b}")).await;
@@ -1349,7 +1337,7 @@ async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
     .await;
     app.click("preview-data").await;
     app.wait_text("preview-status", "Done:").await;
-    let page = app.client.execute(PAGE_CONTENTS, vec![]).await.unwrap();
+    let page = app.run_js(PAGE_CONTENTS).await;
     let log_path = app.log.clone();
     app.close().await;
 
@@ -1515,7 +1503,7 @@ fn engineer_words(text: &str) -> Vec<&'static str> {
 
 /// No engineer's words in the screen's visible text.
 async fn check_screen_words(app: &App, what: &str) {
-    let text = app.client.execute(VISIBLE_TEXT, vec![]).await.unwrap();
+    let text = app.run_js(VISIBLE_TEXT).await;
     let text = text.as_str().unwrap_or_default().to_string();
     assert!(
         engineer_words(&text).is_empty(),
@@ -1526,7 +1514,7 @@ async fn check_screen_words(app: &App, what: &str) {
 
 async fn check_screen(app: &App, what: &str) {
     check_screen_words(app, what).await;
-    let fit = app.client.execute(PRIMARY_IN_VIEW, vec![]).await.unwrap();
+    let fit = app.run_js(PRIMARY_IN_VIEW).await;
     assert_eq!(fit.as_str(), Some("ok"), "{what}: {fit}");
 }
 
