@@ -12,9 +12,11 @@ use clap::{Parser, Subcommand};
 use patchbay_core::app::{App, Export, Options, PracticeMode};
 use patchbay_core::catalog::Catalog;
 use patchbay_core::connections::{DEFAULT_DEADLINE, Revocation};
+use patchbay_core::history::Trigger;
 use patchbay_core::report::timestamp;
 use patchbay_core::sanitize::printable;
 use patchbay_core::settings::Paths;
+use patchbay_core::upkeep::{self, Sweep};
 use patchbay_core::{Error, Result};
 use secrecy::ExposeSecret;
 use std::collections::BTreeMap;
@@ -54,6 +56,26 @@ pub struct Cli {
     command: Command,
 }
 
+/// One connection, or `--all` and what goes with it (`verify`/`check` and `refresh`).
+#[derive(Debug, Clone, clap::Args)]
+struct OneOrAll {
+    /// The system, e.g. quickbooks-time, aspire, quickbooks-online.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    system: Option<String>,
+    /// The environment (production, sandbox) where the system has more than one.
+    #[arg(long = "env", value_name = "ENV")]
+    environment: Option<String>,
+    /// Every connection, one after the other, with a summary.
+    #[arg(long)]
+    all: bool,
+    /// With --all: the summary as JSON, for scripts.
+    #[arg(long, requires = "all")]
+    json: bool,
+    /// With --all: run as the daily job (recorded as such for Home and the report).
+    #[arg(long, requires = "all", hide = true)]
+    scheduled: bool,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// List the systems Patchbay can connect.
@@ -83,11 +105,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Check a connection now: refresh if needed and make a real API call.
+    /// Check a connection now: refresh if needed and make a real API call (`--all`: every
+    /// connection, with a summary; the exit code says whether one needs you).
+    #[command(alias = "check")]
     Verify {
-        system: String,
-        #[arg(long = "env", value_name = "ENV")]
-        environment: Option<String>,
+        #[command(flatten)]
+        target: OneOrAll,
     },
     /// Print a valid access token (refreshed if needed), for scripts.
     Token {
@@ -95,11 +118,11 @@ enum Command {
         #[arg(long = "env", value_name = "ENV")]
         environment: Option<String>,
     },
-    /// Refresh the access token now.
+    /// Refresh the access token now (`--all`: every connection whose sign-in is due, then a
+    /// real API call for each, with a summary; what the daily job runs).
     Refresh {
-        system: String,
-        #[arg(long = "env", value_name = "ENV")]
-        environment: Option<String>,
+        #[command(flatten)]
+        target: OneOrAll,
     },
     /// Revoke the connection at the vendor (where offered) and delete it from the keychain.
     Disconnect {
@@ -309,11 +332,34 @@ async fn command(app: &App, cli: &Cli) -> Result<i32> {
             }
             Ok(0)
         }
+        Command::Verify { target } | Command::Refresh { target } if target.all => {
+            let what = match &cli.command {
+                Command::Refresh { .. } => Sweep::Refresh,
+                _ => Sweep::Check,
+            };
+            let trigger = if target.scheduled {
+                Trigger::Scheduled
+            } else {
+                Trigger::Command
+            };
+            let summary = upkeep::sweep(&connections, what, trigger).await?;
+            if target.json {
+                print_json(serde_json::to_value(&summary))?;
+            } else {
+                print!("{}", table::sweep(&summary));
+            }
+            Ok(summary.exit_code())
+        }
         Command::Verify {
-            system,
-            environment,
+            target:
+                OneOrAll {
+                    system: Some(system),
+                    environment,
+                    ..
+                },
         } => {
-            let s = connections.check(&id_for(system, environment)?).await?;
+            let id = id_for(system, environment)?;
+            let s = upkeep::check_one(&connections, &id, Trigger::Command).await?;
             let who = s.record.identity.map(|i| i.to_string()).unwrap_or_default();
             println!("{} works: connected as {who}.", s.system);
             Ok(0)
@@ -330,8 +376,12 @@ async fn command(app: &App, cli: &Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Refresh {
-            system,
-            environment,
+            target:
+                OneOrAll {
+                    system: Some(system),
+                    environment,
+                    ..
+                },
         } => {
             let id = id_for(system, environment)?;
             connections.access_token(&id, true).await?;
@@ -344,6 +394,9 @@ async fn command(app: &App, cli: &Cli) -> Result<i32> {
             );
             Ok(0)
         }
+        Command::Verify { .. } | Command::Refresh { .. } => Err(Error::invalid_input(
+            "Name a system (see `patchbay providers`), or give --all.",
+        )),
         Command::Disconnect {
             system,
             environment,

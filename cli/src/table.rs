@@ -4,6 +4,7 @@ use patchbay_core::app::views::System;
 use patchbay_core::connections::ConnectionStatus;
 use patchbay_core::report::timestamp;
 use patchbay_core::sanitize::printable;
+use patchbay_core::upkeep::Summary;
 
 /// Columns padded to their widest cell (at most `max` characters a cell), two spaces apart; what
 /// the vendor sent is made printable first.
@@ -95,6 +96,52 @@ pub fn status(list: &[ConnectionStatus]) -> String {
     out
 }
 
+/// `patchbay refresh --all` / `check --all`: one row a connection, then what needs doing.
+pub fn sweep(summary: &Summary) -> String {
+    if summary.outcomes.is_empty() {
+        return "No connections yet: nothing to check.\n".into();
+    }
+    let header = ["SYSTEM", "ENVIRONMENT", "RENEWED", "RESULT"].map(String::from);
+    let rows: Vec<Vec<String>> = summary
+        .outcomes
+        .iter()
+        .map(|o| {
+            let result = match (o.ok, o.needs_admin) {
+                (true, _) => "works",
+                (false, true) => "needs you",
+                (false, false) => "try again later",
+            };
+            vec![
+                o.system.clone(),
+                o.environment.clone(),
+                if o.refreshed { "yes" } else { "no" }.into(),
+                result.into(),
+            ]
+        })
+        .collect();
+    let mut out = render(&header, &rows, usize::MAX);
+    for o in summary.outcomes.iter().filter(|o| !o.ok) {
+        out += &format!(
+            "\n{} ({}): {}\n",
+            printable(&o.system),
+            printable(&o.environment),
+            printable(o.message.as_deref().unwrap_or(""))
+        );
+    }
+    let (ok, all) = (
+        summary.outcomes.iter().filter(|o| o.ok).count(),
+        summary.outcomes.len(),
+    );
+    out += &if summary.needs_admin() {
+        format!("\n{ok} of {all} connections work; the ones above need you.\n")
+    } else if ok < all {
+        format!("\n{ok} of {all} connections work; the others will be tried again.\n")
+    } else {
+        format!("\nAll {all} connections work.\n")
+    };
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +174,52 @@ mod tests {
         assert!(text.contains("aspire") && text.contains("API key (Client ID + secret)"));
         assert!(text.contains("environments: production, sandbox"));
         assert_eq!(text.lines().count(), systems.len());
+    }
+
+    #[test]
+    fn a_sweep_says_what_works_and_what_needs_the_admin() {
+        use patchbay_core::ErrorKind;
+        use patchbay_core::upkeep::{Outcome, Summary};
+        let outcome = |system: &str, kind: Option<ErrorKind>| Outcome {
+            connection: system.into(),
+            system: system.into(),
+            environment: "Production".into(),
+            refreshed: kind.is_none(),
+            ok: kind.is_none(),
+            kind,
+            message: kind.map(|k| format!("{k}\u{1b}[2J happened.")),
+            needs_admin: kind.is_some_and(patchbay_core::upkeep::needs_admin),
+        };
+        let all_ok = Summary {
+            at: 0,
+            outcomes: vec![outcome("Aspire", None)],
+        };
+        assert!(sweep(&all_ok).ends_with("All 1 connections work.\n"));
+        let mixed = Summary {
+            at: 0,
+            outcomes: vec![
+                outcome("Aspire", None),
+                outcome("QuickBooks Time", Some(ErrorKind::ApiNotEnabled)),
+                outcome("QuickBooks Online", Some(ErrorKind::ProviderDown)),
+            ],
+        };
+        let text = sweep(&mixed);
+        assert!(
+            text.contains("needs you") && text.contains("try again later"),
+            "{text}"
+        );
+        assert!(
+            text.contains("QuickBooks Time (Production): api_not_enabled"),
+            "{text}"
+        );
+        assert!(!text.contains('\u{1b}'), "vendor words printed raw");
+        assert!(text.ends_with("1 of 3 connections work; the ones above need you.\n"));
+        assert_eq!(mixed.exit_code(), 8);
+        let passing = Summary {
+            at: 0,
+            outcomes: vec![outcome("QuickBooks Online", Some(ErrorKind::RateLimited))],
+        };
+        assert_eq!(passing.exit_code(), 6);
+        assert!(sweep(&passing).contains("will be tried again"));
     }
 }

@@ -353,6 +353,31 @@ impl Connections {
             .await
     }
 
+    /// Whether practice connections can be used (practice mode is on).
+    pub fn practice_available(&self) -> bool {
+        self.practice.is_some()
+    }
+
+    /// Renews the connection's access token if it would lapse within `ahead` seconds, or if
+    /// the refresh token's own lifetime ends within `refresh_ahead` (a renewal rolls it on).
+    /// Whether it was due; a renewal another process or task made meanwhile counts as done
+    /// (the token source never renews twice for one need).
+    pub async fn renew_if_due(&self, id: &str, ahead: i64, refresh_ahead: i64) -> Result<bool> {
+        let c = self.connection(id)?;
+        let grant = self.tokens.grant(id, c.p).await?;
+        let t = now();
+        let lapses = |at: Option<i64>, within: i64| at.is_some_and(|at| at - t < within);
+        let due = grant.access_token.is_none()
+            || lapses(grant.expires_at, ahead)
+            || (grant.refresh_token.is_some() && lapses(grant.refresh_expires_at, refresh_ahead));
+        if due {
+            self.tokens
+                .token(id, c.p, &grant, true, &self.renewer(&c))
+                .await?;
+        }
+        Ok(due)
+    }
+
     /// What a preview import of a connection needs, with one keychain read when the stored
     /// access token is still fresh (a renewal goes through the token source's single flight).
     pub async fn preview_target(&self, id: &str) -> Result<PreviewTarget> {

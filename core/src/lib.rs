@@ -26,6 +26,7 @@ pub mod distribution;
 pub mod endpoint;
 pub mod error;
 pub mod exchange;
+pub mod history;
 pub mod http;
 pub mod logging;
 pub mod mappings;
@@ -38,6 +39,7 @@ pub mod sanitize;
 pub mod settings;
 pub mod store;
 pub mod token_source;
+pub mod upkeep;
 pub mod verify;
 
 pub use catalog::Catalog;

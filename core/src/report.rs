@@ -18,7 +18,12 @@ pub struct Report {
     pub connections: Vec<ConnectionReport>,
     /// The newest warnings and errors from the log files (see `logging::recent_problems`).
     pub recent_problems: Vec<String>,
+    /// The newest checks (the daily job's, by hand, the app's), newest first.
+    pub recent_checks: Vec<crate::history::Entry>,
 }
+
+/// How many checks the report carries.
+const RECENT_CHECKS: usize = 30;
 
 /// How many log problems the report carries.
 const RECENT_PROBLEMS: usize = 20;
@@ -104,6 +109,8 @@ impl Report {
                 &connections.settings().paths().log_dir,
                 RECENT_PROBLEMS,
             ),
+            recent_checks: crate::history::History::new(connections.settings().paths())
+                .last(RECENT_CHECKS),
         }
     }
 
@@ -198,6 +205,28 @@ impl Report {
                         out.push_str(&format!("      {what}: {text}\n"));
                     }
                 }
+            }
+        }
+        if !self.recent_checks.is_empty() {
+            out.push_str("\nRecent checks (newest first):\n");
+            for e in &self.recent_checks {
+                let outcome = match (e.ok, e.kind) {
+                    (true, _) if e.refreshed => "renewed, works".to_string(),
+                    (true, _) => "works".to_string(),
+                    (false, Some(kind)) => kind.to_string(),
+                    (false, None) => "failed".to_string(),
+                };
+                out.push_str(&format!(
+                    "  {} {} {} ({}): {outcome}{}\n",
+                    timestamp(e.at),
+                    e.trigger.words(),
+                    e.system,
+                    e.environment,
+                    e.message
+                        .as_ref()
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default()
+                ));
             }
         }
         if !self.recent_problems.is_empty() {

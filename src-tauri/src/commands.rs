@@ -9,6 +9,7 @@ use patchbay_core::app::views::{
 use patchbay_core::app::{App, ConnectFailure, ConnectOrder, Export};
 use patchbay_core::checklist::ChecklistItem;
 use patchbay_core::connections::{ConnectionStatus, DEFAULT_DEADLINE, Revocation};
+use patchbay_core::history::Trigger;
 use patchbay_core::mappings::MappingChoices;
 use patchbay_core::preview::{ListResult, PreviewEvent};
 use patchbay_core::{Browser, Error, ErrorKind};
@@ -209,7 +210,8 @@ pub async fn connections(app: State<'_, App>) -> Reply<Vec<ConnectionStatus>> {
 
 #[tauri::command]
 pub async fn check_connection(app: State<'_, App>, id: String) -> Reply<ConnectionStatus> {
-    Ok(app.connections().await.check(&id).await?)
+    let connections = app.connections().await;
+    Ok(patchbay_core::upkeep::check_one(&connections, &id, Trigger::App).await?)
 }
 
 #[tauri::command]

@@ -15,5 +15,6 @@ mod preview;
 mod refresh;
 mod relay;
 mod report;
+mod upkeep;
 
 use patchbay_test_support::{docs, lab as harness};
