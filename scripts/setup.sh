@@ -13,6 +13,8 @@ PACKAGES=(
   gnome-keyring dbus dbus-x11 libsecret-1-dev
   # the system browser launcher that honours BROWSER
   xdg-utils
+  # systemd-analyze checks the daily job's user units ("Keep my connections fresh")
+  systemd
   # a real browser for the sign-in relay tests (headless, as the admin's browser)
   chromium
 )

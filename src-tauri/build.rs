@@ -15,6 +15,8 @@ fn main() {
         "connections",
         "check_connection",
         "disconnect",
+        "keep_fresh",
+        "set_keep_fresh",
         "about",
         "update_offer",
         "install_update",

@@ -34,6 +34,8 @@ export const copy = (what, extra) => call("copy", { item: Object.assign({ what }
 export const connections = () => call("connections");
 export const checkConnection = (id) => call("check_connection", { id });
 /** Disconnect; `keepSettings`: the saved mappings stay for the next connect. */
+export const keepFresh = () => call("keep_fresh");
+export const setKeepFresh = (on) => call("set_keep_fresh", { on });
 export const disconnect = (id, keepSettings) => call("disconnect", { id, keepSettings });
 /** About and help: version, OS, where things are kept, the guides. */
 export const about = () => call("about");

@@ -161,6 +161,12 @@ enum Command {
     },
     /// Print a diagnostics report for support (no secrets).
     Report,
+    /// "Keep my connections fresh": have this computer run `patchbay refresh --all` once a day
+    /// (on), stop it (off), or show it and what it last found (status).
+    KeepFresh {
+        #[arg(value_parser = ["on", "off", "status"], default_value = "status")]
+        action: String,
+    },
     /// For the Windows installer: add the folder patchbay is installed in to your PATH, or
     /// take it off (uninstall).
     #[command(hide = true)]
@@ -394,6 +400,15 @@ async fn command(app: &App, cli: &Cli) -> Result<i32> {
             );
             Ok(0)
         }
+        Command::KeepFresh { action } => {
+            let k = match action.as_str() {
+                "on" => app.set_keep_fresh(true).await?,
+                "off" => app.set_keep_fresh(false).await?,
+                _ => app.keep_fresh(),
+            };
+            print!("{}", table::keep_fresh(&k));
+            Ok(0)
+        }
         Command::Verify { .. } | Command::Refresh { .. } => Err(Error::invalid_input(
             "Name a system (see `patchbay providers`), or give --all.",
         )),
@@ -456,7 +471,7 @@ async fn disconnect(app: &App, id: &str, yes: bool, forget_settings: bool) -> Re
         );
     }
     let name = &s.system;
-    match connections.disconnect(id, !forget_settings).await? {
+    match app.disconnect(id, !forget_settings).await? {
         Revocation::Revoked => {
             println!("Disconnected {name}: access revoked at {name} and credentials deleted.")
         }

@@ -1,5 +1,6 @@
 //! Plain-text tables for the terminal: `status`, `providers` and the preview's sample rows.
 
+use patchbay_core::app::KeepFresh;
 use patchbay_core::app::views::System;
 use patchbay_core::connections::ConnectionStatus;
 use patchbay_core::report::timestamp;
@@ -96,6 +97,26 @@ pub fn status(list: &[ConnectionStatus]) -> String {
     out
 }
 
+/// `patchbay keep-fresh`: on or off, and what the daily job last found.
+pub fn keep_fresh(k: &KeepFresh) -> String {
+    let mut out = if k.on {
+        format!(
+            "Keep my connections fresh: on ({} runs `patchbay refresh --all` once a day).\n",
+            k.scheduler
+        )
+    } else {
+        "Keep my connections fresh: off (`patchbay keep-fresh on` to switch it on).\n".to_string()
+    };
+    match (k.last_run_at, &k.last_run_found) {
+        (Some(at), Some(found)) => out += &format!("Last run {}: {found}.\n", timestamp(at)),
+        _ => out += "It has not run yet.\n",
+    }
+    for n in &k.needs_you {
+        out += &format!("  {}\n", printable(n));
+    }
+    out
+}
+
 /// `patchbay refresh --all` / `check --all`: one row a connection, then what needs doing.
 pub fn sweep(summary: &Summary) -> String {
     if summary.outcomes.is_empty() {
@@ -136,6 +157,8 @@ pub fn sweep(summary: &Summary) -> String {
         format!("\n{ok} of {all} connections work; the ones above need you.\n")
     } else if ok < all {
         format!("\n{ok} of {all} connections work; the others will be tried again.\n")
+    } else if all == 1 {
+        "\nThe connection works.\n".to_string()
     } else {
         format!("\nAll {all} connections work.\n")
     };
@@ -194,7 +217,7 @@ mod tests {
             at: 0,
             outcomes: vec![outcome("Aspire", None)],
         };
-        assert!(sweep(&all_ok).ends_with("All 1 connections work.\n"));
+        assert!(sweep(&all_ok).ends_with("The connection works.\n"));
         let mixed = Summary {
             at: 0,
             outcomes: vec![

@@ -36,6 +36,7 @@ pub mod preview;
 pub mod redirect;
 pub mod report;
 pub mod sanitize;
+pub mod schedule;
 pub mod settings;
 pub mod store;
 pub mod token_source;

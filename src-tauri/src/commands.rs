@@ -216,11 +216,18 @@ pub async fn check_connection(app: State<'_, App>, id: String) -> Reply<Connecti
 
 #[tauri::command]
 pub async fn disconnect(app: State<'_, App>, id: String, keep_settings: bool) -> Reply<Revocation> {
-    Ok(app
-        .connections()
-        .await
-        .disconnect(&id, keep_settings)
-        .await?)
+    Ok(app.disconnect(&id, keep_settings).await?)
+}
+
+/// "Keep my connections fresh": whether the daily job is on and what it last found.
+#[tauri::command]
+pub fn keep_fresh(app: State<'_, App>) -> patchbay_core::app::KeepFresh {
+    app.keep_fresh()
+}
+
+#[tauri::command]
+pub async fn set_keep_fresh(app: State<'_, App>, on: bool) -> Reply<patchbay_core::app::KeepFresh> {
+    Ok(app.set_keep_fresh(on).await?)
 }
 
 /// Where the logs are, and whether the file manager showed them.

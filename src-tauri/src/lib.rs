@@ -80,6 +80,8 @@ pub fn run() {
             commands::connections,
             commands::check_connection,
             commands::disconnect,
+            commands::keep_fresh,
+            commands::set_keep_fresh,
             commands::about,
             commands::update_offer,
             commands::install_update,

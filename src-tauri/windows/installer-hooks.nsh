@@ -12,6 +12,9 @@
 !macroend
 
 !macro NSIS_HOOK_PREUNINSTALL
+  ; The daily check ("Keep my connections fresh"), if it was on, goes with the app.
+  nsExec::ExecToLog '"$INSTDIR\patchbay.exe" keep-fresh off'
+  Pop $0
   nsExec::ExecToLog '"$INSTDIR\patchbay.exe" path remove "$INSTDIR"'
   Pop $0
   SendMessage 0xFFFF 0x001A 0 "STR:Environment" /TIMEOUT=5000

@@ -167,15 +167,28 @@ impl Desk {
             "tauri:options".into(),
             json!({"application": workspace_bin("patchbay-app").to_string_lossy()}),
         );
-        let client = tokio::time::timeout(
+        let session = tokio::time::timeout(
             WAIT,
             ClientBuilder::native()
                 .capabilities(caps)
                 .connect(&format!("http://127.0.0.1:{port}")),
         )
-        .await
-        .expect("the app starts within 20 s")
-        .expect("WebDriver session");
+        .await;
+        let session = match session {
+            Ok(Ok(client)) => Ok(client),
+            Ok(Err(e)) => Err(format!("no WebDriver session ({e})")),
+            Err(_) => Err("the app did not start within 20 s".to_string()),
+        };
+        let mut driver = driver;
+        let client = session.unwrap_or_else(|why| {
+            // No App owns the drivers yet: end their group here, then say what the app said.
+            let _ = Command::new("kill")
+                .args(["-s", "KILL", "--", &format!("-{}", driver.id())])
+                .status();
+            let _ = driver.wait();
+            let said = std::fs::read_to_string(&log).unwrap_or_default();
+            panic!("{why}; the app's log:\n{said}")
+        });
         let app = App {
             client,
             driver,

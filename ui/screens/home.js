@@ -3,6 +3,7 @@
 import * as ipc from "../ipc.js";
 import { h, announce, when, ago, copiedFeedback, notice, baseName } from "../dom.js";
 import { updateSlot } from "./update.js";
+import { keepFreshPanel } from "./keepfresh.js";
 import { whoToAsk } from "./about.js";
 
 // A connection whose access needs renewing is connected all the same: it renews itself on use.
@@ -137,6 +138,7 @@ export function renderHome(app, list) {
     list.length
       ? h("ul", { class: "cards" }, list.map((c) => card(app, c, refresh)))
       : h("p", {}, "No connections yet. Click Add a connection to start."),
+    list.length ? keepFreshPanel() : null,
     h("div", { class: "support" },
       h("button", { type: "button", class: "secondary", "data-testid": "copy-report", onclick: async () => {
         try { await ipc.copy("report"); copiedFeedback(feedback, "Support report"); } catch (err) { announce(err.message); }

@@ -4,6 +4,7 @@
 //! the views the window shows. Each Tauri command and each CLI subcommand is a few lines over it.
 
 mod flows;
+mod keep_fresh;
 mod practice;
 pub mod updates;
 pub mod views;
@@ -30,6 +31,7 @@ use views::{
     About, AppInfo, CopyItem, Environment, FieldReport, Guide, PracticeCredentials, Step, System,
 };
 
+pub use keep_fresh::KeepFresh;
 pub use practice::PracticeMode;
 
 /// The keychain's start-up check, as Home shows it.
@@ -104,6 +106,9 @@ struct Preferences {
     /// When the window last looked for an update (Unix seconds).
     #[serde(default)]
     update_checked_at: Option<i64>,
+    /// "Keep my connections fresh" is on (the daily job is registered).
+    #[serde(default)]
+    keep_fresh: bool,
 }
 
 #[derive(Debug)]
