@@ -217,6 +217,18 @@ pub fn main() -> i32 {
 }
 
 /// Pretty JSON on stdout, for scripts (`--json`).
+/// A desktop notification (best effort: the summary and Home say the same).
+fn notify(n: &patchbay_core::app::Notice) {
+    if let Err(e) = notify_rust::Notification::new()
+        .appname("Patchbay")
+        .summary(&n.title)
+        .body(&n.body)
+        .show()
+    {
+        tracing::warn!(error = %e, "could not show a notification");
+    }
+}
+
 fn print_json(value: std::result::Result<serde_json::Value, serde_json::Error>) -> Result<()> {
     let text = value
         .and_then(|v| serde_json::to_string_pretty(&v))
@@ -310,6 +322,12 @@ async fn run(cli: Cli) -> Result<i32> {
 async fn command(app: &App, cli: &Cli) -> Result<i32> {
     let connections = app.connections().await;
     let id_for = |system: &str, env: &Option<String>| app.connection_id(system, env.as_deref());
+    let one = |t: &OneOrAll| match &t.system {
+        Some(system) => id_for(system, &t.environment),
+        None => Err(Error::invalid_input(
+            "Name a system (see `patchbay providers`), or give --all.",
+        )),
+    };
     match &cli.command {
         Command::Providers | Command::Path { .. } => Ok(0),
         Command::Connect {
@@ -349,6 +367,11 @@ async fn command(app: &App, cli: &Cli) -> Result<i32> {
                 Trigger::Command
             };
             let summary = upkeep::sweep(&connections, what, trigger).await?;
+            if target.scheduled {
+                for n in app.take_notices() {
+                    notify(&n);
+                }
+            }
             if target.json {
                 print_json(serde_json::to_value(&summary))?;
             } else {
@@ -356,15 +379,8 @@ async fn command(app: &App, cli: &Cli) -> Result<i32> {
             }
             Ok(summary.exit_code())
         }
-        Command::Verify {
-            target:
-                OneOrAll {
-                    system: Some(system),
-                    environment,
-                    ..
-                },
-        } => {
-            let id = id_for(system, environment)?;
+        Command::Verify { target } => {
+            let id = one(target)?;
             let s = upkeep::check_one(&connections, &id, Trigger::Command).await?;
             let who = s.record.identity.map(|i| i.to_string()).unwrap_or_default();
             println!("{} works: connected as {who}.", s.system);
@@ -381,15 +397,8 @@ async fn command(app: &App, cli: &Cli) -> Result<i32> {
             let _ = writeln!(out, "{}", token.expose_secret());
             Ok(0)
         }
-        Command::Refresh {
-            target:
-                OneOrAll {
-                    system: Some(system),
-                    environment,
-                    ..
-                },
-        } => {
-            let id = id_for(system, environment)?;
+        Command::Refresh { target } => {
+            let id = one(target)?;
             connections.access_token(&id, true).await?;
             let s = connections.status(&id).await?;
             let until = s.record.expires_at.map(timestamp);
@@ -409,9 +418,6 @@ async fn command(app: &App, cli: &Cli) -> Result<i32> {
             print!("{}", table::keep_fresh(&k));
             Ok(0)
         }
-        Command::Verify { .. } | Command::Refresh { .. } => Err(Error::invalid_input(
-            "Name a system (see `patchbay providers`), or give --all.",
-        )),
         Command::Disconnect {
             system,
             environment,

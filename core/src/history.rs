@@ -43,6 +43,9 @@ impl Trigger {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
     pub at: i64,
+    /// The sweep (or single check) this line belongs to: when it started.
+    #[serde(default)]
+    pub run: i64,
     pub trigger: Trigger,
     pub connection: String,
     pub system: String,
@@ -58,9 +61,10 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn of(o: &Outcome, trigger: Trigger) -> Entry {
+    pub fn of(o: &Outcome, trigger: Trigger, run: i64) -> Entry {
         Entry {
             at: crate::oauth::now(),
+            run,
             trigger,
             connection: o.connection.clone(),
             system: o.system.clone(),
@@ -138,18 +142,19 @@ impl History {
         all
     }
 
-    /// The scheduled job's last run: when, and its lines (one per connection).
+    /// The scheduled job's last run: when it started, and its lines (one per connection).
     pub fn last_scheduled_run(&self) -> Option<(i64, Vec<Entry>)> {
         let all = self.read_all();
-        let last = all.iter().rev().find(|e| e.trigger == Trigger::Scheduled)?;
-        // One run's lines are written within a few minutes of each other.
-        let from = last.at - 15 * 60;
-        let run: Vec<Entry> = all
+        let last = all
             .iter()
-            .filter(|e| e.trigger == Trigger::Scheduled && e.at >= from && e.at <= last.at)
-            .cloned()
+            .rev()
+            .find(|e| e.trigger == Trigger::Scheduled)?
+            .run;
+        let run: Vec<Entry> = all
+            .into_iter()
+            .filter(|e| e.trigger == Trigger::Scheduled && e.run == last)
             .collect();
-        Some((last.at, run))
+        Some((last, run))
     }
 }
 
@@ -175,19 +180,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let h = History::new(&Paths::under(dir.path()));
         assert!(h.last(5).is_empty() && h.last_scheduled_run().is_none());
-        h.append(&Entry::of(&outcome("a", true), Trigger::Scheduled));
-        h.append(&Entry::of(&outcome("b", false), Trigger::Scheduled));
-        h.append(&Entry::of(&outcome("a", true), Trigger::Command));
+        // An earlier run, then the last one (two connections), then a check by hand.
+        h.append(&Entry::of(&outcome("a", false), Trigger::Scheduled, 100));
+        h.append(&Entry::of(&outcome("a", true), Trigger::Scheduled, 200));
+        h.append(&Entry::of(&outcome("b", false), Trigger::Scheduled, 200));
+        h.append(&Entry::of(&outcome("a", true), Trigger::Command, 300));
         let last = h.last(2);
         assert_eq!(last[0].trigger, Trigger::Command);
         assert_eq!(last[1].connection, "b");
-        let (_, run) = h.last_scheduled_run().unwrap();
-        assert_eq!(run.len(), 2);
+        let (at, run) = h.last_scheduled_run().unwrap();
+        assert_eq!((at, run.len()), (200, 2), "the last run alone");
         assert!(
             run.iter()
                 .any(|e| e.needs_admin && e.kind == Some(ErrorKind::Reconnect))
         );
-        let entry = Entry::of(&outcome("a", true), Trigger::App);
+        let entry = Entry::of(&outcome("a", true), Trigger::App, 400);
         let line = serde_json::to_string(&entry).unwrap().len() + 1;
         let past_the_limit = TRIM_ABOVE_BYTES as usize / line + 10;
         for _ in 0..past_the_limit {

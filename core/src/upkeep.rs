@@ -50,6 +50,7 @@ pub struct Outcome {
 /// A whole sweep.
 #[derive(Debug, Clone, Serialize)]
 pub struct Summary {
+    /// When the sweep started (Unix seconds).
     pub at: i64,
     pub outcomes: Vec<Outcome>,
 }
@@ -79,9 +80,32 @@ pub async fn check_one(
     let result = connections.check(id).await;
     if let Ok(status) = connections.status(id).await {
         let outcome = Outcome::of(&status, false, result.as_ref().err());
-        History::new(connections.settings().paths()).append(&Entry::of(&outcome, trigger));
+        History::new(connections.settings().paths()).append(&Entry::of(
+            &outcome,
+            trigger,
+            crate::oauth::now(),
+        ));
     }
     result
+}
+
+/// What the admin does about a connection only they can fix, in a sentence.
+pub fn step(kind: ErrorKind, system: &str) -> String {
+    match kind {
+        ErrorKind::ApiNotEnabled => format!(
+            "Ask {system} to turn the API add-on back on for your account, then click Check now in Patchbay."
+        ),
+        ErrorKind::ScopeMissing => format!(
+            "Give the {system} API key access to every list Patchbay needs (Patchbay's guide shows which), then click Check now."
+        ),
+        ErrorKind::Keychain => {
+            "Unlock this computer's keychain, then click Check now in Patchbay.".to_string()
+        }
+        ErrorKind::InvalidClient => format!(
+            "The app keys were changed or removed: click Reconnect on {system} in Patchbay and give the current keys."
+        ),
+        _ => format!("Click Reconnect on {system} in Patchbay."),
+    }
 }
 
 /// Kinds only the admin can fix.
@@ -121,6 +145,7 @@ pub async fn sweep(
     trigger: Trigger,
 ) -> crate::Result<Summary> {
     let history = History::new(connections.settings().paths());
+    let started = crate::oauth::now();
     let mut outcomes = Vec::new();
     // The connections of this mode: practice ones with practice mode on, real ones without.
     let practice = connections.practice_available();
@@ -140,11 +165,11 @@ pub async fn sweep(
         }
         .await;
         let outcome = Outcome::of(&status, refreshed, checked.as_ref().err());
-        history.append(&Entry::of(&outcome, trigger));
+        history.append(&Entry::of(&outcome, trigger, started));
         outcomes.push(outcome);
     }
     Ok(Summary {
-        at: crate::oauth::now(),
+        at: started,
         outcomes,
     })
 }

@@ -1,5 +1,6 @@
 //! Patchbay's desktop app: a thin Tauri 2 shell over `patchbay-core`. It wires the window, the
-//! official plugins (single instance, window state, opener, clipboard, dialog, updater) and the commands; every
+//! official plugins (single instance, window state, opener, clipboard, dialog, updater,
+//! notification) and the commands; every
 //! business decision lives in the core.
 
 mod commands;
@@ -38,6 +39,7 @@ pub fn run() {
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
+        .plugin(tauri_plugin_notification::init())
         .plugin(
             tauri::plugin::Builder::<tauri::Wry, ()>::new("navigation-guard")
                 .on_navigation(|_webview, url| {
@@ -59,6 +61,19 @@ pub fn run() {
             app.manage(state);
             app.manage(updates::Updates::default());
             startup_mark("state ready");
+            // What the daily job found that only the admin can fix, if nobody told them yet.
+            for n in app.state::<App>().take_notices() {
+                use tauri_plugin_notification::NotificationExt as _;
+                if let Err(e) = app
+                    .notification()
+                    .builder()
+                    .title(&n.title)
+                    .body(&n.body)
+                    .show()
+                {
+                    tracing::warn!(error = %e, "could not show a notification");
+                }
+            }
             // The day's look for an update, in the background (Home shows what it finds).
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {

@@ -1,14 +1,48 @@
 //! "Keep my connections fresh" end to end: the real app registers the daily job with the
 //! system's scheduler (systemd user units here; `systemctl` is intercepted on PATH, as the
 //! browser launch is, because this machine runs no systemd user session), the job runs the
-//! command line the unit names, and Home shows what it found; switching it off removes it.
+//! command line the unit names, and Home shows what it found; a connection only the admin can
+//! fix is told on the desktop once (by the job, or by the app when it starts); switching it off
+//! removes the job.
 
 // Tests state their expectations by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use patchbay_e2e::harness::{Desk, workspace_bin};
+use patchbay_e2e::harness::{Desk, wait_in_file, workspace_bin};
+use serde_json::json;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// `dbus-monitor` on the session bus, writing every call to the desktop's notification
+/// service (org.freedesktop.Notifications) to a file; ended on drop.
+struct Monitor(Child);
+
+impl Monitor {
+    fn start(log: &Path) -> Monitor {
+        let child = Command::new("dbus-monitor")
+            .args([
+                "--session",
+                "--monitor",
+                "interface='org.freedesktop.Notifications',member='Notify'",
+            ])
+            .stdout(std::fs::File::create(log).unwrap())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-monitor (Debian's dbus package)");
+        std::thread::sleep(Duration::from_millis(300));
+        Monitor(child)
+    }
+}
+
+impl Drop for Monitor {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
 
 /// A `systemctl` that logs its arguments and succeeds.
 fn fake_systemctl(dir: &Path, log: &Path) {
@@ -118,6 +152,76 @@ async fn the_daily_check_is_switched_on_runs_and_shows_its_last_run_on_home() {
         "a stray null on Home"
     );
     app.screenshot("keep-fresh-on").await;
+
+    // The vendor revokes the connection: the next daily run tells the admin on the desktop
+    // (the notification seen on the session bus, where the system's notification service
+    // would take it), and Home names the connection and the step to take.
+    let bus = desk.home.path().join("notifications.log");
+    let _monitor = Monitor::start(&bus);
+    desk.admin(
+        "faults",
+        json!({"provider": "aspire", "endpoint": "any", "fault": "revoked"}),
+    )
+    .await;
+    let ran = as_the_user(&desk, &exec[0], &args).output().unwrap();
+    assert_eq!(ran.status.code(), Some(8), "{ran:?}");
+    wait_in_file(
+        &bus,
+        "Aspire (Sandbox) needs you",
+        WAIT,
+        "the job's notification",
+    )
+    .await;
+    wait_in_file(
+        &bus,
+        "Click Reconnect on Aspire in Patchbay",
+        WAIT,
+        "the step to take",
+    )
+    .await;
+    app.click("add-connection").await;
+    app.click("back-home").await;
+    let needs = app
+        .wait_text(
+            "keep-fresh-needs-you",
+            "Click Reconnect on Aspire in Patchbay",
+        )
+        .await;
+    assert!(needs.contains("Aspire (Sandbox)"), "{needs}");
+    let line = app.text("keep-fresh-last-run").await;
+    assert!(
+        line.contains("the connection needs you"),
+        "only the last run counts: {line}"
+    );
+    app.screenshot("keep-fresh-needs-you").await;
+    app.close().await;
+
+    // Told once: the app started again says nothing more; had the job not been able to tell
+    // (no one marked as told), the app does at its start.
+    let told = |bus: &Path| {
+        std::fs::read_to_string(bus)
+            .unwrap_or_default()
+            .matches("Aspire (Sandbox) needs you")
+            .count()
+    };
+    let app = desk.launch(&[("PATH", &path)]).await;
+    app.get("home").await;
+    // Notices are taken before the window is shown; give a notification time to go out.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(told(&bus), 1, "told twice");
+    app.close().await;
+    let prefs = desk.home.path().join("patchbay/config/app.json");
+    let mut p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&prefs).unwrap()).unwrap();
+    p["notified_through"] = json!(0);
+    std::fs::write(&prefs, p.to_string()).unwrap();
+    let app = desk.launch(&[("PATH", &path)]).await;
+    app.get("home").await;
+    let deadline = std::time::Instant::now() + WAIT;
+    while told(&bus) < 2 {
+        assert!(std::time::Instant::now() < deadline, "the app did not tell");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     // Off: the timer is disabled and the units removed.
     app.click("keep-fresh-toggle").await;

@@ -25,6 +25,13 @@ pub struct KeepFresh {
     pub needs_you: Vec<String>,
 }
 
+/// A desktop notification about a connection only the admin can fix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Notice {
+    pub title: String,
+    pub body: String,
+}
+
 /// Where the schedulers keep this user's jobs.
 fn places(app: &App) -> Places {
     let base = directories::BaseDirs::new();
@@ -65,9 +72,14 @@ impl App {
             None => (None, None, Vec::new()),
             Some((at, run)) => {
                 let ok = run.iter().filter(|e| e.ok).count();
+                let needs = run.iter().any(|e| e.needs_admin);
                 let found = match (ok == run.len(), run.len()) {
                     (true, 1) => "the connection works".to_string(),
                     (true, n) => format!("all {n} connections work"),
+                    (false, 1) if needs => "the connection needs you".to_string(),
+                    (false, 1) => {
+                        "the connection could not be checked; it is tried again tomorrow".into()
+                    }
                     (false, n) => format!("{ok} of {n} connections work"),
                 };
                 let needs: Vec<String> = run
@@ -78,7 +90,7 @@ impl App {
                             "{} ({}): {}",
                             e.system,
                             e.environment,
-                            e.message.as_deref().unwrap_or("needs you")
+                            crate::upkeep::step(e.kind.unwrap_or(ErrorKind::Reconnect), &e.system)
                         )
                     })
                     .collect();
@@ -120,6 +132,29 @@ impl App {
         }
         self.save_preferences(|p| p.keep_fresh = on);
         Ok(self.keep_fresh())
+    }
+
+    /// What the daily job found that only the admin can fix and nobody was told yet: one
+    /// notice per connection, marked as told (the job shows them when it runs, the app when it
+    /// starts, whichever comes first).
+    pub fn take_notices(&self) -> Vec<Notice> {
+        let told = self.preferences().notified_through.unwrap_or(0);
+        let Some((at, run)) = History::new(&self.paths).last_scheduled_run() else {
+            return Vec::new();
+        };
+        if at <= told {
+            return Vec::new();
+        }
+        let notices: Vec<Notice> = run
+            .iter()
+            .filter(|e| e.needs_admin)
+            .map(|e| Notice {
+                title: format!("{} ({}) needs you", e.system, e.environment),
+                body: crate::upkeep::step(e.kind.unwrap_or(ErrorKind::Reconnect), &e.system),
+            })
+            .collect();
+        self.save_preferences(|p| p.notified_through = Some(at));
+        notices
     }
 
     /// Disconnects, then takes the daily job off when that was the last connection.
