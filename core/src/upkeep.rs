@@ -138,7 +138,8 @@ impl Summary {
 }
 
 /// Renews (for [`Sweep::Refresh`]) and verifies every connection of this mode (practice or
-/// real), one after the other (vendors limit requests per company), and writes each outcome to the history.
+/// real), one after the other (vendors limit requests per company), and writes each outcome to
+/// the history.
 pub async fn sweep(
     connections: &Connections,
     what: Sweep,
