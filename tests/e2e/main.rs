@@ -1283,7 +1283,12 @@ async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
     app.get("save-configuration").await;
     app.click("done").await;
     app.get("home").await;
+    // Check now shows Home again when it is done: the page it replaces is marked, so the next
+    // clicks land on the new one (a click on the old page would be lost).
+    app.run_js("document.querySelector('[data-testid=\"home\"]').dataset.old = '1';")
+        .await;
     app.click("check-now").await;
+    app.wait_css("[data-testid=\"home\"]:not([data-old])").await;
     app.wait_text("connection-state", "Connected").await;
     // Copy the support report: it goes to the system clipboard (read back and searched too).
     harness::set_clipboard("nothing yet");
