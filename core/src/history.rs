@@ -78,6 +78,13 @@ impl Entry {
     }
 }
 
+impl Entry {
+    /// What the admin does about this line's problem, in a sentence (see [`crate::upkeep::step`]).
+    pub fn step(&self) -> String {
+        crate::upkeep::step(self.kind.unwrap_or(ErrorKind::Reconnect), &self.system)
+    }
+}
+
 /// The history file of one Patchbay home.
 #[derive(Debug, Clone)]
 pub struct History {

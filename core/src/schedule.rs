@@ -37,7 +37,12 @@ impl Job {
         }
     }
 
-    /// The command line next to `app` (the running program: the app or the CLI itself).
+    /// The command line next to the running program (the app, or the CLI itself).
+    pub fn beside_this_program() -> Option<Job> {
+        Job::next_to(&std::env::current_exe().ok()?)
+    }
+
+    /// The command line next to `app`.
     pub fn next_to(app: &Path) -> Option<Job> {
         let cli = app
             .parent()?

@@ -66,7 +66,7 @@ fn uid(_: &Path) -> u32 {
 impl App {
     /// The daily job as Home shows it.
     pub fn keep_fresh(&self) -> KeepFresh {
-        let job = std::env::current_exe().ok().and_then(|e| Job::next_to(&e));
+        let job = Job::beside_this_program();
         let history = History::new(&self.paths);
         let (last_run_at, last_run_found, needs_you) = match history.last_scheduled_run() {
             None => (None, None, Vec::new()),
@@ -85,14 +85,7 @@ impl App {
                 let needs: Vec<String> = run
                     .iter()
                     .filter(|e| e.needs_admin)
-                    .map(|e| {
-                        format!(
-                            "{} ({}): {}",
-                            e.system,
-                            e.environment,
-                            crate::upkeep::step(e.kind.unwrap_or(ErrorKind::Reconnect), &e.system)
-                        )
-                    })
+                    .map(|e| format!("{} ({}): {}", e.system, e.environment, e.step()))
                     .collect();
                 (Some(at), Some(found), needs)
             }
@@ -111,10 +104,7 @@ impl App {
     pub async fn set_keep_fresh(&self, on: bool) -> Result<KeepFresh> {
         let places = places(self);
         if on {
-            let job = std::env::current_exe()
-                .ok()
-                .and_then(|e| Job::next_to(&e))
-                .ok_or_else(|| {
+            let job = Job::beside_this_program().ok_or_else(|| {
                     Error::new(
                         ErrorKind::NotFound,
                         "The daily check needs the patchbay command line next to the app, and it is not there. Reinstall Patchbay, or run `patchbay refresh --all` now and then.",
@@ -150,7 +140,7 @@ impl App {
             .filter(|e| e.needs_admin)
             .map(|e| Notice {
                 title: format!("{} ({}) needs you", e.system, e.environment),
-                body: crate::upkeep::step(e.kind.unwrap_or(ErrorKind::Reconnect), &e.system),
+                body: e.step(),
             })
             .collect();
         self.save_preferences(|p| p.notified_through = Some(at));
