@@ -263,13 +263,13 @@ fn ask_keys(
 /// code.
 fn failed(f: &ConnectFailure) -> i32 {
     eprintln!("\n{}", f.error.message());
-    for item in &f.failed {
-        eprintln!(
-            "\n✗ {}\n  {}",
-            item.title,
-            item.fix.as_deref().unwrap_or("")
-        );
-        if let Some(s) = &item.support {
+    for (item, problem) in f
+        .failed
+        .iter()
+        .filter_map(|i| Some((i, i.problem.as_ref()?)))
+    {
+        eprintln!("\n✗ {}\n  {}", item.title, problem.fix);
+        if let Some(s) = &problem.support {
             eprintln!("  {s}");
         }
     }

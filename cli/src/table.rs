@@ -107,11 +107,11 @@ pub fn keep_fresh(k: &KeepFresh) -> String {
     } else {
         "Keep my connections fresh: off (`patchbay keep-fresh on` to switch it on).\n".to_string()
     };
-    match (k.last_run_at, &k.last_run_found) {
-        (Some(at), Some(found)) => out += &format!("Last run {}: {found}.\n", timestamp(at)),
-        _ => out += "It has not run yet.\n",
-    }
-    for n in &k.needs_you {
+    let Some(run) = &k.last_run else {
+        return out + "It has not run yet.\n";
+    };
+    out += &format!("Last run {}: {}.\n", timestamp(run.at), run.found);
+    for n in &run.needs_you {
         out += &format!("  {}\n", printable(n));
     }
     out
@@ -244,5 +244,33 @@ mod tests {
         };
         assert_eq!(passing.exit_code(), 6);
         assert!(sweep(&passing).contains("will be tried again"));
+    }
+
+    #[test]
+    fn keep_fresh_says_whether_it_is_on_and_what_the_last_run_found() {
+        use patchbay_core::app::LastRun;
+        let mut k = KeepFresh {
+            on: false,
+            available: true,
+            scheduler: "Task Scheduler".into(),
+            last_run: None,
+        };
+        let off = keep_fresh(&k);
+        assert!(
+            off.contains("off (`patchbay keep-fresh on`") && off.ends_with("It has not run yet.\n")
+        );
+        k.on = true;
+        k.last_run = Some(LastRun {
+            at: 0,
+            found: "1 of 2 connections work".into(),
+            needs_you: vec!["Aspire (Sandbox): connect it again\u{1b}[2J".into()],
+        });
+        let on = keep_fresh(&k);
+        assert!(on.contains("on (Task Scheduler runs"), "{on}");
+        assert!(
+            on.contains(": 1 of 2 connections work.\n  Aspire (Sandbox): connect it again"),
+            "{on}"
+        );
+        assert!(!on.contains('\u{1b}'), "needs-you lines printed raw: {on}");
     }
 }

@@ -60,14 +60,21 @@ pub struct ChecklistItem {
     pub id: String,
     pub title: String,
     pub state: ItemState,
-    /// When failed: what Patchbay saw.
-    pub message: Option<String>,
-    /// When failed: what to do, in plain words.
-    pub fix: Option<String>,
-    /// When failed on the vendor's side: who to ask.
-    pub support: Option<String>,
+    /// When failed: what went wrong and what to do.
+    pub problem: Option<Problem>,
     /// Shown only when failed (a check about Patchbay itself).
     pub quiet: bool,
+}
+
+/// Why a checklist item failed, and the way out.
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    /// What Patchbay saw.
+    pub message: String,
+    /// What to do, in plain words.
+    pub fix: String,
+    /// When it is on the vendor's side: who to ask.
+    pub support: Option<String>,
 }
 
 impl ChecklistItem {
@@ -121,9 +128,7 @@ impl Checklist {
                 } else {
                     ItemState::Pending
                 },
-                message: None,
-                fix: None,
-                support: None,
+                problem: None,
                 quiet: s.quiet,
             })
             .collect();
@@ -147,24 +152,24 @@ impl Checklist {
                 {
                     *item = ChecklistItem {
                         state: ItemState::Ok,
-                        message: None,
-                        fix: None,
-                        support: None,
+                        problem: None,
                         ..item.clone()
                     };
                     changed = true;
                 }
                 Event::Failed { kind, message } if spec.fails_on.contains(kind) => {
-                    item.state = ItemState::Failed;
-                    item.message = Some(message.clone());
-                    item.fix = Some(spec.fix.clone());
                     let about_it = match &self.vendor_help_for {
                         Some(kinds) => kinds.contains(kind),
                         None => vendor_side(*kind),
                     };
-                    item.support = about_it
-                        .then(|| self.vendor_help.clone())
-                        .filter(|s| !s.is_empty());
+                    item.state = ItemState::Failed;
+                    item.problem = Some(Problem {
+                        message: message.clone(),
+                        fix: spec.fix.clone(),
+                        support: about_it
+                            .then(|| self.vendor_help.clone())
+                            .filter(|s| !s.is_empty()),
+                    });
                     changed = true;
                 }
                 _ => {}
@@ -279,16 +284,18 @@ mod tests {
         }));
         let item = c.item("api-option").unwrap();
         assert_eq!(item.state, ItemState::Failed);
-        assert!(item.fix.as_deref().unwrap().contains("Manage Add-ons"));
+        let problem = item.problem.as_ref().unwrap();
+        assert_eq!(problem.message, "402");
+        assert!(problem.fix.contains("Manage Add-ons"));
         assert!(
-            item.support.is_some(),
+            problem.support.is_some(),
             "vendor help shown for a vendor-side failure"
         );
         c.observe(&Event::Ok {
             signal: Signal::Verified,
         });
         assert_eq!(c.item("api-option").unwrap().state, ItemState::Ok);
-        assert!(c.item("api-option").unwrap().fix.is_none());
+        assert!(c.item("api-option").unwrap().problem.is_none());
     }
 
     #[test]

@@ -33,13 +33,11 @@ pub const FILE: &str = "distribution.toml";
 #[serde(deny_unknown_fields)]
 pub struct Distribution {
     /// Who to ask: shown on Home next to the support report, and in About and help.
-    #[serde(default)]
     pub support: Option<SupportContact>,
     /// The distributor's vendor apps and relays, per system and environment.
     #[serde(default, rename = "system")]
     pub systems: Vec<SystemApp>,
     /// Whether and where the app looks for a newer Patchbay (the built-in feed when not said).
-    #[serde(default)]
     pub updates: Option<UpdateSettings>,
 }
 
@@ -51,7 +49,6 @@ pub struct Distribution {
 pub struct UpdateSettings {
     #[serde(default = "yes")]
     pub check: bool,
-    #[serde(default)]
     pub feed: Option<String>,
 }
 
@@ -68,12 +65,10 @@ pub struct SystemApp {
     pub environment: String,
     /// The distributor's app: both or neither. The secret goes to the keychain with the grant,
     /// like a pasted one, and never to the window.
-    #[serde(default)]
     pub client_id: Option<String>,
     #[serde(default, skip_serializing, deserialize_with = "secret")]
     pub client_secret: Option<SecretString>,
     /// The distributor's hosted copy of `relay/`, registered at the vendor as the redirect URI.
-    #[serde(default)]
     pub relay_url: Option<String>,
 }
 
@@ -108,10 +103,8 @@ pub struct SupportContact {
     /// Who they are ("Protiv", "the IT desk").
     pub name: String,
     pub email: String,
-    #[serde(default)]
     pub phone: Option<String>,
     /// When they answer, in their words.
-    #[serde(default)]
     pub hours: Option<String>,
 }
 

@@ -30,7 +30,6 @@ use std::sync::{Arc, Mutex};
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct VendorTokenFields {
     /// Intuit: refresh token lifetime in seconds (rolling).
-    #[serde(default)]
     pub x_refresh_token_expires_in: Option<i64>,
 }
 impl ExtraTokenFields for VendorTokenFields {}

@@ -196,13 +196,10 @@ impl Report {
                     ItemState::NotNeeded => "not needed",
                 };
                 out.push_str(&format!("    [{state}] {}\n", item.title));
-                for (what, text) in [
-                    ("saw", &item.message),
-                    ("fix", &item.fix),
-                    ("ask", &item.support),
-                ] {
-                    if let Some(text) = text {
-                        out.push_str(&format!("      {what}: {text}\n"));
+                if let Some(p) = &item.problem {
+                    out.push_str(&format!("      saw: {}\n      fix: {}\n", p.message, p.fix));
+                    if let Some(ask) = &p.support {
+                        out.push_str(&format!("      ask: {ask}\n"));
                     }
                 }
             }

@@ -99,7 +99,6 @@ impl std::fmt::Display for Identity {
 pub struct LastError {
     pub kind: ErrorKind,
     pub message: String,
-    #[serde(default)]
     pub provider_detail: Option<String>,
     pub at: i64,
 }
@@ -125,21 +124,14 @@ pub struct ConnectionRecord {
     pub practice: bool,
     pub label: String,
     pub created_at: i64,
-    #[serde(default)]
     pub identity: Option<Identity>,
-    #[serde(default)]
     pub verified_at: Option<i64>,
-    #[serde(default)]
     pub expires_at: Option<i64>,
-    #[serde(default)]
     pub refreshed_at: Option<i64>,
     /// Set when the grant is no longer accepted: the reason, in plain words.
-    #[serde(default)]
     pub needs_reconnect: Option<String>,
-    #[serde(default)]
     pub last_error: Option<LastError>,
     /// The admin's catalog file this system came from, if not built in.
-    #[serde(default)]
     pub catalog_file: Option<PathBuf>,
     /// Set while a refresh is under way: if Patchbay is stopped (or the network drops) between
     /// the vendor rotating the refresh token and the keychain write, the next refresh knows why
@@ -160,13 +152,10 @@ pub struct ConnectionRecord {
 pub struct Timings {
     /// The last successful connect, from Connect to verified and stored (the admin's time at the
     /// vendor's Allow page included).
-    #[serde(default)]
     pub connect_ms: Option<u64>,
     /// The last token call: the sign-in's code exchange, the key exchange, or a refresh.
-    #[serde(default)]
     pub token_ms: Option<u64>,
     /// The last verify call (the API call that proves the connection works).
-    #[serde(default)]
     pub verify_ms: Option<u64>,
 }
 

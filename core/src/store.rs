@@ -318,9 +318,7 @@ struct CredentialsEntry {
     v: u8,
     client_id: String,
     client_secret: String,
-    #[serde(default)]
     refresh_token: Option<String>,
-    #[serde(default)]
     refresh_expires_at: Option<i64>,
     #[serde(default)]
     params: BTreeMap<String, String>,
@@ -331,7 +329,6 @@ struct CredentialsEntry {
 struct AccessEntry {
     v: u8,
     access_token: String,
-    #[serde(default)]
     expires_at: Option<i64>,
     generation: u64,
 }

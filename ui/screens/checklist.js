@@ -70,8 +70,8 @@ export function checklistPanel(app) {
 
 /** The failed items' fixes (and who to ask), for the step that shows the problem. */
 export function fixesFor(items) {
-  return items.filter((i) => i.state === "failed" && i.fix).map((i) =>
+  return items.filter((i) => i.state === "failed" && i.problem).map((i) =>
     h("div", { class: "fix", "data-testid": "connect-fix", "data-item-id": i.id },
-      h("p", {}, h("strong", {}, "How to fix: "), i.fix),
-      i.support ? h("p", { class: "hint" }, i.support) : null));
+      h("p", {}, h("strong", {}, "How to fix: "), i.problem.fix),
+      i.problem.support ? h("p", { class: "hint" }, i.problem.support) : null));
 }

@@ -5,8 +5,9 @@ import { h, announce, ago } from "../dom.js";
 import * as ipc from "../ipc.js";
 
 function lastRun(k) {
-  if (!k.last_run_at) return k.on ? "It has not run yet: the first check is tomorrow morning." : "";
-  return `The daily check last ran ${ago(k.last_run_at)}: ${k.last_run_found}.`;
+  const run = k.last_run;
+  if (!run) return k.on ? "It has not run yet: the first check is tomorrow morning." : "";
+  return `The daily check last ran ${ago(run.at)}: ${run.found}.`;
 }
 
 /** The panel, filled in once the state is read. */
@@ -41,6 +42,6 @@ function fill(panel, k) {
       ? "Once a day this computer renews each sign-in before it lapses and checks every connection, even when Patchbay is closed. You are told here when one needs you."
       : "The daily check needs Patchbay's command line, which is not installed with this copy."),
     status,
-    k.needs_you.length ? h("ul", { class: "needs-you", "data-testid": "keep-fresh-needs-you" }, k.needs_you.map((n) => h("li", {}, n))) : null,
+    k.last_run?.needs_you.length ? h("ul", { class: "needs-you", "data-testid": "keep-fresh-needs-you" }, k.last_run.needs_you.map((n) => h("li", {}, n))) : null,
     problem].filter(Boolean));
 }

@@ -360,7 +360,7 @@ async fn cell(provider: &'static str, fault: &Fault, step: Step, want: Want) -> 
             );
             assert_eq!(red[0].id, item_for(kind), "{what}: checklist item");
             assert!(
-                red[0].fix.as_deref().is_some_and(|f| f.len() > 20),
+                red[0].problem.as_ref().is_some_and(|p| p.fix.len() > 20),
                 "{what}: a fix"
             );
             let m = e.message();

@@ -228,9 +228,10 @@ async fn an_entry_too_large_never_costs_the_new_refresh_token() {
     assert_eq!(red[0].id, "keychain");
     assert!(
         red[0]
-            .fix
-            .as_deref()
+            .problem
+            .as_ref()
             .unwrap()
+            .fix
             .contains("never in a plain file")
     );
     assert_no_secret_on_disk(lab.home.path(), &[&huge]);

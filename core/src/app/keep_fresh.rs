@@ -17,11 +17,18 @@ pub struct KeepFresh {
     pub available: bool,
     /// The system's scheduler, in the admin's words.
     pub scheduler: String,
-    /// When the job last ran (Unix seconds), if it has.
-    pub last_run_at: Option<i64>,
+    /// The job's last run, if it has run.
+    pub last_run: Option<LastRun>,
+}
+
+/// What the daily job found the last time it ran.
+#[derive(Debug, Clone, Serialize)]
+pub struct LastRun {
+    /// When (Unix seconds).
+    pub at: i64,
     /// What it found, in plain words ("all 3 connections work").
-    pub last_run_found: Option<String>,
-    /// Connections the last run found needing the admin: the system and what to do.
+    pub found: String,
+    /// Connections it found needing the admin: the system and what to do.
     pub needs_you: Vec<String>,
 }
 
@@ -68,35 +75,34 @@ impl App {
     pub fn keep_fresh(&self) -> KeepFresh {
         let job = Job::beside_this_program();
         let history = History::new(&self.paths);
-        let (last_run_at, last_run_found, needs_you) = match history.last_scheduled_run() {
-            None => (None, None, Vec::new()),
-            Some((at, run)) => {
-                let ok = run.iter().filter(|e| e.ok).count();
-                let needs = run.iter().any(|e| e.needs_admin);
-                let found = match (ok == run.len(), run.len()) {
-                    (true, 1) => "the connection works".to_string(),
-                    (true, n) => format!("all {n} connections work"),
-                    (false, 1) if needs => "the connection needs you".to_string(),
-                    (false, 1) => {
-                        "the connection could not be checked; it is tried again tomorrow".into()
-                    }
-                    (false, n) => format!("{ok} of {n} connections work"),
-                };
-                let needs: Vec<String> = run
-                    .iter()
-                    .filter(|e| e.needs_admin)
-                    .map(|e| format!("{} ({}): {}", e.system, e.environment, e.step()))
-                    .collect();
-                (Some(at), Some(found), needs)
+        let last_run = history.last_scheduled_run().map(|(at, run)| {
+            let ok = run.iter().filter(|e| e.ok).count();
+            let needs = run.iter().any(|e| e.needs_admin);
+            let found = match (ok == run.len(), run.len()) {
+                (true, 1) => "the connection works".to_string(),
+                (true, n) => format!("all {n} connections work"),
+                (false, 1) if needs => "the connection needs you".to_string(),
+                (false, 1) => {
+                    "the connection could not be checked; it is tried again tomorrow".into()
+                }
+                (false, n) => format!("{ok} of {n} connections work"),
+            };
+            let needs_you = run
+                .iter()
+                .filter(|e| e.needs_admin)
+                .map(|e| format!("{} ({}): {}", e.system, e.environment, e.step()))
+                .collect();
+            LastRun {
+                at,
+                found,
+                needs_you,
             }
-        };
+        });
         KeepFresh {
             on: self.preferences().keep_fresh,
             available: job.is_some(),
             scheduler: Scheduler::THIS.words().to_string(),
-            last_run_at,
-            last_run_found,
-            needs_you,
+            last_run,
         }
     }
 

@@ -31,7 +31,7 @@ use views::{
     About, AppInfo, CopyItem, Environment, FieldReport, Guide, PracticeCredentials, Step, System,
 };
 
-pub use keep_fresh::{KeepFresh, Notice};
+pub use keep_fresh::{KeepFresh, LastRun, Notice};
 pub use practice::PracticeMode;
 
 /// The keychain's start-up check, as Home shows it.
@@ -104,13 +104,11 @@ struct Preferences {
     #[serde(default)]
     practice: bool,
     /// When the window last looked for an update (Unix seconds).
-    #[serde(default)]
     update_checked_at: Option<i64>,
     /// "Keep my connections fresh" is on (the daily job is registered).
     #[serde(default)]
     keep_fresh: bool,
     /// The daily job's runs up to this time (Unix seconds) have been told to the admin.
-    #[serde(default)]
     notified_through: Option<i64>,
 }
 

@@ -100,7 +100,6 @@ impl Signal {
 pub struct ProviderSpec {
     pub id: String,
     pub name: String,
-    #[serde(default)]
     pub formerly: Option<String>,
     #[serde(default)]
     pub summary: String,
@@ -119,7 +118,6 @@ pub struct ProviderSpec {
     pub verify: VerifySpec,
     #[serde(default, rename = "api_error")]
     pub api_errors: Vec<ApiErrorRule>,
-    #[serde(default)]
     pub preview: Option<PreviewSpec>,
     #[serde(default, rename = "mapping")]
     pub mappings: Vec<MappingSpec>,
@@ -140,12 +138,10 @@ pub struct SupportSpec {
     #[serde(default)]
     pub vendor_help: String,
     /// The vendor's own help pages (opened from About and help, in the system browser).
-    #[serde(default)]
     pub help_url: Option<String>,
     /// The problems `vendor_help` is about (it is shown only with them); by default those on
     /// the vendor's side (API not enabled, keys or redirect refused, the vendor down, access
     /// withdrawn).
-    #[serde(default)]
     pub vendor_help_for: Option<Vec<ErrorKind>>,
     /// Response headers carrying the vendor's request id, kept for its support (besides the
     /// standard `x-request-id` and `request-id`).
@@ -162,15 +158,11 @@ pub struct SupportSpec {
 pub struct EnvironmentSpec {
     pub id: String,
     pub label: String,
-    #[serde(default)]
     pub authorize_url: Option<String>,
-    #[serde(default)]
     pub token_url: Option<String>,
-    #[serde(default)]
     pub revoke_url: Option<String>,
     pub api_base: String,
     /// The API's request limit where it differs by environment (overrides the preview's).
-    #[serde(default)]
     pub rate_limit: Option<RateLimit>,
     /// Whether the vendor lets an app register a `http://localhost` redirect here. Where it
     /// refuses (or may refuse), an HTTPS relay from the distribution settings is used instead.
@@ -245,7 +237,6 @@ pub struct FieldSpec {
     pub label: String,
     #[serde(default)]
     pub secret: bool,
-    #[serde(default)]
     pub pattern: Option<String>,
     /// The format in plain words, shown when a value does not match.
     #[serde(default)]
@@ -305,17 +296,13 @@ pub struct Paging {
     pub query: std::collections::BTreeMap<String, String>,
     /// The path of the page requests of a list that names an `entity` instead of a path (a
     /// query endpoint).
-    #[serde(default)]
     pub path: Option<String>,
     /// Where the items are in the answer for a list that names an `entity`.
-    #[serde(default)]
     pub items: Option<String>,
     /// A true/false in each answer saying whether more pages follow (dot path); without it, a
     /// short page is the last.
-    #[serde(default)]
     pub more: Option<String>,
     /// A cheap request for a list's total, where the vendor has one.
-    #[serde(default)]
     pub count: Option<CountSpec>,
 }
 
@@ -358,7 +345,6 @@ pub struct PreviewSpec {
     pub start_label: String,
     pub paging: Paging,
     pub page_size: u32,
-    #[serde(default)]
     pub rate_limit: Option<RateLimit>,
     #[serde(rename = "list")]
     pub lists: Vec<PreviewList>,
@@ -377,7 +363,6 @@ pub struct PreviewList {
     /// Online lists give `entity` instead and use the query endpoint.
     #[serde(default)]
     pub path: String,
-    #[serde(default)]
     pub entity: Option<String>,
     /// One object, read once (no paging).
     #[serde(default)]
@@ -459,7 +444,6 @@ pub struct StepSpec {
     pub own_app_only: bool,
     /// The signal that proves the step was done, where its action's default is not right
     /// (a read-only step about the admin's app is proven by its keys being accepted).
-    #[serde(default)]
     pub proven_by: Option<Signal>,
 }
 
