@@ -181,9 +181,11 @@ pub(crate) fn authorize(sh: &Shared, req: &Req, provider: &'static str) -> Resp 
     let txn = random_alnum(32);
     let pending = Pending {
         txn: txn.clone(),
-        provider: provider.to_string(),
-        environment: app.info.environment.clone(),
-        client_id: client_id.to_string(),
+        app: AppRef {
+            provider: provider.to_string(),
+            environment: app.info.environment.clone(),
+            client_id: client_id.to_string(),
+        },
         redirect_uri: redirect_uri.to_string(),
         state: state.map(str::to_string),
         scope,
@@ -284,7 +286,7 @@ pub(crate) fn decision(sh: &Shared, req: &Req, provider: &'static str, deny_faul
         let pos = s
             .pending
             .iter()
-            .position(|p| p.txn == txn && p.provider == provider)?;
+            .position(|p| p.txn == txn && p.app.provider == provider)?;
         Some(s.pending.remove(pos))
     }) else {
         return error_page(
@@ -306,15 +308,12 @@ pub(crate) fn decision(sh: &Shared, req: &Req, provider: &'static str, deny_faul
     }
     let settings = sh.store.read(|s| s.settings(provider));
     let realm_id = (provider == QBO)
-        .then(|| sh.data.qbo.get(&p.environment).map(|c| c.realm_id.clone()))
-        .flatten();
+        .then(|| sh.data.qbo.get(&p.app.environment))
+        .flatten()
+        .map(|c| c.realm_id.clone());
     let code = Code {
         code: new_code(provider),
-        app: AppRef {
-            provider: provider.to_string(),
-            environment: p.environment.clone(),
-            client_id: p.client_id.clone(),
-        },
+        app: p.app,
         redirect_uri: p.redirect_uri.clone(),
         scope: p.scope.clone(),
         expires_at: now() + settings.code_ttl_secs,

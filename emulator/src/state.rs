@@ -41,7 +41,8 @@ pub(crate) struct Issued {
     pub expires_at: u64,
 }
 
-/// The app a code or a grant was issued to (its members stay at the top level of the state file).
+/// The app a consent request, a code or a grant is for (its members stay at the top level of the
+/// state file).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct AppRef {
     pub provider: String,
@@ -95,9 +96,8 @@ pub(crate) struct Code {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Pending {
     pub txn: String,
-    pub provider: String,
-    pub environment: String,
-    pub client_id: String,
+    #[serde(flatten)]
+    pub app: AppRef,
     pub redirect_uri: String,
     #[serde(default)]
     pub state: Option<String>,
@@ -367,5 +367,38 @@ impl Store {
         let r = f(&mut inner.state);
         Self::save(&mut inner);
         r
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A state file whose grants, codes and consent requests name their app at the top level and
+    /// lack the optional members still loads, and is written back with the app at the top level.
+    #[test]
+    fn state_file_keeps_apps_at_the_top_level() {
+        let app = r#""provider": "quickbooks-time", "environment": "production", "client_id": "c""#;
+        let text = format!(
+            r#"{{
+            "apps": [], "settings": {{}}, "signing_key": "k",
+            "grants": [{{"id": "g", {app}, "created_at": 1, "access": [], "refresh": "r", "refresh_issued_at": 1}}],
+            "codes": [{{"code": "x", {app}, "redirect_uri": "u", "scope": "", "expires_at": 2, "used": false}}],
+            "pending": [{{"txn": "t", {app}, "redirect_uri": "u", "scope": "", "created_at": 3}}]
+        }}"#
+        );
+        let state: State = serde_json::from_str(&text).unwrap();
+        assert_eq!(state.pending[0].app, state.codes[0].app);
+        assert_eq!(state.grants[0].app, state.codes[0].app);
+        assert_eq!(state.pending[0].app.client_id, "c");
+        let saved = serde_json::to_value(&state).unwrap();
+        for list in ["grants", "codes", "pending"] {
+            let record = &saved[list][0];
+            assert_eq!(record["provider"], "quickbooks-time", "{list}");
+            assert_eq!(record["environment"], "production", "{list}");
+            assert_eq!(record["client_id"], "c", "{list}");
+            assert!(record.get("app").is_none(), "{list}");
+        }
     }
 }
