@@ -97,29 +97,10 @@ fn xml_escape(s: &str) -> String {
     crate::text::html_escape(s)
 }
 
-/// An XML `IntuitResponse` fault (answers without `Accept: application/json`, reference 3.10).
-pub(crate) fn xml_fault(
-    status: u16,
-    fault_type: &str,
-    code: &str,
-    message: &str,
-    detail: &str,
-) -> Resp {
-    let body = format!(
-        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<IntuitResponse xmlns="http://schema.intuit.com/finance/v3" time="{}"><Fault type="{}"><Error code="{}"><Message>{}</Message><Detail>{}</Detail></Error></Fault></IntuitResponse>"#,
-        xml_escape(&qbo_time()),
-        xml_escape(fault_type),
-        xml_escape(code),
-        xml_escape(message),
-        xml_escape(detail)
-    );
-    response(status, "application/xml;charset=UTF-8", body)
-}
-
 pub(crate) fn unauthorized(xml: bool, detail: &str) -> Resp {
     if xml {
-        xml_fault(
+        service_fault(
+            true,
             401,
             "AuthenticationFault",
             "100",
@@ -141,7 +122,7 @@ pub(crate) fn forbidden(xml: bool) -> Resp {
     let message = "message=AuthorizationFailed; errorCode=003100; statusCode=403";
     let detail = "The access token is not authorized for this company or environment.";
     if xml {
-        xml_fault(403, "AuthorizationFault", "3100", message, detail)
+        service_fault(true, 403, "AuthorizationFault", "3100", message, detail)
     } else {
         gateway_fault(403, message, detail, "3100", "SERVICE")
     }
@@ -151,7 +132,7 @@ pub(crate) fn throttled(xml: bool, retry_after: Option<u64>) -> Resp {
     let message = "message=ThrottleExceeded; errorCode=003001; statusCode=429";
     let detail = "The request limit was reached.";
     let mut r = if xml {
-        xml_fault(429, "ThrottleExceeded", "3001", message, detail)
+        service_fault(true, 429, "ThrottleExceeded", "3001", message, detail)
     } else {
         gateway_fault(429, message, detail, "3001", "SERVICE")
     };
@@ -161,7 +142,9 @@ pub(crate) fn throttled(xml: bool, retry_after: Option<u64>) -> Resp {
     r
 }
 
-/// A service-level fault (PascalCase members, reference 3.10).
+/// A service-level fault (PascalCase members, reference 3.10), or with `xml` (answers without
+/// `Accept: application/json`) the same fault as an XML `IntuitResponse`, which is also how the
+/// gateway's faults read in XML.
 pub(crate) fn service_fault(
     xml: bool,
     status: u16,
@@ -171,7 +154,16 @@ pub(crate) fn service_fault(
     detail: &str,
 ) -> Resp {
     if xml {
-        return xml_fault(status, fault_type, code, message, detail);
+        let body = format!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<IntuitResponse xmlns="http://schema.intuit.com/finance/v3" time="{}"><Fault type="{}"><Error code="{}"><Message>{}</Message><Detail>{}</Detail></Error></Fault></IntuitResponse>"#,
+            xml_escape(&qbo_time()),
+            xml_escape(fault_type),
+            xml_escape(code),
+            xml_escape(message),
+            xml_escape(detail)
+        );
+        return response(status, "application/xml;charset=UTF-8", body);
     }
     response(
         status,
@@ -863,25 +855,20 @@ fn order_values(a: &Value, b: &Value) -> Ordering {
 fn query(xml: bool, company: &crate::data::QboCompany, q: &str) -> Resp {
     let parsed = match parse_query(q) {
         Ok(p) => p,
-        Err(QueryError::Parse(d)) => {
-            return service_fault(
-                xml,
-                400,
-                "ValidationFault",
-                "4000",
-                "Error parsing query",
-                &format!("QueryParserError: {d}"),
-            );
-        }
-        Err(QueryError::Validation(d)) => {
-            return service_fault(
-                xml,
-                400,
-                "ValidationFault",
-                "4001",
-                "Invalid query",
-                &format!("QueryValidationError: {d}"),
-            );
+        Err(e) => {
+            let (code, message, detail) = match e {
+                QueryError::Parse(d) => (
+                    "4000",
+                    "Error parsing query",
+                    format!("QueryParserError: {d}"),
+                ),
+                QueryError::Validation(d) => (
+                    "4001",
+                    "Invalid query",
+                    format!("QueryValidationError: {d}"),
+                ),
+            };
+            return service_fault(xml, 400, "ValidationFault", code, message, &detail);
         }
     };
     let all: Vec<&Value> = match parsed.entity {
