@@ -207,6 +207,25 @@ fn phone(rng: &mut Det) -> String {
     format!("208{}", rng.digits(7))
 }
 
+/// "Summit HOA": a company word and one of `kinds`.
+fn business_name(rng: &mut Det, kinds: &[&str]) -> String {
+    format!("{} {}", rng.pick(COMPANY_WORDS), rng.pick(kinds))
+}
+
+/// "4711 Oak Street".
+fn street_line(rng: &mut Det) -> String {
+    format!("{} {}", 100 + rng.below(9800), rng.pick(STREETS))
+}
+
+/// The name of a record in the `round`th pass over a list of names: "Fuel", then "Fuel 2", ...
+fn nth_name(base: &str, round: usize) -> String {
+    if round == 0 {
+        base.to_string()
+    } else {
+        format!("{base} {}", round + 1)
+    }
+}
+
 fn hex(rng: &mut Det, n: usize) -> String {
     const HEX: &[u8] = b"0123456789abcdef";
     (0..n)
@@ -217,6 +236,12 @@ fn hex(rng: &mut Det, n: usize) -> String {
 /// Money rounded to cents.
 fn cents(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
+}
+
+/// Adds `amount` to the money member `key` of the object `record` (rounded to cents).
+fn add_cents(record: &mut Value, key: &str, amount: f64) {
+    let total = record[key].as_f64().unwrap_or(0.0) + amount;
+    extend(record, json!({ key: cents(total) }));
 }
 
 /// A latitude or longitude from ten-thousandths of a degree (exact to 4 places).
@@ -334,7 +359,7 @@ fn qbt_customfield(
 /// The location object (api_docs Locations/Examples/_object.md.erb, Locations/_locations.md.erb).
 fn qbt_location(rng: &mut Det, id: u64, jobcode_id: u64, label: &str, created: i64) -> Value {
     let (city, state, zip) = *rng.pick(CITIES);
-    let addr1 = format!("{} {}", 100 + rng.below(9800), rng.pick(STREETS));
+    let addr1 = street_line(rng);
     let (latitude, longitude) = near(city, rng);
     json!({
         "id": id, "addr1": addr1, "addr2": "", "city": city, "state": state, "zip": zip,
@@ -390,10 +415,7 @@ fn qbt_data(scale: &DataScale) -> QbtData {
         let is_parent = i % 5 == 0;
         let (name, parent_id) = if is_parent {
             parent = id;
-            (
-                format!("{} {}", rng.pick(COMPANY_WORDS), rng.pick(COMPANY_KINDS)),
-                0,
-            )
+            (business_name(&mut rng, COMPANY_KINDS), 0)
         } else {
             (rng.pick(SERVICES).to_string(), parent)
         };
@@ -600,7 +622,7 @@ const INDUSTRIES: [&str; 3] = [
 fn address(rng: &mut Det, id: u64) -> Value {
     let (city, state, zip) = *rng.pick(CITIES);
     json!({
-        "AddressID": id, "AddressLine1": format!("{} {}", 100 + rng.below(9800), rng.pick(STREETS)),
+        "AddressID": id, "AddressLine1": street_line(rng),
         "AddressLine2": null, "City": city, "StateProvinceCode": state, "ZipCode": zip,
     })
 }
@@ -660,7 +682,7 @@ fn aspire_data(scale: &DataScale, seed: u64) -> AspireData {
             0
         }];
         let company_id = 500 + (i / 2) as u64;
-        let company = format!("{} {}", rng.pick(COMPANY_WORDS), rng.pick(COMPANY_KINDS));
+        let company = business_name(&mut rng, COMPANY_KINDS);
         let (bid, bname) = branch(i);
         let created = BASE - 500 * DAY + i as i64 * 7200;
         contacts.push(json!({
@@ -783,9 +805,9 @@ fn aspire_data(scale: &DataScale, seed: u64) -> AspireData {
         let (city, state, zip) = *rng.pick(CITIES);
         let (bid, bname) = branch(i);
         let created = BASE - 450 * DAY + i as i64 * 9000;
-        let name = format!("{} {}", rng.pick(COMPANY_WORDS), rng.pick(COMPANY_KINDS));
+        let name = business_name(&mut rng, COMPANY_KINDS);
         // The same generator calls, in the same order, as before these properties were added.
-        let address_line = format!("{} {}", 100 + rng.below(9800), rng.pick(STREETS));
+        let address_line = street_line(&mut rng);
         let budget = (rng.below(5_000_000) as f64) / 100.0;
         let (latitude, longitude) = near(city, &mut rng);
         let base = json!({
@@ -945,6 +967,8 @@ fn aspire_data(scale: &DataScale, seed: u64) -> AspireData {
             "AccountingPeriodName": month_name, "AccountingPeriodYear": year,
         });
         let reviewed = complete.then(|| iso_z(start + DAY / 2));
+        // The administrator approves and reviews completed tickets and exports invoiced ones.
+        let approver = complete.then_some(&admin);
         let ops_manager = employee(i + 1);
         let ticket = join(vec![
             base,
@@ -953,8 +977,7 @@ fn aspire_data(scale: &DataScale, seed: u64) -> AspireData {
                 "Notes": null, "HourCostEst": hours_est * 28.0, "MaterialCostEst": cents(price * 0.2),
                 "EquipCostEst": hours_est * 12.0, "SubCostEst": 0.0, "OtherCostEst": 0.0,
                 "TMCalcAmount": 0.0, "TMOverrideAmount": null,
-                "ApprovedUserID": if complete { json!(admin.0) } else { Value::Null },
-                "ApprovedUserName": if complete { json!(admin.1) } else { Value::Null },
+                "ApprovedUserID": id_or_null(approver), "ApprovedUserName": name_or_null(approver),
                 "WarrantyHoursAct": 0.0, "LaborCostAct": labor, "MaterialCostAct": material,
                 "EquipmentCostAct": equipment, "SubCostAct": 0.0, "OtherCostAct": 0.0,
                 "TotalCostAct": total_cost,
@@ -972,8 +995,7 @@ fn aspire_data(scale: &DataScale, seed: u64) -> AspireData {
             }),
             json!({
                 "ReviewedDateTime": reviewed,
-                "ReviewedUserID": if complete { json!(admin.0) } else { Value::Null },
-                "ReviewedUserName": if complete { json!(admin.1) } else { Value::Null },
+                "ReviewedUserID": id_or_null(approver), "ReviewedUserName": name_or_null(approver),
                 "StartFormDateTime": null, "StartFormUserId": null, "Occurrences": 1,
                 "OnSiteHours": hours_act, "OnSiteOverUnder": if complete { hours_est - hours_act } else { 0.0 },
                 "OnSiteVariance": if complete { cents(100.0 * (hours_act - hours_est) / hours_est) / 100.0 } else { 0.0 },
@@ -1018,6 +1040,7 @@ fn aspire_data(scale: &DataScale, seed: u64) -> AspireData {
             let accepted = end + 3600;
             let approved = start + DAY;
             let exported = (sid == 4).then(|| iso_z(approved + DAY));
+            let exporter = (sid == 4).then_some(&admin);
             let rate = 18.0 + (member.0 % 6) as f64;
             days.entry((day_start, member.0))
                 .and_modify(|d| {
@@ -1043,8 +1066,7 @@ fn aspire_data(scale: &DataScale, seed: u64) -> AspireData {
                     "AcceptedUserName": admin.1, "ApprovedDateTime": iso_z(approved),
                     "ApprovedUserID": admin.0, "ApprovedUserName": admin.1,
                     "ExportedDateTime": exported,
-                    "ExportedUserID": if sid == 4 { json!(admin.0) } else { Value::Null },
-                    "ExportedUserName": if sid == 4 { json!(admin.1) } else { Value::Null },
+                    "ExportedUserID": id_or_null(exporter), "ExportedUserName": name_or_null(exporter),
                 }),
                 json!({
                     "BreakTime": 0.0, "HasBreakTime": false, "BaseHourlyRate": rate,
@@ -1164,7 +1186,7 @@ fn meta(secs: i64) -> Value {
 fn qbo_address(rng: &mut Det, id: u64) -> Value {
     let (city, state, zip) = *rng.pick(CITIES);
     json!({
-        "Id": id.to_string(), "Line1": format!("{} {}", 100 + rng.below(9800), rng.pick(STREETS)),
+        "Id": id.to_string(), "Line1": street_line(rng),
         "City": city, "Country": "US", "CountrySubDivisionCode": state, "PostalCode": zip,
     })
 }
@@ -1183,21 +1205,18 @@ fn qbo_party(
     vendor: bool,
 ) -> Value {
     let (first, last) = person(rng);
-    let company = format!(
-        "{} {}",
-        rng.pick(COMPANY_WORDS),
-        if vendor {
-            *rng.pick(&["Supply", "Nursery", "Equipment", "Fuel", "Stone"])
-        } else {
-            *rng.pick(COMPANY_KINDS)
-        }
-    );
+    let kinds = if vendor {
+        &["Supply", "Nursery", "Equipment", "Fuel", "Stone"]
+    } else {
+        COMPANY_KINDS
+    };
+    let company = business_name(rng, kinds);
     let display = format!("{company} ({first} {last})");
     let mut v = json!({
         "Id": id.to_string(), "SyncToken": "0", "DisplayName": display, "GivenName": first,
         "FamilyName": last, "CompanyName": company, "PrintOnCheckName": company, "Active": true,
         "PrimaryEmailAddr": {"Address": format!("{}.{}@example.com", first, last).to_lowercase()},
-        "PrimaryPhone": {"FreeFormNumber": format!("(208) 555-{}", rng.digits(4))},
+        "PrimaryPhone": qbo_phone(rng),
         "BillAddr": qbo_address(rng, id + 1000), "Balance": (rng.below(500_000) as f64) / 100.0,
         "CurrencyRef": {"value": "USD", "name": "United States Dollar"},
         "domain": "QBO", "sparse": false, "MetaData": meta(created),
@@ -1403,11 +1422,7 @@ fn qbo_company(scale: &DataScale, seed: u64, realm_id: &str, name: &str) -> QboC
                 "FullyQualifiedName": format!("{parent_name}:{child_name}"),
             }),
         );
-        let with_jobs = customers[i - 1]["BalanceWithJobs"].as_f64().unwrap_or(0.0) + own;
-        extend(
-            &mut customers[i - 1],
-            json!({"BalanceWithJobs": (with_jobs * 100.0).round() / 100.0}),
-        );
+        add_cents(&mut customers[i - 1], "BalanceWithJobs", own);
     }
     let vendors: Vec<Value> = (0..scale.qbo_vendors)
         .map(|i| {
@@ -1425,12 +1440,7 @@ fn qbo_company(scale: &DataScale, seed: u64, realm_id: &str, name: &str) -> QboC
     let mut accounts: Vec<Value> = (0..scale.qbo_accounts)
         .map(|i| {
             let (base_name, ty, sub, class) = ACCOUNTS[i % ACCOUNTS.len()];
-            let round = i / ACCOUNTS.len();
-            let name = if round == 0 {
-                base_name.to_string()
-            } else {
-                format!("{base_name} {}", round + 1)
-            };
+            let name = nth_name(base_name, i / ACCOUNTS.len());
             let balance = if matches!(class, "Asset" | "Liability") {
                 (rng.below(5_000_000) as f64) / 100.0
             } else {
@@ -1475,14 +1485,7 @@ fn qbo_company(scale: &DataScale, seed: u64, realm_id: &str, name: &str) -> QboC
             &mut accounts[i],
             json!({"SubAccount": true, "ParentRef": parent_ref, "FullyQualifiedName": fq}),
         );
-        let total = accounts[p]["CurrentBalanceWithSubAccounts"]
-            .as_f64()
-            .unwrap_or(0.0)
-            + own;
-        extend(
-            &mut accounts[p],
-            json!({"CurrentBalanceWithSubAccounts": (total * 100.0).round() / 100.0}),
-        );
+        add_cents(&mut accounts[p], "CurrentBalanceWithSubAccounts", own);
     }
     let account_ref = |ty: &str| {
         accounts
@@ -1502,8 +1505,7 @@ fn qbo_company(scale: &DataScale, seed: u64, realm_id: &str, name: &str) -> QboC
     let items: Vec<Value> = (0..scale.qbo_items)
         .map(|i| {
             let base = SERVICES[i % SERVICES.len()];
-            let round = i / SERVICES.len();
-            let name = if round == 0 { base.to_string() } else { format!("{base} {}", round + 1) };
+            let name = nth_name(base, i / SERVICES.len());
             let non_inventory = i % 4 == 3;
             let mut item = json!({
                 "Id": (100 + i).to_string(), "SyncToken": "0", "Name": name, "FullyQualifiedName": name,
