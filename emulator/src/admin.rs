@@ -79,14 +79,10 @@ struct NewApp {
     environment: String,
     #[serde(default)]
     redirect_uris: Vec<String>,
-    #[serde(default)]
     client_id: Option<String>,
-    #[serde(default)]
     client_secret: Option<String>,
-    #[serde(default)]
     name: Option<String>,
     /// Aspire only: the endpoints under Scope ("Contacts", "Users", ...); absent: Select All.
-    #[serde(default)]
     scope: Option<Vec<String>>,
 }
 

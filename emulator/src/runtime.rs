@@ -61,14 +61,10 @@ pub(crate) struct Fault {
     pub endpoint: FaultEndpoint,
     pub fault: FaultKind,
     /// Remaining uses; `None` until cleared.
-    #[serde(default)]
     pub count: Option<u32>,
-    #[serde(default)]
     pub delay_ms: Option<u64>,
-    #[serde(default)]
     pub retry_after: Option<u64>,
     /// Status for `html_body` (default 502; 200 is the other useful value).
-    #[serde(default)]
     pub status: Option<u16>,
 }
 
@@ -240,4 +236,25 @@ pub(crate) fn enter(rt: &Arc<Runtime>, key: &str, max: u32) -> Option<InFlight> 
         rt: Arc::clone(rt),
         key: key.to_string(),
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A fault needs its provider, endpoint and kind; the other members may be left out.
+    #[test]
+    fn fault_members_required_and_optional() {
+        let f: Fault =
+            serde_json::from_str(r#"{"provider": "any", "endpoint": "api", "fault": "slow"}"#)
+                .unwrap();
+        assert_eq!(
+            (f.id, f.count, f.delay_ms, f.retry_after, f.status),
+            (0, None, None, None, None)
+        );
+        assert!(
+            serde_json::from_str::<Fault>(r#"{"provider": "any", "endpoint": "api"}"#).is_err()
+        );
+    }
 }

@@ -56,7 +56,6 @@ pub(crate) struct Grant {
     pub id: String,
     #[serde(flatten)]
     pub app: AppRef,
-    #[serde(default)]
     pub realm_id: Option<String>,
     #[serde(default)]
     pub scope: String,
@@ -65,7 +64,6 @@ pub(crate) struct Grant {
     pub access: Vec<Issued>,
     pub refresh: String,
     pub refresh_issued_at: u64,
-    #[serde(default)]
     pub refresh_expires_at: Option<u64>,
     /// Replaced refresh tokens, accepted until `expires_at` (the grace period).
     #[serde(default)]
@@ -83,12 +81,9 @@ pub(crate) struct Code {
     pub scope: String,
     pub expires_at: u64,
     pub used: bool,
-    #[serde(default)]
     pub challenge: Option<String>,
-    #[serde(default)]
     pub realm_id: Option<String>,
     /// The PKCE verifier the code was redeemed with (for the leak tests).
-    #[serde(default)]
     pub verifier: Option<String>,
 }
 
@@ -99,10 +94,8 @@ pub(crate) struct Pending {
     #[serde(flatten)]
     pub app: AppRef,
     pub redirect_uri: String,
-    #[serde(default)]
     pub state: Option<String>,
     pub scope: String,
-    #[serde(default)]
     pub challenge: Option<String>,
     pub created_at: u64,
 }
@@ -143,7 +136,6 @@ pub(crate) struct Settings {
     pub consent_auto_allow: bool,
     /// QuickBooks Time: the longest `/timesheets` date range in days before a 417; `None`: 365
     /// (`qbt::DEFAULT_MAX_DATE_RANGE_DAYS`). The limit itself is UNCONFIRMED (no source).
-    #[serde(default)]
     pub max_date_range_days: Option<u64>,
 }
 
@@ -376,22 +368,36 @@ mod tests {
     use super::*;
 
     /// A state file whose grants, codes and consent requests name their app at the top level and
-    /// lack the optional members still loads, and is written back with the app at the top level.
+    /// whose records lack every optional member still loads, and is written back with the app at
+    /// the top level.
     #[test]
-    fn state_file_keeps_apps_at_the_top_level() {
+    fn state_file_format() {
         let app = r#""provider": "quickbooks-time", "environment": "production", "client_id": "c""#;
         let text = format!(
             r#"{{
-            "apps": [], "settings": {{}}, "signing_key": "k",
+            "apps": [], "signing_key": "k",
+            "settings": {{"quickbooks-time": {{"access_token_ttl_secs": 60, "code_ttl_secs": 60,
+                "rotate_refresh": "never", "rotate_after_secs": 0, "old_refresh_grace_secs": 0,
+                "rate_window_secs": 60}}}},
             "grants": [{{"id": "g", {app}, "created_at": 1, "access": [], "refresh": "r", "refresh_issued_at": 1}}],
             "codes": [{{"code": "x", {app}, "redirect_uri": "u", "scope": "", "expires_at": 2, "used": false}}],
             "pending": [{{"txn": "t", {app}, "redirect_uri": "u", "scope": "", "created_at": 3}}]
         }}"#
         );
         let state: State = serde_json::from_str(&text).unwrap();
-        assert_eq!(state.pending[0].app, state.codes[0].app);
-        assert_eq!(state.grants[0].app, state.codes[0].app);
-        assert_eq!(state.pending[0].app.client_id, "c");
+        let settings = state.settings(QBT);
+        assert_eq!(settings.rotate_refresh, Rotate::Never);
+        assert_eq!(settings.rate_limit_per_window, None);
+        assert_eq!(settings.max_date_range_days, None);
+        assert!(!settings.https_redirects_only && !settings.consent_auto_allow);
+        let (grant, code, pending) = (&state.grants[0], &state.codes[0], &state.pending[0]);
+        assert!(grant.realm_id.is_none() && grant.refresh_expires_at.is_none());
+        assert!(grant.scope.is_empty() && grant.old_refresh.is_empty() && !grant.revoked);
+        assert!(code.challenge.is_none() && code.realm_id.is_none() && code.verifier.is_none());
+        assert!(pending.state.is_none() && pending.challenge.is_none());
+        assert_eq!(pending.app, code.app);
+        assert_eq!(grant.app, code.app);
+        assert_eq!(pending.app.client_id, "c");
         let saved = serde_json::to_value(&state).unwrap();
         for list in ["grants", "codes", "pending"] {
             let record = &saved[list][0];
