@@ -218,11 +218,7 @@ async fn fault_switches() {
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("<html"));
     // status_502 on Aspire's API.
-    let at: Value = aspire_auth(&c, &base, prod, ASPIRE_PROD_ID, ASPIRE_PROD_SECRET)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let at = aspire_tokens(&c, &base, prod, ASPIRE_PROD_ID, ASPIRE_PROD_SECRET).await;
     fault(
         &c,
         &base,

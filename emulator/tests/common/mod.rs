@@ -73,6 +73,11 @@ pub async fn post_form(c: &Client, url: String, form: &[(&str, &str)]) -> Respon
     c.post(url).form(form).send().await.unwrap()
 }
 
+/// A JSON `POST`.
+pub async fn post_json(c: &Client, url: String, body: &Value) -> Response {
+    c.post(url).json(body).send().await.unwrap()
+}
+
 /// The console's "new app" form.
 pub async fn console_app(c: &Client, base: &str, form: &[(&str, &str)]) -> Response {
     post_form(c, format!("{base}/_emulator/console/apps"), form).await
@@ -290,6 +295,13 @@ pub async fn qbt_tokens(c: &Client, base: &str) -> Value {
     r.json().await.unwrap()
 }
 
+/// A full QuickBooks Time connection: its API (`.../api/v1/`) with the new access token.
+pub async fn qbt_api(c: &Client, base: &str) -> Api {
+    let t = qbt_tokens(c, base).await;
+    let access = t["access_token"].as_str().unwrap();
+    Api::new(c, format!("{base}/rest.tsheets.com/api/v1/"), access)
+}
+
 pub async fn qbo_code(
     c: &Client,
     base: &str,
@@ -354,11 +366,26 @@ pub async fn qbo_tokens(c: &Client, base: &str) -> (String, Value) {
 }
 
 pub async fn aspire_auth(c: &Client, base: &str, host: &str, id: &str, secret: &str) -> Response {
-    c.post(format!("{base}/{host}/Authorization"))
-        .json(&json!({"ClientId": id, "Secret": secret}))
-        .send()
-        .await
-        .unwrap()
+    let body = json!({"ClientId": id, "Secret": secret});
+    post_json(c, format!("{base}/{host}/Authorization"), &body).await
+}
+
+/// A successful Aspire authorization at `host`: the token response (`Token`, `RefreshToken`).
+pub async fn aspire_tokens(c: &Client, base: &str, host: &str, id: &str, secret: &str) -> Value {
+    let r = aspire_auth(c, base, host, id, secret).await;
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+/// Aspire's `Authorization/RefreshToken` at `host`.
+pub async fn aspire_refresh(c: &Client, base: &str, host: &str, refresh_token: &str) -> Response {
+    let body = json!({"RefreshToken": refresh_token});
+    post_json(
+        c,
+        format!("{base}/{host}/Authorization/RefreshToken"),
+        &body,
+    )
+    .await
 }
 
 pub fn jwt_claims(token: &str) -> Value {
