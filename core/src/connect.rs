@@ -305,10 +305,6 @@ impl BrowserConsent<'_> {
         let request = oauth::authorization_request(ep, o, &callback_url)?;
         oauth::probe_authorize(ep, o, &request.url).await?;
         let exp = Expectation {
-            path: o.callback_path.clone(),
-            port: o.callback_port,
-            state: request.state.secret().clone(),
-            keep: o.keep_callback_params.clone(),
             // The relay's or the admin's page: the address the browser ends on when the answer
             // cannot be handed to the listener, pasted as it is.
             page: match plan.via {
@@ -321,6 +317,12 @@ impl BrowserConsent<'_> {
                 .flatten()
                 .collect(),
             },
+            ..Expectation::listener(
+                &o.callback_path,
+                o.callback_port,
+                request.state.secret(),
+                &o.keep_callback_params,
+            )
         };
         events(Event::Authorize {
             url: request.url.to_string(),

@@ -9,6 +9,7 @@
 //! told so in plain words, and can run the command by hand instead.
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::store::Os;
 use std::path::{Path, PathBuf};
 
 /// The job's name everywhere (file names, the launchd label, the task's name).
@@ -202,13 +203,16 @@ pub enum Scheduler {
 }
 
 impl Scheduler {
-    pub const THIS: Scheduler = if cfg!(windows) {
-        Scheduler::TaskScheduler
-    } else if cfg!(target_os = "macos") {
-        Scheduler::Launchd
-    } else {
-        Scheduler::Systemd
-    };
+    pub const THIS: Scheduler = Scheduler::of(Os::THIS);
+
+    /// Each system's own scheduler.
+    pub const fn of(os: Os) -> Scheduler {
+        match os {
+            Os::Windows => Scheduler::TaskScheduler,
+            Os::MacOs => Scheduler::Launchd,
+            Os::Other => Scheduler::Systemd,
+        }
+    }
 
     /// The scheduler's name in the admin's words.
     pub fn words(self) -> &'static str {
@@ -589,6 +593,17 @@ mod tests {
             r#""C:\Program Files\\""#
         );
         assert_eq!(windows_quote(""), "\"\"");
+    }
+
+    #[test]
+    fn each_system_has_its_own_scheduler() {
+        assert_eq!(Scheduler::of(Os::Windows), Scheduler::TaskScheduler);
+        assert_eq!(Scheduler::of(Os::MacOs), Scheduler::Launchd);
+        assert_eq!(
+            Scheduler::THIS,
+            Scheduler::Systemd,
+            "these tests run on Linux"
+        );
     }
 
     #[test]

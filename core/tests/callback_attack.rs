@@ -29,13 +29,7 @@ struct Waiting {
 async fn listen(deadline: Duration) -> Waiting {
     let listener = CallbackListener::bind(0).await.expect("bind");
     let port = listener.port();
-    let exp = Expectation {
-        path: "/callback".into(),
-        port,
-        state: STATE.into(),
-        keep: vec!["realmId".into()],
-        page: vec![],
-    };
+    let exp = Expectation::listener("/callback", port, STATE, &["realmId".into()]);
     let (paste, rx) = mpsc::channel(1);
     let result = tokio::spawn(listener.wait("Test", exp, deadline, CancellationToken::new(), rx));
     Waiting {
@@ -360,13 +354,7 @@ async fn deadline_and_cancel_end_the_wait_and_free_the_port() {
     let p = listener.port();
     let cancel = CancellationToken::new();
     let (_paste, rx) = mpsc::channel(1);
-    let exp = Expectation {
-        path: "/callback".into(),
-        port: p,
-        state: STATE.into(),
-        keep: vec![],
-        page: vec![],
-    };
+    let exp = Expectation::listener("/callback", p, STATE, &[]);
     let task =
         tokio::spawn(listener.wait("Test", exp, Duration::from_secs(30), cancel.clone(), rx));
     // A connection in progress does not hold the cancel up.

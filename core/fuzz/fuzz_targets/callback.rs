@@ -12,13 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let host = parts.next();
     let path = parts.next().unwrap_or("");
     let query = parts.next();
-    let exp = Expectation {
-        path: "/callback".into(),
-        port: 8765,
-        state: "s7aTe-0f-th1s-fl0w".into(),
-        keep: vec!["realmId".into()],
-        page: vec![],
-    };
+    let exp = Expectation::listener("/callback", 8765, "s7aTe-0f-th1s-fl0w", &["realmId".into()]);
     // Only our state, on the callback path, from localhost, can complete a flow.
     if let Verdict::Complete(_) = classify(method, host, path, query, &exp) {
         assert_eq!(method, "GET");

@@ -6,13 +6,7 @@ use patchbay_core::callback::{Expectation, parse_pasted_address};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let exp = Expectation {
-        path: "/callback".into(),
-        port: 8765,
-        state: "st".into(),
-        keep: vec!["realmId".into()],
-        page: vec![],
-    };
+    let exp = Expectation::listener("/callback", 8765, "st", &["realmId".into()]);
     if let Err(e) = parse_pasted_address("QuickBooks Online", &text, &exp) {
         // Messages are for people: bounded, and never the pasted text itself.
         assert!(e.message().len() < 400);

@@ -50,6 +50,20 @@ pub struct Expectation {
     pub page: Vec<Url>,
 }
 
+impl Expectation {
+    /// A sign-in answered on the listener alone: `keep` names the callback parameters kept
+    /// for API calls; no page address is accepted when pasted.
+    pub fn listener(path: &str, port: u16, state: &str, keep: &[String]) -> Expectation {
+        Expectation {
+            path: path.to_string(),
+            port,
+            state: state.to_string(),
+            keep: keep.to_vec(),
+            page: Vec::new(),
+        }
+    }
+}
+
 /// Judge one request. Pure, so every case is a table row in the tests.
 pub fn classify(
     method: &str,

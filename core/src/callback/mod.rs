@@ -280,13 +280,7 @@ mod tests {
     use url::Url;
 
     fn exp() -> Expectation {
-        Expectation {
-            path: "/callback".into(),
-            port: 8765,
-            state: "S1".into(),
-            keep: vec!["realmId".into()],
-            page: vec![],
-        }
+        Expectation::listener("/callback", 8765, "S1", &["realmId".into()])
     }
 
     #[test]
