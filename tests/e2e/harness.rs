@@ -4,6 +4,7 @@
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use patchbay_emulator::{Emulator, EmulatorConfig};
+use patchbay_test_support::{Answer as _, free_port};
 use serde_json::{Value, json};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
@@ -33,14 +34,6 @@ fn which(program: &str) -> PathBuf {
         .unwrap_or_else(|| {
             panic!("{program} is not on PATH (cargo install tauri-driver --version ^2)")
         })
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// One user's computer: a home folder, a keychain service and the vendors (emulator), kept
@@ -78,6 +71,36 @@ impl Desk {
 
     pub async fn admin(&self, path: &str, body: Value) -> Value {
         patchbay_test_support::emulator_admin(&self.emulator.base_url(), path, body).await
+    }
+
+    /// `GET /_emulator/{path}`: what the emulator keeps for the tests to read (the apps it knows,
+    /// the codes it issued).
+    pub async fn emulator_state(&self, path: &str) -> Value {
+        reqwest::Client::new()
+            .get(format!("{}/_emulator/{path}", self.emulator.base_url()))
+            .answer()
+            .await
+    }
+
+    /// `program` run as this desk's user: their Patchbay home, keychain service, practice
+    /// vendors and desktop folders (the app gets the same through its drivers).
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env("PATCHBAY_HOME", self.home.path().join("patchbay"))
+            .env("PATCHBAY_KEYCHAIN_SERVICE", &self.service)
+            .env("PATCHBAY_EMULATOR_URL", self.emulator.base_url())
+            .env("XDG_CONFIG_HOME", self.home.path().join("xdg-config"))
+            .env("XDG_DATA_HOME", self.home.path().join("xdg-data"));
+        cmd
+    }
+
+    /// Change what the app remembers between runs (`app.json` in Patchbay's config folder), as
+    /// time passing would; the app is not running.
+    pub fn edit_app_prefs(&self, edit: impl FnOnce(&mut Value)) {
+        let prefs = self.home.path().join("patchbay/config/app.json");
+        let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&prefs).unwrap()).unwrap();
+        edit(&mut v);
+        std::fs::write(&prefs, v.to_string()).unwrap();
     }
 
     /// Give this computer distribution settings (`distribution.toml` in Patchbay's config
@@ -125,7 +148,7 @@ impl Desk {
             std::env::var("PATH").unwrap_or_default()
         );
         // Resolved here: a test may give the app a PATH with nothing on it.
-        let mut cmd = Command::new(which("tauri-driver"));
+        let mut cmd = self.command(which("tauri-driver"));
         cmd.args([
             "--port",
             &port.to_string(),
@@ -133,14 +156,9 @@ impl Desk {
             &free_port().to_string(),
         ])
         .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
-        .env("PATCHBAY_HOME", self.home.path().join("patchbay"))
-        .env("PATCHBAY_KEYCHAIN_SERVICE", &self.service)
-        .env("PATCHBAY_EMULATOR_URL", self.emulator.base_url())
         .env("BROWSER", workspace_bin("fake-browser"))
         .env("PATH", &path)
         .env("FAKE_BROWSER_LOG", &self.browser_log)
-        .env("XDG_CONFIG_HOME", self.home.path().join("xdg-config"))
-        .env("XDG_DATA_HOME", self.home.path().join("xdg-data"))
         .stdout(Stdio::null())
         // The app's own stderr (its log) comes through the drivers: kept for the leak scan.
         .stderr(std::fs::File::create(&log).expect("app log file"))
@@ -427,18 +445,25 @@ impl App {
 
     /// Wait until the element's text contains `needle`.
     pub async fn wait_text(&self, id: &str, needle: &str) -> String {
-        let deadline = Instant::now() + WAIT;
-        loop {
+        eventually(WAIT, async || {
             let t = self.text(id).await;
             if t.contains(needle) {
-                return t;
+                Ok(t)
+            } else {
+                Err(format!("{id} never showed {needle:?}; it shows:\n{t}"))
             }
-            assert!(
-                Instant::now() < deadline,
-                "{id} never showed {needle:?}; it shows:\n{t}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await
+    }
+
+    /// The value of a field (an input or a select), by `data-testid`.
+    pub async fn value(&self, id: &str) -> String {
+        self.get(id)
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
     }
 
     /// The checklist item's state once it is `state`, with its text.
@@ -528,14 +553,10 @@ impl App {
     }
 
     async fn wait_closed(&self, title: &str) {
-        let deadline = Instant::now() + WAIT;
-        while !visible_windows(title).is_empty() {
-            assert!(
-                Instant::now() < deadline,
-                "the window {title:?} did not close"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        until(&format!("the window {title:?} did not close"), async || {
+            visible_windows(title).is_empty()
+        })
+        .await;
     }
 
     /// Choose `folder` in the system's folder picker (GTK's file chooser, titled with `title`)
@@ -586,6 +607,34 @@ fn visible_windows(title: &str) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Look every 100 ms until `look` sees what it waits for (`Ok`, with what it saw), for at most
+/// `within`; then fail with what the last look said (`Err`).
+pub async fn eventually<T>(
+    within: Duration,
+    mut look: impl AsyncFnMut() -> Result<T, String>,
+) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        match look().await {
+            Ok(seen) => return seen,
+            Err(why) => assert!(Instant::now() < deadline, "{why}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Wait until `done` (looked at every 100 ms, for at most [`WAIT`]); then fail saying `what`.
+pub async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    eventually(WAIT, async || {
+        if done().await {
+            Ok(())
+        } else {
+            Err(what.to_string())
+        }
+    })
+    .await;
 }
 
 /// Wait until the file at `path` (a log the app or the fake browser writes) contains `needle`;

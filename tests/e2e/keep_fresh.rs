@@ -8,13 +8,11 @@
 // Tests state their expectations by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use patchbay_e2e::harness::{Desk, wait_in_file, workspace_bin};
+use patchbay_e2e::harness::{App, Desk, WAIT, until, wait_in_file, workspace_bin};
 use serde_json::json;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-const WAIT: Duration = Duration::from_secs(20);
 
 /// `dbus-monitor` on the session bus, writing every call to the desktop's notification
 /// service (org.freedesktop.Notifications) to a file; ended on drop.
@@ -68,32 +66,23 @@ fn exec_start(service: &str) -> Vec<String> {
         .collect()
 }
 
-/// The command line as the desk's user runs it (their Patchbay home, keychain and practice
-/// vendors).
-fn as_the_user(desk: &Desk, program: &str, args: &[&str]) -> Command {
-    let mut c = Command::new(program);
-    c.args(args)
-        .env("PATCHBAY_HOME", desk.home.path().join("patchbay"))
-        .env("PATCHBAY_KEYCHAIN_SERVICE", &desk.service)
-        .env("PATCHBAY_EMULATOR_URL", desk.emulator.base_url())
-        .env("XDG_CONFIG_HOME", desk.home.path().join("xdg-config"))
-        .env("XDG_DATA_HOME", desk.home.path().join("xdg-data"));
-    c
+/// Home, shown again (to Choose and back): it reads what the daily job left since.
+async fn home_again(app: &App) {
+    app.click("add-connection").await;
+    app.click("back-home").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_daily_check_is_switched_on_runs_and_shows_its_last_run_on_home() {
     let desk = Desk::new().await;
     // A practice Aspire connection, made with the command line.
-    let mut connect = as_the_user(
-        &desk,
-        workspace_bin("patchbay").to_str().unwrap(),
-        &["connect", "aspire", "--env", "sandbox"],
-    )
-    .stdin(Stdio::piped())
-    .stdout(Stdio::null())
-    .spawn()
-    .unwrap();
+    let mut connect = desk
+        .command(workspace_bin("patchbay"))
+        .args(["connect", "aspire", "--env", "sandbox"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
     use std::io::Write as _;
     connect
         .stdin
@@ -136,13 +125,12 @@ async fn the_daily_check_is_switched_on_runs_and_shows_its_last_run_on_home() {
     let exec = exec_start(&service);
     assert_eq!(exec[1..], ["refresh", "--all", "--scheduled"]);
     assert!(Path::new(&exec[0]).ends_with("patchbay"), "{exec:?}");
-    let args: Vec<&str> = exec[1..].iter().map(String::as_str).collect();
-    let ran = as_the_user(&desk, &exec[0], &args).output().unwrap();
+    let run_the_job = || desk.command(&exec[0]).args(&exec[1..]).output().unwrap();
+    let ran = run_the_job();
     assert!(ran.status.success(), "{ran:?}");
 
     // Home, shown again, says when it ran and what it found.
-    app.click("add-connection").await;
-    app.click("back-home").await;
+    home_again(&app).await;
     let line = app
         .wait_text("keep-fresh-last-run", "The daily check last ran")
         .await;
@@ -163,7 +151,7 @@ async fn the_daily_check_is_switched_on_runs_and_shows_its_last_run_on_home() {
         json!({"provider": "aspire", "endpoint": "any", "fault": "revoked"}),
     )
     .await;
-    let ran = as_the_user(&desk, &exec[0], &args).output().unwrap();
+    let ran = run_the_job();
     assert_eq!(ran.status.code(), Some(8), "{ran:?}");
     wait_in_file(
         &bus,
@@ -179,8 +167,7 @@ async fn the_daily_check_is_switched_on_runs_and_shows_its_last_run_on_home() {
         "the step to take",
     )
     .await;
-    app.click("add-connection").await;
-    app.click("back-home").await;
+    home_again(&app).await;
     let needs = app
         .wait_text(
             "keep-fresh-needs-you",
@@ -210,18 +197,10 @@ async fn the_daily_check_is_switched_on_runs_and_shows_its_last_run_on_home() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(told(&bus), 1, "told twice");
     app.close().await;
-    let prefs = desk.home.path().join("patchbay/config/app.json");
-    let mut p: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&prefs).unwrap()).unwrap();
-    p["notified_through"] = json!(0);
-    std::fs::write(&prefs, p.to_string()).unwrap();
+    desk.edit_app_prefs(|p| p["notified_through"] = json!(0));
     let app = desk.launch(&[("PATH", &path)]).await;
     app.get("home").await;
-    let deadline = std::time::Instant::now() + WAIT;
-    while told(&bus) < 2 {
-        assert!(std::time::Instant::now() < deadline, "the app did not tell");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    until("the app did not tell", async || told(&bus) >= 2).await;
 
     // Off: the timer is disabled and the units removed.
     app.click("keep-fresh-toggle").await;

@@ -7,6 +7,7 @@
 // Tests state their expectations by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use fantoccini::elements::Element;
 use harness::{App, Desk, clipboard};
 use patchbay_e2e::harness;
 use patchbay_test_support::{assert_says, docs};
@@ -45,14 +46,7 @@ async fn open_choose(app: &App) {
 /// Press Next until the step with the given action is shown (answers are kept).
 async fn next_until(app: &App, testid: &str) {
     for _ in 0..10 {
-        if let Ok(e) = app
-            .client
-            .find(fantoccini::Locator::Css(&format!(
-                "[data-testid=\"{testid}\"]"
-            )))
-            .await
-            && e.is_displayed().await.unwrap_or(false)
-        {
+        if app.shown(&format!("[data-testid=\"{testid}\"]")).await {
             return;
         }
         app.click("next").await;
@@ -63,13 +57,82 @@ async fn next_until(app: &App, testid: &str) {
     );
 }
 
-/// Fill the credential fields (on whichever steps ask for them) by pasting, then reach Connect.
-async fn fill_and_reach_connect(app: &App, client_id: &str, secret: &str) {
+/// Fill the credential fields (on whichever steps ask for them) by pasting, then click Connect.
+async fn fill_and_connect(app: &App, client_id: &str, secret: &str) {
     next_until(app, "field-client_id").await;
     app.paste_into("field-client_id", client_id).await;
     next_until(app, "field-client_secret").await;
     app.paste_into("field-client_secret", secret).await;
     next_until(app, "connect-button").await;
+    app.click("connect-button").await;
+}
+
+/// Launch the app with `env` and open the guide of a system (its first step).
+async fn open_guide(
+    desk: &Desk,
+    env: &[(&str, &str)],
+    provider: &str,
+    environment: Option<&str>,
+) -> App {
+    let app = desk.launch(env).await;
+    choose(&app, provider, environment).await;
+    app
+}
+
+/// [`open_guide`] with the admin's real browser (headless Chromium through the OS's opener),
+/// in which the vendor's consent page allows by itself (nobody is there to click Allow).
+async fn open_guide_in_chromium(desk: &Desk, provider: &str, environment: Option<&str>) -> App {
+    desk.admin(
+        "settings",
+        json!({"provider": provider, "consent_auto_allow": true}),
+    )
+    .await;
+    let path = desk.chromium_path();
+    open_guide(desk, &[("PATH", &path)], provider, environment).await
+}
+
+/// The preview's `what` (`preview-count`, `preview-note`) for the list `list`, once shown.
+async fn preview_of(app: &App, what: &str, list: &str) -> String {
+    let css = format!("[data-testid=\"{what}\"][data-list=\"{list}\"]");
+    app.wait_css(&css).await.text().await.unwrap()
+}
+
+/// Next, from the import to the mappings step: the accounts offered for customers' income.
+async fn income_accounts_offered(app: &App) -> Vec<Element> {
+    app.click("next").await;
+    let select = app.get("mapping-customer_income_account").await;
+    select
+        .find_all(fantoccini::Locator::Css("option"))
+        .await
+        .unwrap()
+}
+
+/// Launch the app with `env`, go through QuickBooks Time's steps with these keys and click Connect.
+async fn attempt_quickbooks_time(
+    desk: &Desk,
+    env: &[(&str, &str)],
+    client_id: &str,
+    secret: &str,
+) -> App {
+    let app = open_guide(desk, env, "quickbooks-time", None).await;
+    fill_and_connect(&app, client_id, secret).await;
+    app
+}
+
+/// [`attempt_quickbooks_time`] with the practice app's keys.
+async fn attempt_practice_quickbooks_time(desk: &Desk, env: &[(&str, &str)]) -> App {
+    attempt_quickbooks_time(desk, env, QBT_ID, QBT_SECRET).await
+}
+
+const QBT_ID: &str = "practice-qbt-client";
+const QBT_SECRET: &str = "practice-qbt-secret-0000000000000";
+
+/// A failed connection as the step shows it: the checklist `item` once it is marked failed, and
+/// the step's error once it says `says` (both texts).
+async fn failure(app: &App, item: &str, says: &str) -> (String, String) {
+    let item = app.wait_item(item, "failed").await;
+    let error = app.wait_text("connect-error", says).await;
+    (item, error)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -102,11 +165,10 @@ async fn quickbooks_time_practice_connection_from_the_screens_alone() {
         ))
         .await
         .unwrap();
-    let deadline = std::time::Instant::now() + harness::WAIT;
-    while banner.is_displayed().await.unwrap() {
-        assert!(std::time::Instant::now() < deadline, "practice stayed on");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    harness::until("practice stayed on", async || {
+        !banner.is_displayed().await.unwrap()
+    })
+    .await;
     app.get("welcome-practice").await;
     app.screenshot("00-welcome").await;
     app.click("welcome-practice").await;
@@ -137,12 +199,8 @@ async fn quickbooks_time_practice_connection_from_the_screens_alone() {
         "Enable the API in QuickBooks Time"
     );
     let current = app
-        .client
-        .find(fantoccini::Locator::Css(
-            "[data-testid=\"progress-step\"][aria-current=\"step\"]",
-        ))
-        .await
-        .unwrap();
+        .wait_css("[data-testid=\"progress-step\"][aria-current=\"step\"]")
+        .await;
     assert!(
         current.text().await.unwrap().contains("Enable the API"),
         "progress marks the current step"
@@ -178,14 +236,7 @@ async fn quickbooks_time_practice_connection_from_the_screens_alone() {
             && report.contains("a line break"),
         "{report}"
     );
-    let value = app
-        .get("field-client_id")
-        .await
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default();
-    assert_eq!(value, "practice-qbt-client");
+    assert_eq!(app.value("field-client_id").await, "practice-qbt-client");
     next_until(&app, "field-client_secret").await;
     assert_eq!(
         app.attr("field-client_secret", "type").await.as_deref(),
@@ -227,14 +278,10 @@ async fn quickbooks_time_practice_connection_from_the_screens_alone() {
     // Back keeps the answers.
     app.click("back").await;
     app.click("next").await;
-    let kept = app
-        .get("field-client_secret")
-        .await
-        .prop("value")
-        .await
-        .unwrap()
-        .unwrap_or_default();
-    assert_eq!(kept, "practice-qbt-secret-0000000000000");
+    assert_eq!(
+        app.value("field-client_secret").await,
+        "practice-qbt-secret-0000000000000"
+    );
 
     next_until(&app, "connect-button").await;
     app.screenshot("05-step-connect").await;
@@ -311,13 +358,7 @@ async fn quickbooks_time_practice_connection_from_the_screens_alone() {
     // Reconnect goes through the steps again and replaces the grant.
     app.click("reconnect").await;
     app.get("step-heading").await;
-    fill_and_reach_connect(
-        &app,
-        "practice-qbt-client",
-        "practice-qbt-secret-0000000000000",
-    )
-    .await;
-    app.click("connect-button").await;
+    fill_and_connect(&app, QBT_ID, QBT_SECRET).await;
     app.wait_text("connected-identity", " at ").await;
     app.click("done").await;
     app.get("home").await;
@@ -334,14 +375,10 @@ async fn quickbooks_time_practice_connection_from_the_screens_alone() {
     assert!(dialog.contains("delete the saved credentials"), "{dialog}");
     app.screenshot("08-disconnect-confirm").await;
     app.click("confirm-disconnect").await;
-    let deadline = std::time::Instant::now() + harness::WAIT;
-    while !app.all("connection-card").await.is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the connection was not removed"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    harness::until("the connection was not removed", async || {
+        app.all("connection-card").await.is_empty()
+    })
+    .await;
     // What happened is said where the admin looks, until they dismiss it.
     let notice = app.wait_text("home-notice", "is disconnected").await;
     assert!(notice.contains("QuickBooks Time"), "{notice}");
@@ -353,8 +390,7 @@ async fn quickbooks_time_practice_connection_from_the_screens_alone() {
 #[tokio::test(flavor = "multi_thread")]
 async fn aspire_practice_connection_with_authenticate() {
     let desk = Desk::new().await;
-    let app = desk.launch(&[]).await;
-    choose(&app, "aspire", Some("sandbox")).await;
+    let app = open_guide(&desk, &[], "aspire", Some("sandbox")).await;
     assert_eq!(
         app.text("step-heading").await,
         "Open the API Section in Aspire"
@@ -477,19 +513,12 @@ async fn aspire_practice_connection_with_authenticate() {
 #[tokio::test(flavor = "multi_thread")]
 async fn quickbooks_online_production_as_its_guide_goes_through_the_relay() {
     let desk = Desk::new().await;
-    desk.admin(
-        "settings",
-        json!({"provider": "quickbooks-online", "consent_auto_allow": true}),
-    )
-    .await;
     // The practice production app has only the relay registered, as Intuit requires.
     desk.distribution(&format!(
         "[[system]]\nprovider = \"quickbooks-online\"\nenvironment = \"production\"\nclient_id = \"practice-qbo-prod-client\"\nclient_secret = \"practice-qbo-prod-secret\"\nrelay_url = \"{}\"\n",
         patchbay_emulator::PRACTICE_RELAY_URL
     ));
-    let path = desk.chromium_path();
-    let app = desk.launch(&[("PATH", &path)]).await;
-    choose(&app, "quickbooks-online", Some("production")).await;
+    let app = open_guide_in_chromium(&desk, "quickbooks-online", Some("production")).await;
     // The guide's steps only: no developer portal, no keys to paste.
     let steps = app.all("progress-step").await;
     let mut titles = Vec::new();
@@ -539,12 +568,7 @@ async fn quickbooks_online_production_as_its_guide_goes_through_the_relay() {
         "the sign-in went through the relay: {log}"
     );
 
-    app.click("next").await;
-    let select = app.get("mapping-customer_income_account").await;
-    let options = select
-        .find_all(fantoccini::Locator::Css("option"))
-        .await
-        .unwrap();
+    let options = income_accounts_offered(&app).await;
     assert!(!options.is_empty(), "income accounts to choose from");
     for o in &options {
         let name = o.text().await.unwrap();
@@ -652,7 +676,7 @@ async fn quickbooks_time_https_only_connects_through_the_relay() {
     let desk = Desk::new().await;
     desk.admin(
         "settings",
-        json!({"provider": "quickbooks-time", "https_redirects_only": true, "consent_auto_allow": true}),
+        json!({"provider": "quickbooks-time", "https_redirects_only": true}),
     )
     .await;
     let relay = "https://relay.patchbay.test/qbt/";
@@ -665,22 +689,19 @@ async fn quickbooks_time_https_only_connects_through_the_relay() {
     desk.distribution(&format!(
         "[[system]]\nprovider = \"quickbooks-time\"\nenvironment = \"production\"\nrelay_url = \"{relay}\"\n"
     ));
-    let path = desk.chromium_path();
-    let app = desk.launch(&[("PATH", &path)]).await;
-    choose(&app, "quickbooks-time", None).await;
+    let app = open_guide_in_chromium(&desk, "quickbooks-time", None).await;
     next_until(&app, "callback-url").await;
     assert_eq!(app.text("callback-url").await, relay);
     assert!(
         app.all("redirect-help").await.is_empty(),
         "no doubt about the address to register"
     );
-    fill_and_reach_connect(
+    fill_and_connect(
         &app,
         a["client_id"].as_str().unwrap(),
         a["client_secret"].as_str().unwrap(),
     )
     .await;
-    app.click("connect-button").await;
     let identity = app.wait_text("connected-identity", "connected as").await;
     assert!(identity.contains("QuickBooks Time"), "{identity}");
     let log = std::fs::read_to_string(&desk.browser_log).unwrap();
@@ -697,8 +718,7 @@ async fn quickbooks_time_https_only_connects_through_the_relay() {
 #[tokio::test(flavor = "multi_thread")]
 async fn quickbooks_online_production_without_a_relay_asks_for_an_https_page() {
     let desk = Desk::new().await;
-    let app = desk.launch(&[]).await;
-    choose(&app, "quickbooks-online", Some("production")).await;
+    let app = open_guide(&desk, &[], "quickbooks-online", Some("production")).await;
     next_until(&app, "redirect-advice").await;
     let advice = app.text("redirect-advice").await;
     assert!(
@@ -730,23 +750,6 @@ async fn quickbooks_online_production_without_a_relay_asks_for_an_https_page() {
     app.close().await;
 }
 
-/// Launch the app with `env`, go through QuickBooks Time's steps with these keys and click Connect.
-async fn attempt_quickbooks_time(
-    desk: &Desk,
-    env: &[(&str, &str)],
-    client_id: &str,
-    secret: &str,
-) -> App {
-    let app = desk.launch(env).await;
-    choose(&app, "quickbooks-time", None).await;
-    fill_and_reach_connect(&app, client_id, secret).await;
-    app.click("connect-button").await;
-    app
-}
-
-const QBT_ID: &str = "practice-qbt-client";
-const QBT_SECRET: &str = "practice-qbt-secret-0000000000000";
-
 #[tokio::test(flavor = "multi_thread")]
 async fn quickbooks_time_preview_without_a_total_waits_out_a_429_in_view() {
     let scale = patchbay_emulator::DataScale {
@@ -754,7 +757,7 @@ async fn quickbooks_time_preview_without_a_total_waits_out_a_429_in_view() {
         ..patchbay_emulator::DataScale::small()
     };
     let desk = Desk::with_scale(scale).await;
-    let app = attempt_quickbooks_time(&desk, &[], QBT_ID, QBT_SECRET).await;
+    let app = attempt_practice_quickbooks_time(&desk, &[]).await;
     app.wait_text("connected-identity", "connected as").await;
     // QuickBooks Time asks Patchbay to slow down on the first page; it waits in view.
     desk.admin(
@@ -774,13 +777,7 @@ async fn quickbooks_time_preview_without_a_total_waits_out_a_429_in_view() {
         done.contains("24 employees, 30 job codes, 900 timesheets"),
         "{done}"
     );
-    let note = app
-        .wait_css("[data-testid=\"preview-note\"][data-list=\"timesheets\"]")
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(note, "done");
+    assert_eq!(preview_of(&app, "preview-note", "timesheets").await, "done");
     app.close().await;
 }
 
@@ -791,12 +788,11 @@ async fn failures_turn_the_right_checklist_item_red_with_the_fix() {
     // A wrong secret: "Client ID and Secret Key accepted" shows Problem; the problem is said
     // once, in the step, with its fix.
     let app = attempt_quickbooks_time(&desk, &[], QBT_ID, "wrong-secret-123").await;
-    let item = app.wait_item("credentials", "failed").await;
+    let (item, error) = failure(&app, "credentials", "did not accept").await;
     assert!(
         item.contains("Client ID and Secret Key accepted") && item.contains("Problem"),
         "{item}"
     );
-    let error = app.wait_text("connect-error", "did not accept").await;
     assert!(
         error.contains("same QuickBooks Time application"),
         "the fix: {error}"
@@ -862,27 +858,19 @@ async fn failures_turn_the_right_checklist_item_red_with_the_fix() {
         other["client_secret"].as_str().unwrap(),
     )
     .await;
-    let item = app.wait_item("redirect", "failed").await;
+    let (item, error) = failure(&app, "redirect", "must exactly match").await;
     assert!(
         item.contains("Redirect URL matches the Callback URL"),
         "{item}"
     );
-    let error = app.wait_text("connect-error", "must exactly match").await;
     assert!(error.contains("Callback URL"), "{error}");
     app.screenshot("21-checklist-redirect-mismatch").await;
     app.close().await;
 
     // Deny in the browser: its own outcome, not a window that did not open.
-    let app = attempt_quickbooks_time(
-        &desk,
-        &[("FAKE_BROWSER_DECISION", "deny")],
-        QBT_ID,
-        QBT_SECRET,
-    )
-    .await;
-    let item = app.wait_item("allowed", "failed").await;
+    let app = attempt_practice_quickbooks_time(&desk, &[("FAKE_BROWSER_DECISION", "deny")]).await;
+    let (item, error) = failure(&app, "allowed", "not allowed").await;
     assert!(item.contains("Access allowed"), "{item}");
-    let error = app.wait_text("connect-error", "not allowed").await;
     assert!(error.contains("click Allow"), "{error}");
     app.screenshot("24b-checklist-denied").await;
     assert!(
@@ -898,14 +886,12 @@ async fn failures_turn_the_right_checklist_item_red_with_the_fix() {
     app.close().await;
 
     // The browser cannot be opened: one state, the link and the paste field, no countdown.
-    let app = attempt_quickbooks_time(
+    let app = attempt_practice_quickbooks_time(
         &desk,
         &[
             ("BROWSER", "/nonexistent/browser"),
             ("PATH", "/nonexistent"),
         ],
-        QBT_ID,
-        QBT_SECRET,
     )
     .await;
     app.wait_item("browser", "failed").await;
@@ -927,13 +913,7 @@ async fn failures_turn_the_right_checklist_item_red_with_the_fix() {
     app.close().await;
 
     // Cancel while waiting for the browser.
-    let app = attempt_quickbooks_time(
-        &desk,
-        &[("FAKE_BROWSER_DECISION", "ignore")],
-        QBT_ID,
-        QBT_SECRET,
-    )
-    .await;
+    let app = attempt_practice_quickbooks_time(&desk, &[("FAKE_BROWSER_DECISION", "ignore")]).await;
     app.get("countdown").await;
     // While Patchbay waits for the admin, the items about the browser are being checked.
     let item = app.wait_item("allowed", "checking").await;
@@ -948,9 +928,8 @@ async fn failures_turn_the_right_checklist_item_red_with_the_fix() {
     let help = app.get("help-button").await;
     assert!(!help.is_enabled().await.unwrap(), "Help is off mid-connect");
     app.click("cancel-connect").await;
-    let item = app.wait_item("allowed", "failed").await;
+    let (item, _) = failure(&app, "allowed", "cancelled").await;
     assert!(item.contains("Problem"), "{item}");
-    app.wait_text("connect-error", "cancelled").await;
     assert!(
         help.is_enabled().await.unwrap(),
         "Help is back after Cancel"
@@ -958,19 +937,16 @@ async fn failures_turn_the_right_checklist_item_red_with_the_fix() {
     app.close().await;
 
     // No answer in time: the wait ends, the problem is said once with one next step.
-    let app = attempt_quickbooks_time(
+    let app = attempt_practice_quickbooks_time(
         &desk,
         &[
             ("FAKE_BROWSER_DECISION", "ignore"),
             ("PATCHBAY_CONNECT_WAIT_SECS", "3"),
         ],
-        QBT_ID,
-        QBT_SECRET,
     )
     .await;
-    let item = app.wait_item("browser", "failed").await;
+    let (item, error) = failure(&app, "browser", "No answer came back").await;
     assert!(item.contains("Problem"), "{item}");
-    let error = app.wait_text("connect-error", "No answer came back").await;
     assert!(error.contains("nothing was changed"), "{error}");
     assert_eq!(
         app.text("connect-button").await,
@@ -1107,23 +1083,15 @@ async fn preview_shows_counts_with_progress_and_mappings_survive_a_restart() {
         ..patchbay_emulator::DataScale::small()
     };
     let desk = Desk::with_scale(scale).await;
-    let app = desk.launch(&[]).await;
-    choose(&app, "quickbooks-online", Some("sandbox")).await;
-    fill_and_reach_connect(&app, "practice-qbo-dev-client", "practice-qbo-dev-secret").await;
-    app.click("connect-button").await;
+    let app = open_guide(&desk, &[], "quickbooks-online", Some("sandbox")).await;
+    fill_and_connect(&app, "practice-qbo-dev-client", "practice-qbo-dev-secret").await;
 
     // The guide's import step: one progress bar per list, real counts, a sample, CSV files.
     let done = app
         .wait_text("import-banner", "imported and refreshed")
         .await;
     assert!(done.contains("2500 customers"), "{done}");
-    let customers = app
-        .wait_css("[data-testid=\"preview-count\"][data-list=\"customers\"]")
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(customers, "2500");
+    assert_eq!(preview_of(&app, "preview-count", "customers").await, "2500");
     let bars = app.all("preview-progress").await;
     assert_eq!(
         bars.len(),
@@ -1174,12 +1142,7 @@ async fn preview_shows_counts_with_progress_and_mappings_survive_a_restart() {
     assert_eq!(csv.lines().count(), 2_501, "header + every customer");
 
     // Mappings: suggested from the imported accounts; Save Configuration.
-    app.click("next").await;
-    let select = app.get("mapping-customer_income_account").await;
-    let options = select
-        .find_all(fantoccini::Locator::Css("option"))
-        .await
-        .unwrap();
+    let options = income_accounts_offered(&app).await;
     assert!(options.len() > 3, "choices are the imported accounts");
     let chosen = options[2].attr("value").await.unwrap().unwrap();
     let chosen_name = options[2].text().await.unwrap();
@@ -1192,24 +1155,17 @@ async fn preview_shows_counts_with_progress_and_mappings_survive_a_restart() {
     // A restart shows the saved choice.
     let app = desk.launch(&[]).await;
     app.click("open-mappings").await;
-    let deadline = std::time::Instant::now() + harness::WAIT;
-    loop {
-        let v = app
-            .get("mapping-customer_income_account")
-            .await
-            .prop("value")
-            .await
-            .unwrap()
-            .unwrap_or_default();
+    harness::eventually(harness::WAIT, async || {
+        let v = app.value("mapping-customer_income_account").await;
         if v == chosen {
-            break;
+            Ok(())
+        } else {
+            Err(format!(
+                "saved mapping {chosen_name} not shown after restart (shows {v})"
+            ))
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "saved mapping {chosen_name} not shown after restart (shows {v})"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    })
+    .await;
     app.close().await;
 }
 
@@ -1238,13 +1194,7 @@ async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
     use secrecy::ExposeSecret;
     let desk = Desk::new().await;
     // An app with a sentinel secret, registered for the callback address the practice apps use.
-    let apps: serde_json::Value =
-        reqwest::get(format!("{}/_emulator/apps", desk.emulator.base_url()))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    let apps = desk.emulator_state("apps").await;
     let practice = apps
         .as_array()
         .unwrap()
@@ -1274,8 +1224,7 @@ async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
     app.run_js(RECORD_IPC).await;
 
     choose(&app, "quickbooks-online", Some("sandbox")).await;
-    fill_and_reach_connect(&app, client_id, &format!(" {secret}\u{200b}")).await;
-    app.click("connect-button").await;
+    fill_and_connect(&app, client_id, &format!(" {secret}\u{200b}")).await;
     // The guide goes on: the import, then the mappings step, whose Done leads Home.
     app.wait_text("import-banner", "imported and refreshed")
         .await;
@@ -1293,18 +1242,15 @@ async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
     // Copy the support report: it goes to the system clipboard (read back and searched too).
     harness::set_clipboard("nothing yet");
     app.click("copy-report").await;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    let copied = loop {
+    let copied = harness::eventually(std::time::Duration::from_secs(10), async || {
         let c = clipboard();
         if c.contains("Patchbay support report") {
-            break c;
+            Ok(c)
+        } else {
+            Err(format!("the report was not copied: {c:?}"))
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the report was not copied: {c:?}"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
+    })
+    .await;
     // Save report…: the system's save dialog, closed first (nothing written), then a file
     // typed in it, with the report in it.
     app.click("save-report").await;
@@ -1361,13 +1307,7 @@ async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
     }
     // The sign-in's authorization code and the PKCE verifier the app sent (the emulator keeps
     // them for this search).
-    let codes: serde_json::Value =
-        reqwest::get(format!("{}/_emulator/codes", desk.emulator.base_url()))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    let codes = desk.emulator_state("codes").await;
     for c in codes.as_array().unwrap() {
         secrets.extend(
             [&c["code"], &c["verifier"]]

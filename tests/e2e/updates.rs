@@ -7,12 +7,11 @@
 // Tests state their expectations by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use patchbay_e2e::harness::{App, Desk, wait_in_file};
+use patchbay_e2e::harness::{App, Desk, WAIT, wait_in_file};
 use patchbay_test_support::workspace_bin;
 use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The key the app trusts (a throwaway pair made for this test; its private half was deleted).
@@ -82,27 +81,28 @@ impl Feed {
     }
 }
 
-/// Wait until the app's log says it decided about updates (`what`).
-async fn decided(app: &App, what: &str) {
-    wait_in_file(
-        &app.log,
-        what,
-        Duration::from_secs(20),
-        "the update decision",
-    )
-    .await;
+/// Launch the app with `env`, on the welcome, once its log says it decided about updates
+/// (`decision`).
+async fn launch_decided(desk: &Desk, env: &[(&str, &str)], decision: &str) -> App {
+    let app = desk.launch(env).await;
+    app.get("welcome").await;
+    wait_in_file(&app.log, decision, WAIT, "the update decision").await;
+    app
+}
+
+/// Whether the update offer is on screen.
+async fn offered(app: &App) -> bool {
+    app.shown("[data-testid=\"update-offer\"]").await
 }
 
 /// The app's remembered last look, moved back by `hours`.
-fn last_look_hours_ago(desk_home: &std::path::Path, hours: i64) {
-    let prefs = desk_home.join("patchbay/config/app.json");
-    let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&prefs).unwrap()).unwrap();
-    let at = v["update_checked_at"]
-        .as_i64()
-        .expect("the last look is remembered");
-    v["update_checked_at"] = json!(at - hours * 3600);
-    std::fs::write(&prefs, v.to_string()).unwrap();
+fn last_look_hours_ago(desk: &Desk, hours: i64) {
+    desk.edit_app_prefs(|v| {
+        let at = v["update_checked_at"]
+            .as_i64()
+            .expect("the last look is remembered");
+        v["update_checked_at"] = json!(at - hours * 3600);
+    });
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -131,25 +131,23 @@ async fn an_update_is_offered_at_most_daily_and_one_not_signed_by_patchbay_is_ne
     app.screenshot("update-offer").await;
     // Not now: gone for this run, also after going to Choose and back.
     app.click("later-update").await;
-    assert!(!app.shown("[data-testid=\"update-offer\"]").await);
+    assert!(!offered(&app).await);
     app.click("welcome-start").await;
     app.get("choose").await;
     app.click("back-home").await;
     app.get("welcome").await;
-    assert!(!app.shown("[data-testid=\"update-offer\"]").await);
+    assert!(!offered(&app).await);
     app.close().await;
 
     // Started again the same day: no second look, no offer.
-    let app = desk.launch(&real).await;
-    app.get("welcome").await;
-    decided(&app, "less than a day ago").await;
+    let app = launch_decided(&desk, &real, "less than a day ago").await;
     assert_eq!(feed.looks(), 1, "looked twice in a day");
-    assert!(!app.shown("[data-testid=\"update-offer\"]").await);
+    assert!(!offered(&app).await);
     app.close().await;
 
     // A day later: a look and the offer again. Install: the download is not signed with the
     // app's key, so nothing is installed and the admin is told so.
-    last_look_hours_ago(desk.home.path(), 25);
+    last_look_hours_ago(&desk, 25);
     let binary = std::fs::read(workspace_bin("patchbay-app")).unwrap();
     let app = desk.launch(&real).await;
     app.wait_text("update-offer", "Patchbay 99.0.0").await;
@@ -170,11 +168,9 @@ async fn an_update_is_offered_at_most_daily_and_one_not_signed_by_patchbay_is_ne
     app.close().await;
 
     // Practice mode (the desk's emulator), a look due: none all the same.
-    last_look_hours_ago(desk.home.path(), 25);
-    let app = desk.launch(&keyed).await;
-    app.get("welcome").await;
-    decided(&app, "practice mode is on").await;
+    last_look_hours_ago(&desk, 25);
+    let app = launch_decided(&desk, &keyed, "practice mode is on").await;
     assert_eq!(feed.looks(), 2, "practice mode looked for an update");
-    assert!(!app.shown("[data-testid=\"update-offer\"]").await);
+    assert!(!offered(&app).await);
     app.close().await;
 }
