@@ -308,19 +308,23 @@ fn the_installed_app_starts_and_paints_its_first_screen() {
     }
 }
 
+/// A list of strings in the configuration (each entry must be one).
+fn strings(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
+}
+
 #[test]
 fn every_platform_has_its_bundle_settings_and_icons() {
     let conf = config();
     let bundle = &conf["bundle"];
-    let targets: Vec<&str> = bundle["targets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t.as_str().unwrap())
-        .collect();
+    let targets = strings(&bundle["targets"]);
     for t in ["deb", "appimage", "msi", "nsis", "dmg", "app"] {
         assert!(
-            targets.contains(&t),
+            targets.iter().any(|target| target == t),
             "bundle target {t} missing: {targets:?}"
         );
     }
@@ -338,12 +342,7 @@ fn every_platform_has_its_bundle_settings_and_icons() {
     }
     assert!(conf["identifier"].as_str().unwrap().contains('.'));
     // Every listed icon exists and is what its name says; Windows needs .ico, macOS .icns.
-    let icons: Vec<String> = bundle["icon"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i.as_str().unwrap().to_string())
-        .collect();
+    let icons = strings(&bundle["icon"]);
     for icon in &icons {
         let path = repo().join("src-tauri").join(icon);
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{icon}: {e}"));
