@@ -141,58 +141,42 @@ pub(crate) struct Settings {
 
 impl Settings {
     pub(crate) fn defaults(provider: &str) -> Settings {
+        // What the vendors share besides their token lifetime. Assumptions (UNCONFIRMED): codes
+        // live 10 min and a replaced refresh token dies at once (no grace).
+        let shared = |access_token_ttl_secs| Settings {
+            access_token_ttl_secs,
+            code_ttl_secs: 600,
+            rotate_refresh: Rotate::Always,
+            rotate_after_secs: 0,
+            old_refresh_grace_secs: 0,
+            rate_limit_per_window: None,
+            rate_window_secs: 60,
+            refresh_token_ttl_secs: None,
+            max_concurrent: None,
+            retry_after_secs: None,
+            https_redirects_only: false,
+            consent_auto_allow: false,
+            max_date_range_days: None,
+        };
         match provider {
             // Reference 1.3/1.4/1.10: 10-day tokens, rotation on refresh, 300 calls per 5 min.
-            // Assumption (UNCONFIRMED): the old refresh token dies at once; codes live 10 min.
             QBT => Settings {
-                access_token_ttl_secs: 864_000,
-                code_ttl_secs: 600,
-                rotate_refresh: Rotate::Always,
-                rotate_after_secs: 0,
-                old_refresh_grace_secs: 0,
                 rate_limit_per_window: Some(300),
                 rate_window_secs: 300,
-                refresh_token_ttl_secs: None,
-                max_concurrent: None,
-                retry_after_secs: None,
-                https_redirects_only: false,
-                consent_auto_allow: false,
-                max_date_range_days: None,
+                ..shared(864_000)
             },
             // Reference 2.5 (third parties: 24 h tokens), 2.8 (limits per minute).
-            // Assumption (UNCONFIRMED): refresh rotates and the old refresh token dies at once.
-            ASPIRE => Settings {
-                access_token_ttl_secs: 86_400,
-                code_ttl_secs: 600,
-                rotate_refresh: Rotate::Always,
-                rotate_after_secs: 0,
-                old_refresh_grace_secs: 0,
-                rate_limit_per_window: None,
-                rate_window_secs: 60,
-                refresh_token_ttl_secs: None,
-                max_concurrent: None,
-                retry_after_secs: None,
-                https_redirects_only: false,
-                consent_auto_allow: false,
-                max_date_range_days: None,
-            },
+            // Assumption (UNCONFIRMED): refresh rotates.
+            ASPIRE => shared(86_400),
             // Reference 3.4-3.6, 3.11: 1 h tokens, 101-day rolling refresh tokens whose value
             // changes every ~24 h, 500 req/min per realm, 10 concurrent.
-            // Assumption (UNCONFIRMED): no grace for the previous refresh token; codes live 10 min.
             _ => Settings {
-                access_token_ttl_secs: 3600,
-                code_ttl_secs: 600,
                 rotate_refresh: Rotate::AfterSecs,
                 rotate_after_secs: 86_400,
-                old_refresh_grace_secs: 0,
                 rate_limit_per_window: Some(500),
-                rate_window_secs: 60,
                 refresh_token_ttl_secs: Some(8_726_400),
                 max_concurrent: Some(10),
-                retry_after_secs: None,
-                https_redirects_only: false,
-                consent_auto_allow: false,
-                max_date_range_days: None,
+                ..shared(3600)
             },
         }
     }
