@@ -12,20 +12,8 @@ use patchbay_core::{Browser, Error, ErrorKind, Result};
 use secrecy::SecretString;
 use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// What `patchbay connect` was asked.
-#[derive(Debug)]
-pub struct Args {
-    pub system: String,
-    pub environment: Option<String>,
-    pub no_browser: bool,
-    pub deadline: Duration,
-    pub redirect_page: Option<String>,
-    pub catalog_file: Option<PathBuf>,
-}
 
 /// The system browser, honouring `BROWSER` as Linux tools do (through the `webbrowser` crate).
 #[derive(Debug, Default)]
@@ -89,11 +77,14 @@ fn say(spinner: &ProgressBar, message: String) {
     }
 }
 
-pub async fn run(app: &App, args: Args) -> Result<i32> {
-    let p = app.catalog().provider(&args.system)?.clone();
+/// `patchbay connect`: the order as asked (its keys are asked for here), and whether to leave
+/// the browser closed and print the link instead.
+pub async fn run(app: &App, mut order: ConnectOrder, no_browser: bool) -> Result<i32> {
+    let p = app.catalog().provider(&order.provider)?.clone();
     let env = p
         .environment(
-            args.environment
+            order
+                .environment
                 .as_deref()
                 .unwrap_or(&p.default_environment),
         )?
@@ -105,7 +96,7 @@ pub async fn run(app: &App, args: Args) -> Result<i32> {
         if practice { " in practice mode" } else { "" }
     );
     let plan = app
-        .plan(&p.id, Some(&env.id), args.redirect_page.as_deref())
+        .plan(&p.id, Some(&env.id), order.redirect_page.as_deref())
         .await?;
     if plan.via == Via::NeedsPage {
         let advice = plan.advice.clone().unwrap_or_default();
@@ -120,11 +111,9 @@ pub async fn run(app: &App, args: Args) -> Result<i32> {
         );
     }
     let input = Arc::new(Input::new());
-    let fields = if plan.keys_supplied {
-        BTreeMap::new()
-    } else {
-        ask_keys(&p.fields, &input)?
-    };
+    if !plan.keys_supplied {
+        order.fields = ask_keys(&p.fields, &input)?;
+    }
     let spinner = ProgressBar::new_spinner();
     spinner.set_style(
         ProgressStyle::with_template("{spinner} {msg}")
@@ -137,7 +126,7 @@ pub async fn run(app: &App, args: Args) -> Result<i32> {
         .map_or("Allow", |o| o.consent_button.as_str());
     let on_update = |update: ConnectUpdate| match &update.event {
         Event::Authorize { url, .. } => {
-            let opening = if args.no_browser {
+            let opening = if no_browser {
                 ""
             } else {
                 "Opening your browser…\n"
@@ -177,21 +166,14 @@ pub async fn run(app: &App, args: Args) -> Result<i32> {
         spinner.clone(),
         started.clone(),
         p.name.clone(),
-        args.deadline,
+        order.deadline,
     );
-    let browser: &dyn Browser = if args.no_browser {
+    let browser: &dyn Browser = if no_browser {
         &PrintLink
     } else {
         &SystemBrowser
     };
-    let order = ConnectOrder {
-        provider: p.id.clone(),
-        environment: Some(env.id.clone()),
-        fields,
-        redirect_page: args.redirect_page,
-        catalog_file: args.catalog_file,
-        deadline: args.deadline,
-    };
+    order.environment = Some(env.id);
     // Ctrl-C: the connect stops itself (cancelled, the port released) and says so.
     let connect = app.connect(order, browser, &on_update);
     let result = crate::stoppable(connect, || app.cancel_connect()).await;

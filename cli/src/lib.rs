@@ -9,7 +9,7 @@ mod table;
 mod user_path;
 
 use clap::{Parser, Subcommand};
-use patchbay_core::app::{App, Export, Options, PracticeMode};
+use patchbay_core::app::{App, ConnectOrder, Export, Options, PracticeMode};
 use patchbay_core::catalog::Catalog;
 use patchbay_core::connections::{DEFAULT_DEADLINE, Revocation};
 use patchbay_core::history::Trigger;
@@ -337,15 +337,15 @@ async fn command(app: &App, cli: &Cli) -> Result<i32> {
             timeout,
             redirect_page,
         } => {
-            let args = connect::Args {
-                system: system.clone(),
+            let order = ConnectOrder {
+                provider: system.clone(),
                 environment: environment.clone(),
-                no_browser: *no_browser,
-                deadline: Duration::from_secs(*timeout),
+                fields: BTreeMap::new(),
                 redirect_page: redirect_page.clone(),
                 catalog_file: cli.catalog.clone(),
+                deadline: Duration::from_secs(*timeout),
             };
-            connect::run(app, args).await
+            connect::run(app, order, *no_browser).await
         }
         Command::Status { json } => {
             let list = connections.list().await?;
