@@ -168,6 +168,7 @@ pub fn sweep(summary: &Summary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use patchbay_test_support::assert_says;
 
     #[test]
     fn columns_line_up_and_long_or_hostile_cells_are_cut() {
@@ -227,13 +228,13 @@ mod tests {
             ],
         };
         let text = sweep(&mixed);
-        assert!(
-            text.contains("needs you") && text.contains("try again later"),
-            "{text}"
-        );
-        assert!(
-            text.contains("QuickBooks Time (Production): api_not_enabled"),
-            "{text}"
+        assert_says(
+            &text,
+            &[
+                "needs you",
+                "try again later",
+                "QuickBooks Time (Production): api_not_enabled",
+            ],
         );
         assert!(!text.contains('\u{1b}'), "vendor words printed raw");
         assert!(text.ends_with("1 of 3 connections work; the ones above need you.\n"));
@@ -266,10 +267,12 @@ mod tests {
             needs_you: vec!["Aspire (Sandbox): connect it again\u{1b}[2J".into()],
         });
         let on = keep_fresh(&k);
-        assert!(on.contains("on (Task Scheduler runs"), "{on}");
-        assert!(
-            on.contains(": 1 of 2 connections work.\n  Aspire (Sandbox): connect it again"),
-            "{on}"
+        assert_says(
+            &on,
+            &[
+                "on (Task Scheduler runs",
+                ": 1 of 2 connections work.\n  Aspire (Sandbox): connect it again",
+            ],
         );
         assert!(!on.contains('\u{1b}'), "needs-you lines printed raw: {on}");
     }

@@ -7,6 +7,7 @@
 
 use crate::harness::Lab;
 use patchbay_core::Catalog;
+use patchbay_test_support::assert_says;
 use serde_json::json;
 
 /// The report's lines for one connection: from its `[id] …` heading to the next blank line.
@@ -184,14 +185,14 @@ async fn the_report_carries_versions_health_states_checklists_timings_and_vendor
     let problems = &report[report
         .find("\nrecent problems")
         .unwrap_or_else(|| panic!("recent problems: {report}"))..];
-    assert!(
-        problems.contains("check failed")
-            && problems.contains("kind=api_not_enabled")
-            && problems.contains("HTTP 402"),
-        "{problems}"
-    );
-    assert!(
-        problems.contains("kind=reconnect") && problems.contains("intuit_tid="),
-        "{problems}"
+    assert_says(
+        problems,
+        &[
+            "check failed",
+            "kind=api_not_enabled",
+            "HTTP 402",
+            "kind=reconnect",
+            "intuit_tid=",
+        ],
     );
 }
