@@ -223,7 +223,8 @@ async fn after_connection() -> (f64, f64) {
     }
     app.click("connect-button").await;
     // Connected, QuickBooks Online's settings then imported: the screen an admin is left on.
-    app.wait_text("import-banner", "imported and refreshed").await;
+    app.wait_text("import-banner", "imported and refreshed")
+        .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let after = tree_pss(pid).0 as f64;
     app.close().await;
