@@ -276,6 +276,20 @@ fn mib(kib: f64) -> String {
 async fn main() {
     let copy = first_screen_copy().await;
     let path = first_screen_path();
+    // The copy draws what the live screen draws: every file it names is beside it.
+    for quote in ["src=\"", "href=\""] {
+        for name in copy
+            .split(quote)
+            .skip(1)
+            .filter_map(|r| r.split('"').next())
+            .filter(|name| !name.starts_with('#') && !name.contains(':'))
+        {
+            assert!(
+                path.with_file_name(name).exists(),
+                "the first screen uses {name}, which the minimal app does not have: link it into bench/baseline/ui"
+            );
+        }
+    }
     if std::env::args().any(|a| a == "--first-screen") {
         std::fs::write(&path, copy).unwrap();
         return;
