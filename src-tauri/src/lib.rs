@@ -123,10 +123,50 @@ pub fn run() {
             })
         });
     if let Err(e) = result {
-        let message = startup_failure(&e.to_string());
+        let why = e.to_string();
+        if start_again(&why, std::env::var_os(STARTED_AGAIN).is_some()) {
+            tracing::warn!("the Patchbay this start found was closing meanwhile: starting again");
+            let e = run_again();
+            tracing::warn!(error = %e, "could not start again");
+        }
+        let message = startup_failure(&why);
         eprintln!("{message}");
         tell_the_admin(&message);
         std::process::exit(1);
+    }
+}
+
+/// Set on the one second try of a start (see [`start_again`]).
+const STARTED_AGAIN: &str = "PATCHBAY_STARTED_AGAIN";
+
+/// Whether a failed start gets one more try: the Patchbay it found running, to hand over to (the
+/// app is single-instance), was closing meanwhile and never answered. The admin closed the window
+/// and opened it again at once; the second try finds nobody running and starts.
+fn start_again(why: &str, already_again: bool) -> bool {
+    !already_again && why.contains("failed to forward arguments to the running instance")
+}
+
+/// This program started again after a moment, with the same arguments; returns only if it could
+/// not be.
+fn run_again() -> std::io::Error {
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => return e,
+    };
+    let mut again = std::process::Command::new(exe);
+    again
+        .args(std::env::args_os().skip(1))
+        .env(STARTED_AGAIN, "1");
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt as _;
+        again.exec()
+    }
+    #[cfg(not(unix))]
+    match again.spawn() {
+        Ok(_) => std::process::exit(0),
+        Err(e) => e,
     }
 }
 
@@ -185,7 +225,15 @@ pub fn is_app_url(url: &url::Url) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{is_app_url, startup_failure};
+    use super::{is_app_url, start_again, startup_failure};
+
+    #[test]
+    fn a_start_that_found_a_closing_patchbay_is_tried_once_more() {
+        let lost = "failed to initialize plugin `single-instance`: failed to forward arguments to the running instance: org.freedesktop.DBus.Error.NoReply: Message recipient disconnected from message bus without replying";
+        assert!(start_again(lost, false));
+        assert!(!start_again(lost, true), "one more try, not a loop");
+        assert!(!start_again("the keychain file is damaged", false));
+    }
 
     #[test]
     fn a_start_up_failure_says_why_what_to_do_and_where_the_log_is() {
