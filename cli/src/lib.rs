@@ -64,7 +64,6 @@ pub fn main() -> i32 {
     }
 }
 
-/// Pretty JSON on stdout, for scripts (`--json`).
 /// A desktop notification (best effort: the summary and Home say the same).
 fn notify(n: &patchbay_core::app::Notice) {
     if let Err(e) = notify_rust::Notification::new()
@@ -77,6 +76,7 @@ fn notify(n: &patchbay_core::app::Notice) {
     }
 }
 
+/// Pretty JSON on stdout, for scripts (`--json`).
 fn print_json(value: std::result::Result<serde_json::Value, serde_json::Error>) -> Result<()> {
     let text = value
         .and_then(|v| serde_json::to_string_pretty(&v))

@@ -77,21 +77,20 @@ impl App {
         let history = History::new(&self.paths);
         let last_run = history.last_scheduled_run().map(|(at, run)| {
             let ok = run.iter().filter(|e| e.ok).count();
-            let needs = run.iter().any(|e| e.needs_admin);
+            let needs_you: Vec<String> = run
+                .iter()
+                .filter(|e| e.needs_admin)
+                .map(|e| format!("{} ({}): {}", e.system, e.environment, e.step()))
+                .collect();
             let found = match (ok == run.len(), run.len()) {
                 (true, 1) => "the connection works".to_string(),
                 (true, n) => format!("all {n} connections work"),
-                (false, 1) if needs => "the connection needs you".to_string(),
+                (false, 1) if !needs_you.is_empty() => "the connection needs you".to_string(),
                 (false, 1) => {
                     "the connection could not be checked; it is tried again tomorrow".into()
                 }
                 (false, n) => format!("{ok} of {n} connections work"),
             };
-            let needs_you = run
-                .iter()
-                .filter(|e| e.needs_admin)
-                .map(|e| format!("{} ({}): {}", e.system, e.environment, e.step()))
-                .collect();
             LastRun {
                 at,
                 found,
