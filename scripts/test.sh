@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Sets up and runs Patchbay's whole test suite: formatting, lints, the core-has-no-tauri check,
-# then every test (unit, integration against the emulators with the real keychain) with
+# the Windows build with the core's and emulator's tests under Wine, then every test (unit, integration against the emulators with the real keychain) with
 # cargo-nextest inside a private D-Bus session running gnome-keyring.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,6 +48,11 @@ export PATCHBAY_FUZZ_TARGET_DIR="${PATCHBAY_FUZZ_TARGET_DIR:-$HOME/.cache/patchb
 tree_before="$(git status --porcelain 2>/dev/null || true)"
 # Every process of the run carries this mark, so whatever outlives the run is found below.
 export PATCHBAY_TEST_RUN="run-$$-$(date +%s%N)"
+
+# Windows: the workspace's programs and tests built for x86_64-pc-windows-gnu, and the core's and
+# emulator's tests run under Wine in a new Wine prefix (scripts/windows.sh, docs/WINDOWS.md).
+./scripts/windows.sh build
+./scripts/windows.sh test
 
 # A private home for the keyring and WebKit data; cargo and rustup stay where they are. The app
 # runs on a virtual display (Xvfb) big enough for the large-window screenshots.

@@ -36,15 +36,24 @@ pub fn rotating_file(
         AppendCount::new(keep),
         ContentLimit::BytesSurpassed(max_bytes),
         Compression::None,
-        // Readable by this user only.
-        #[cfg(unix)]
-        Some({
-            use std::os::unix::fs::OpenOptionsExt;
-            let mut o = std::fs::OpenOptions::new();
-            o.read(true).create(true).append(true).mode(0o600);
-            o
-        }),
+        own_file_options(),
     )
+}
+
+/// How a log file is opened: readable by this user only. On Unix that is the file's mode; on
+/// Windows a file in the user's own profile (where the log folder is) is private to them by the
+/// folder's permissions.
+#[cfg(unix)]
+fn own_file_options() -> Option<std::fs::OpenOptions> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true).create(true).append(true).mode(0o600);
+    Some(o)
+}
+
+#[cfg(not(unix))]
+fn own_file_options() -> Option<std::fs::OpenOptions> {
+    None
 }
 
 /// The desktop app's log file name (`patchbay-app.log`).

@@ -31,9 +31,16 @@ mod tests {
     fn finds_our_own_listener_and_only_a_listener() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
-        let who = super::holder(port).expect("our own listening socket is found");
-        assert!(who.contains(&std::process::id().to_string()), "{who}");
-        assert!(who.starts_with("the program \""), "{who}");
+        // Wine (the Windows tests here, scripts/windows.sh) lists no owner for a listening
+        // socket, so there the lookup finds nobody and the message names no program; Windows
+        // itself is proven only on a Windows runner (.github/workflows/ci.yml).
+        if std::env::var_os("PATCHBAY_UNDER_WINE").is_some() {
+            assert_eq!(super::holder(port), None, "Wine names no owner");
+        } else {
+            let who = super::holder(port).expect("our own listening socket is found");
+            assert!(who.contains(&std::process::id().to_string()), "{who}");
+            assert!(who.starts_with("the program \""), "{who}");
+        }
         drop(l);
         assert_eq!(super::holder(port), None, "nobody listens there now");
     }

@@ -599,11 +599,15 @@ mod tests {
     fn each_system_has_its_own_scheduler() {
         assert_eq!(Scheduler::of(Os::Windows), Scheduler::TaskScheduler);
         assert_eq!(Scheduler::of(Os::MacOs), Scheduler::Launchd);
-        assert_eq!(
-            Scheduler::THIS,
-            Scheduler::Systemd,
-            "these tests run on Linux"
-        );
+        assert_eq!(Scheduler::of(Os::Other), Scheduler::Systemd);
+        let expected = if cfg!(windows) {
+            Scheduler::TaskScheduler
+        } else if cfg!(target_os = "macos") {
+            Scheduler::Launchd
+        } else {
+            Scheduler::Systemd
+        };
+        assert_eq!(Scheduler::THIS, expected, "the system these tests run on");
     }
 
     #[test]
@@ -669,16 +673,25 @@ mod tests {
     fn a_missing_scheduler_is_said_plainly_and_nothing_is_left_behind() {
         let dir = tempfile::tempdir().unwrap();
         let p = places(dir.path());
-        // A scheduler whose commands are not on this computer.
-        let e = switch_on(Scheduler::TaskScheduler, &job(), &p).unwrap_err();
+        // A scheduler whose commands are not on this computer: another system's (Windows and
+        // Wine have `schtasks`, macOS has `launchctl`, Linux neither).
+        let (missing, its_file) = if cfg!(windows) {
+            (
+                Scheduler::Launchd,
+                "LaunchAgents/dev.patchbay.keep-fresh.plist",
+            )
+        } else {
+            (Scheduler::TaskScheduler, "work/patchbay-keep-fresh.xml")
+        };
+        let e = switch_on(missing, &job(), &p).unwrap_err();
         assert!(
             e.message()
-                .contains("Windows Task Scheduler is not available"),
+                .contains(&format!("{} is not available", missing.words())),
             "{e}"
         );
         assert!(e.message().contains("patchbay refresh --all"), "{e}");
-        assert!(!dir.path().join("work/patchbay-keep-fresh.xml").exists());
-        switch_off(Scheduler::TaskScheduler, &p).unwrap();
+        assert!(!dir.path().join(its_file).exists(), "{its_file} is left");
+        switch_off(missing, &p).unwrap();
     }
 
     /// systemd itself reads the units: no warning, no error (`systemd-analyze verify`), for a

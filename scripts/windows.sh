@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Patchbay for Windows, built and tested on this Linux machine (docs/WINDOWS.md says what it
+# proves and what only a Windows runner can). rustup's toolchain has no standard library for
+# other targets and none can be fetched, so Debian's own Rust (rustc-web, cargo-web) builds it
+# from its source (rust-web-src) with -Zbuild-std; MinGW-w64 links; Wine runs the programs.
+# The packages come from scripts/setup.sh.
+#
+#   scripts/windows.sh build                 # the programs and their test binaries (debug)
+#   scripts/windows.sh test [nextest args]   # the core's and emulator's tests, under Wine
+#
+# Used by scripts/test.sh, which runs both. Builds go to $PATCHBAY_WINDOWS_TARGET_DIR (outside the clone,
+# incremental across runs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WINDOWS=x86_64-pc-windows-gnu
+export PATCHBAY_WINDOWS_TARGET_DIR="${PATCHBAY_WINDOWS_TARGET_DIR:-$HOME/.cache/patchbay-target-windows}"
+# What is built for Windows: the logic, the vendors' stand-ins and the command line with their
+# tests. What runs under Wine in `test`: the core's and the emulator's tests (the command line's
+# are built, and run by hand: `scripts/windows.sh test -p patchbay-cli`; docs/WINDOWS.md lists
+# what still fails there).
+PACKAGES=(-p patchbay-core -p patchbay-emulator -p patchbay-cli)
+TESTED=(-p patchbay-core -p patchbay-emulator)
+# Debian's wine64 package puts its programs here (the `wine` package would add /usr/bin links).
+WINE=/usr/lib/wine/wine64 WINESERVER=/usr/lib/wine/wineserver
+
+# Debian's cargo and rustc for the Windows target, the standard library built from source.
+# `CARGO` is what cargo-nextest calls to build.
+wcargo() {
+  CARGO_TARGET_DIR="$PATCHBAY_WINDOWS_TARGET_DIR" RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
+    CARGO=/usr/bin/cargo RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
+    CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
+    CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/scripts/windows.sh run" \
+    "$@"
+}
+
+# Wine 8 lacks bcryptprimitives.dll (ProcessPrng, which Rust's std calls for random bytes);
+# tests/windows/bcryptprimitives.c stands in for it, built here by MinGW (nothing downloaded).
+shim() {
+  local out="$PATCHBAY_WINDOWS_TARGET_DIR/wine-shim/bcryptprimitives.dll"
+  if [ ! -f "$out" ] || [ tests/windows/bcryptprimitives.c -nt "$out" ]; then
+    mkdir -p "$(dirname "$out")"
+    x86_64-w64-mingw32-gcc -O2 -shared -o "$out" \
+      tests/windows/bcryptprimitives.c tests/windows/bcryptprimitives.def -ladvapi32
+  fi
+  echo "$out"
+}
+
+# A new Wine prefix (a Windows user profile with its own registry and Credential Manager) at $1,
+# with the shim in system32 and, when $2 is given, that program registered as the user's web
+# browser: the http and https URL association in HKEY_CURRENT_USER, where Windows keeps the
+# browser a user chose. (Wine's own browser hand-over is left out.)
+prefix() {
+  local dir="$1" browser="${2:-}"
+  mkdir -p "$dir"
+  WINEPREFIX="$dir" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" "$WINE" wineboot --init >/dev/null 2>&1
+  cp "$(shim)" "$dir/drive_c/windows/system32/"
+  if [ -n "$browser" ]; then
+    local win
+    win="$(WINEPREFIX="$dir" WINEDEBUG=-all "$WINE" winepath -w "$browser" 2>/dev/null | tr -d '\r')"
+    for scheme in http https; do
+      WINEPREFIX="$dir" WINEDEBUG=-all "$WINE" reg add "HKCU\\Software\\Classes\\$scheme\\shell\\open\\command" \
+        /ve /d "\"$win\" \"%1\"" /f >/dev/null 2>&1
+    done
+  fi
+}
+
+case "${1:-}" in
+  build)
+    wcargo /usr/bin/cargo build --locked --target "$WINDOWS" "${PACKAGES[@]}" --bins --quiet
+    wcargo cargo-nextest nextest run --target "$WINDOWS" "${PACKAGES[@]}" --no-run --cargo-quiet --locked
+    shim >/dev/null
+    ;;
+  run)
+    # The target runner: a Windows program under Wine, in the prefix of this test run.
+    shift
+    PATCHBAY_UNDER_WINE=1 WINEDEBUG=-all exec "$WINE" "$@"
+    ;;
+  test)
+    shift
+    # One prefix for the run, made new: Credential Manager and the registry start empty, the
+    # fake browser is the user's browser (the CLI tests' sign-ins), and one Wine server serves
+    # every test process (a server per process would add seconds to each).
+    WINEPREFIX="$(mktemp -d)/wine"
+    export WINEPREFIX WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+    trap '"$WINESERVER" -k 2>/dev/null || true; "$WINESERVER" -w 2>/dev/null || true; rm -rf "$(dirname "$WINEPREFIX")"' EXIT
+    mkdir -p "$WINEPREFIX"
+    "$WINESERVER" -p
+    prefix "$WINEPREFIX" "$PATCHBAY_WINDOWS_TARGET_DIR/$WINDOWS/debug/fake-browser.exe"
+    [ $# -gt 0 ] || set -- "${TESTED[@]}"
+    wcargo cargo-nextest nextest run --target "$WINDOWS" --cargo-quiet --locked \
+      --no-fail-fast --failure-output final "$@"
+    ;;
+  prefix)
+    # scripts/windows.sh prefix DIR [BROWSER.exe]: a test prefix (used by the installer test).
+    shift
+    prefix "$@"
+    ;;
+  *)
+    echo "usage: scripts/windows.sh build|test [nextest args]|prefix DIR [BROWSER]" >&2
+    exit 2
+    ;;
+esac
