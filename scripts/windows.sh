@@ -47,9 +47,10 @@ shim() {
 }
 
 # A new Wine prefix (a Windows user profile with its own registry and Credential Manager) at $1,
-# with the shim in system32 and, when $2 is given, that program registered as the user's web
-# browser: the http and https URL association in HKEY_CURRENT_USER, where Windows keeps the
-# browser a user chose. (Wine's own browser hand-over is left out.)
+# with the shim in system32 and, when $2 is given, that program registered as the web browser:
+# the http and https URL association, which Patchbay asks Windows for when it opens the sign-in
+# page (AssocQueryString). Windows also reads a user's own choice from HKEY_CURRENT_USER; Wine
+# reads only the computer's, in HKEY_LOCAL_MACHINE, where its own browser hand-over is replaced.
 prefix() {
   local dir="$1" browser="${2:-}"
   mkdir -p "$dir"
@@ -59,7 +60,7 @@ prefix() {
     local win
     win="$(WINEPREFIX="$dir" WINEDEBUG=-all "$WINE" winepath -w "$browser" 2>/dev/null | tr -d '\r')"
     for scheme in http https; do
-      WINEPREFIX="$dir" WINEDEBUG=-all "$WINE" reg add "HKCU\\Software\\Classes\\$scheme\\shell\\open\\command" \
+      WINEPREFIX="$dir" WINEDEBUG=-all "$WINE" reg add "HKLM\\Software\\Classes\\$scheme\\shell\\open\\command" \
         /ve /d "\"$win\" \"%1\"" /f >/dev/null 2>&1
     done
   fi

@@ -2,7 +2,7 @@
 //! verify → refresh (rotation) → disconnect (revoke where offered), with the real keychain.
 
 use crate::harness::{Lab, status_json};
-use patchbay_core::store::SecretStore;
+use patchbay_core::store::{Os, SecretStore};
 use patchbay_test_support::between;
 use serde_json::json;
 
@@ -20,7 +20,7 @@ async fn full_path(lab: &Lab, system: &str, env: &str) -> String {
     connect
         .exits(0)
         .says("Connected")
-        .says("kept in your desktop's keyring");
+        .says(&format!("kept in {}", Os::THIS.keychain()));
 
     let status = status_json(&lab.run_async(&["status", "--json"], "").await);
     assert_eq!(status.len(), 1);

@@ -6,7 +6,7 @@ use crate::harness::{Lab, Output, files_under, status_json};
 use crate::refresh::{aspire_lab, connect_aspire};
 use patchbay_core::ErrorKind;
 use patchbay_core::checklist::{Checklist, Event, ItemState};
-use patchbay_core::store::{Grant, SecretStore, Vault};
+use patchbay_core::store::{Grant, Os, SecretStore, Vault};
 use patchbay_core::{Catalog, Error};
 use secrecy::{ExposeSecret, SecretString};
 use std::path::Path;
@@ -154,14 +154,15 @@ async fn an_entry_deleted_behind_our_back_asks_to_connect_again() {
     let token = lab
         .run_async(&["token", "aspire", "--env", "sandbox"], "")
         .await;
-    assert_keychain_trouble(&token, "are no longer in your desktop's keyring");
+    let gone = format!("are no longer in {}", Os::THIS.keychain());
+    assert_keychain_trouble(&token, &gone);
     assert!(token.stdout.is_empty(), "no token printed: {token:?}");
     let status = status_json(&lab.run_async(&["status", "--json"], "").await);
     assert_eq!(status[0]["state"], "needs_reconnect", "{status:?}");
     assert!(
         status[0]
             .to_string()
-            .contains("are no longer in your desktop's keyring"),
+            .contains(&gone),
         "{status:?}"
     );
     assert_no_secret_on_disk(lab.home.path(), &[&secret]);
