@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs Patchbay's whole test suite: formatting, lints, the core-has-no-tauri check,
-# the Windows build with the core's and emulator's tests under Wine, then every test (unit, integration against the emulators with the real keychain) with
-# cargo-nextest inside a private D-Bus session running gnome-keyring.
+# the Windows build with the core's and emulator's tests under Wine, then every test (unit,
+# integration against the emulators with the real keychain) with cargo-nextest inside a private
+# D-Bus session running gnome-keyring.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh

@@ -69,7 +69,7 @@ prefix() {
 case "${1:-}" in
   build)
     wcargo /usr/bin/cargo build --locked --target "$WINDOWS" "${PACKAGES[@]}" --bins --quiet
-    wcargo cargo-nextest nextest run --target "$WINDOWS" "${PACKAGES[@]}" --no-run --cargo-quiet --locked
+    wcargo /usr/bin/cargo test --locked --target "$WINDOWS" "${PACKAGES[@]}" --no-run --quiet
     shim >/dev/null
     ;;
   run)
