@@ -159,12 +159,7 @@ async fn an_entry_deleted_behind_our_back_asks_to_connect_again() {
     assert!(token.stdout.is_empty(), "no token printed: {token:?}");
     let status = status_json(&lab.run_async(&["status", "--json"], "").await);
     assert_eq!(status[0]["state"], "needs_reconnect", "{status:?}");
-    assert!(
-        status[0]
-            .to_string()
-            .contains(&gone),
-        "{status:?}"
-    );
+    assert!(status[0].to_string().contains(&gone), "{status:?}");
     assert_no_secret_on_disk(lab.home.path(), &[&secret]);
     // Connecting again puts it right.
     let again = lab.connect("aspire", "sandbox", &id, &secret).await;
