@@ -1001,12 +1001,30 @@ async fn narrow_windows_and_200_percent_zoom_keep_every_screen_readable() {
     assert!(app.shown(item).await, "still open on the next step");
 
     app.client.set_window_size(1024, 700).await.unwrap();
+    // Ctrl and + five times (20% each): 200%. A loaded machine can apply a press late or drop
+    // it: the width is read until it holds still, and a dropped press is made again (at most
+    // three times); a zoom past 200% or one that never arrives still fails.
     app.keys(&["ctrl+equal"; 5]).await;
-    let width = app
-        .run_js("return window.innerWidth")
-        .await
-        .as_f64()
-        .unwrap();
+    let inner = async || {
+        app.run_js("return window.innerWidth")
+            .await
+            .as_f64()
+            .unwrap()
+    };
+    let mut width = inner().await;
+    for _ in 0..3 {
+        if width <= 540.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let now = inner().await;
+        if now == width {
+            app.keys(&["ctrl+equal"]).await;
+            width = inner().await;
+        } else {
+            width = now;
+        }
+    }
     assert!(
         (480.0..=540.0).contains(&width),
         "200% zoom: {width} CSS pixels wide"
@@ -1229,7 +1247,7 @@ async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
     app.wait_text("import-banner", "imported and refreshed")
         .await;
     app.click("next").await;
-    app.get("save-configuration").await;
+    mappings_loaded(&app).await;
     app.click("done").await;
     app.get("home").await;
     // Check now shows Home again when it is done: the page it replaces is marked, so the next
@@ -1414,6 +1432,12 @@ async fn no_secret_reaches_the_webview_the_log_or_the_browser() {
     });
 }
 
+/// The mappings step once the accounts are read: the choices take the place of "Reading your
+/// accounts…" and push the buttons down, so a click before then can land where Done was.
+async fn mappings_loaded(app: &App) {
+    app.wait_css(".mapping-list select").await;
+}
+
 /// What a page shows an office admin: the visible text, without the Callback URL (it must be
 /// copied exactly) and without what is folded into "Details for support".
 const VISIBLE_TEXT: &str = r#"
@@ -1511,6 +1535,7 @@ async fn every_screen_of_a_connection_fits_a_laptop_window_in_plain_words() {
             app.click("next").await;
             app.get("save-configuration").await;
             check_screen(&app, &format!("{system} mappings")).await;
+            mappings_loaded(&app).await;
             app.click("done").await;
         } else {
             check_screen(&app, &format!("{system} connected")).await;
