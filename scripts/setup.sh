@@ -17,7 +17,7 @@ PACKAGES=(
   systemd
   # a real browser for the sign-in relay tests (headless, as the admin's browser)
   chromium
-  # Windows from here (scripts/cross.sh): Debian's own Rust with its standard library's source
+  # Windows from here (scripts/windows.sh): Debian's own Rust with its standard library's source
   # (rustup's toolchain has no std for other targets), MinGW-w64 to link, Wine to run the
   # Windows programs and tests, NSIS to build the installer script that runs the hooks
   rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 g++-mingw-w64-x86-64 wine64 nsis

@@ -45,6 +45,9 @@ struct Case {
     nothing_sent: bool,
     /// The browser was never opened (not even on an error page).
     no_browser: bool,
+    /// The message names the program holding the callback port ("(process N)"). Wine lists
+    /// no socket's owner, so there only the rest of the message is checked.
+    names_holder: bool,
 }
 
 const CASE: Case = Case {
@@ -62,6 +65,7 @@ const CASE: Case = Case {
     never_says: &[],
     nothing_sent: false,
     no_browser: false,
+    names_holder: false,
 };
 
 async fn fails(case: Case) {
@@ -94,6 +98,9 @@ async fn fails(case: Case) {
     for words in case.says {
         assert!(out.stderr.contains(words), "{words:?} in {out:?}");
     }
+    if case.names_holder && std::env::var_os("PATCHBAY_UNDER_WINE").is_none() {
+        assert!(out.stderr.contains("(process "), "the holder named: {out:?}");
+    }
     for words in case.never_says {
         assert!(!out.stderr.contains(words), "not {words:?} in {out:?}");
     }
@@ -122,8 +129,9 @@ async fn fails(case: Case) {
 
 /// One test per case (run in parallel, named in the report).
 macro_rules! failing_connects {
-    ($($name:ident: $case:expr;)*) => {
+    ($($(#[$attr:meta])* $name:ident: $case:expr;)*) => {
         $(
+            $(#[$attr])*
             #[tokio::test(flavor = "multi_thread")]
             async fn $name() {
                 fails($case).await;
@@ -179,6 +187,10 @@ failing_connects! {
         says: &["No answer came back from QuickBooks Time within 2 seconds", "✗ Approval page opened"],
         ..CASE
     };
+    // On Windows "no browser" is the computer's http association missing, which the shared
+    // Wine prefix has (every other sign-in uses it): scripts/windows.sh runs this one alone in
+    // a prefix without one.
+    #[cfg_attr(windows, ignore = "needs a Windows user without a web browser: scripts/windows.sh runs it in such a prefix")]
     a_browser_that_cannot_be_launched_is_reported_and_the_link_offered: Case {
         args: &["--timeout", "3"],
         // No BROWSER that exists and no xdg-open/gio on PATH: like a machine with no browser.
@@ -190,8 +202,8 @@ failing_connects! {
     a_busy_callback_port_is_explained: Case {
         port_taken: true,
         kind: ErrorKind::PortInUse,
-        // Names the program holding it.
-        says: &["(process ", "Patchbay can receive the answer on this computer"],
+        says: &["Patchbay can receive the answer on this computer"],
+        names_holder: true,
         ..CASE
     };
     missing_api_add_on_is_api_not_enabled: Case {
@@ -224,6 +236,9 @@ failing_connects! {
         says: &["server error (500)", "The vendor's service is answering"],
         ..CASE
     };
+    // Secret Service missing (no D-Bus session): Linux's; Windows' Credential Manager cannot be
+    // taken away from one program (see keychain.rs).
+    #[cfg(target_os = "linux")]
     no_keychain_is_a_clear_keychain_error_and_nothing_is_written: Case {
         system: "aspire",
         env: "sandbox",
@@ -245,6 +260,9 @@ failing_connects! {
     };
 }
 
+// Debian's headless Chromium plays the admin's browser (it runs the relay page's script): a
+// Linux program here, so Linux only; the relay page is the same for every system.
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread")]
 async fn intuit_development_keys_on_production_are_wrong_environment() {
     let lab = Lab::new().await;
@@ -328,6 +346,10 @@ async fn invalid_grant_on_refresh_asks_to_reconnect() {
     assert_eq!(status[0]["state"], "connected", "{status:?}");
 }
 
+// Ctrl+C sent from outside: a signal on Unix. Windows delivers Ctrl+C only to the processes of
+// the console it is typed in (another program can send a child Ctrl+Break, which is not what
+// the admin presses), so this is proven where a test can press it.
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread")]
 async fn ctrl_c_while_waiting_cancels_and_frees_the_port() {
     let lab = Lab::new().await;

@@ -1,9 +1,15 @@
 //! Keychain trouble: locked, missing (no D-Bus session), an entry too large, an entry deleted
 //! behind Patchbay's back. Each ends in the "keychain" checklist item with its fix, and nothing
 //! is ever written anywhere else instead.
+//!
+//! The missing and locked keychain are Secret Service's faults (no D-Bus session, a locked
+//! collection), so those tests are Linux's (`cfg`): Windows' Credential Manager belongs to the
+//! user's logon session and cannot be taken away or locked for one program.
 
 use crate::harness::{Lab, Output, files_under, status_json};
-use crate::refresh::{aspire_lab, connect_aspire};
+use crate::refresh::aspire_lab;
+#[cfg(target_os = "linux")]
+use crate::refresh::connect_aspire;
 use patchbay_core::ErrorKind;
 use patchbay_core::checklist::{Checklist, Event, ItemState};
 use patchbay_core::store::{Grant, Os, SecretStore, Vault};
@@ -40,6 +46,7 @@ fn assert_keychain_trouble(out: &Output, words: &str) {
     );
 }
 
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread")]
 async fn no_keychain_at_all_is_named_and_nothing_is_stored_elsewhere() {
     let lab = Lab::new().await;
@@ -61,6 +68,7 @@ async fn no_keychain_at_all_is_named_and_nothing_is_stored_elsewhere() {
 /// With the keychain gone after connecting, `status` still lists the connection (its state says
 /// the keychain) and `report`, most wanted then, still reports: the keychain line says why, and
 /// the connection's checklist fails the keychain item with its fix.
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread")]
 async fn status_and_report_still_answer_when_the_keychain_is_gone() {
     let lab = Lab::new().await;
@@ -96,6 +104,7 @@ async fn status_and_report_still_answer_when_the_keychain_is_gone() {
 }
 
 /// Run `script` in a private D-Bus session with its own unlocked login keyring.
+#[cfg(target_os = "linux")]
 fn private_session(lab: &Lab, script: &str, env: &[(&str, &str)]) -> Output {
     let mut cmd = lab.command(&[]);
     let cli = crate::harness::cli();
@@ -120,6 +129,7 @@ fn private_session(lab: &Lab, script: &str, env: &[(&str, &str)]) -> Output {
     lab.run_with(c, "")
 }
 
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread")]
 async fn a_locked_keychain_is_named_and_nothing_is_stored_elsewhere() {
     let lab = Lab::new().await;

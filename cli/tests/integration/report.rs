@@ -81,12 +81,17 @@ async fn the_report_carries_versions_health_states_checklists_timings_and_vendor
         .lines()
         .find(|l| l.starts_with("os: "))
         .expect("an os line");
+    // The system by its own name: Linux's distribution, "Windows", "Mac OS".
     let os_release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
-    let os_name = os_release
-        .lines()
-        .find_map(|l| l.strip_prefix("NAME="))
-        .map(|n| n.trim_matches('"').split_whitespace().next().unwrap_or(""))
-        .unwrap_or("Linux");
+    let os_name = match std::env::consts::OS {
+        "windows" => "Windows",
+        "macos" => "Mac OS",
+        _ => os_release
+            .lines()
+            .find_map(|l| l.strip_prefix("NAME="))
+            .map(|n| n.trim_matches('"').split_whitespace().next().unwrap_or(""))
+            .unwrap_or("Linux"),
+    };
     assert!(
         os_line.contains(os_name) && os_line.contains(std::env::consts::ARCH),
         "{os_line} names {os_name} and {}",
