@@ -18,9 +18,9 @@ ZIG_VERSION=0.17.1
 export PATCHBAY_MACOS_TARGET_DIR="${PATCHBAY_MACOS_TARGET_DIR:-$HOME/.cache/patchbay-target-macos}"
 
 # Zig from PyPI, once per target directory; then, per target, a C compiler and archiver by the
-# names cc-rs is told (CC_<target>, AR_<target>). Objective-C (mac-notification-sys, behind the
-# app's notifications) includes Cocoa, which only Apple's SDK has: for a check, such a file is
-# compiled as an empty object (its Rust side is checked all the same).
+# names cc-rs is told (CC_<target>, AR_<target>): tests/macos/zig-cc.sh, which also stands an
+# empty object in for Objective-C (mac-notification-sys, behind the app's notifications, includes
+# Cocoa, which only Apple's SDK has; its Rust side is checked all the same).
 tools() {
   local dir="$PATCHBAY_MACOS_TARGET_DIR/zig-$ZIG_VERSION"
   if [ ! -x "$dir/ziglang/zig" ]; then
@@ -30,21 +30,7 @@ tools() {
   local bin="$PATCHBAY_MACOS_TARGET_DIR/bin"
   mkdir -p "$bin"
   for target in "${TARGETS[@]}"; do
-    cat >"$bin/cc-$target" <<EOF
-#!/bin/sh
-# Zig's C compiler for $target (written by scripts/macos.sh).
-out=""; objc=""; prev=""
-for a in "\$@"; do
-  case "\$a" in *.m) objc=1 ;; esac
-  [ "\$prev" = "-o" ] && out="\$a"
-  case "\$a" in -o?*) out="\${a#-o}" ;; esac
-  prev="\$a"
-done
-if [ -n "\$objc" ] && [ -n "\$out" ]; then
-  exec "$dir/ziglang/zig" cc -target ${target%%-*}-macos -x c -c /dev/null -o "\$out"
-fi
-exec "$dir/ziglang/zig" cc -target ${target%%-*}-macos "\$@"
-EOF
+    printf '#!/bin/sh\nexec "%s" "%s" %s-macos "$@"\n' "$PWD/tests/macos/zig-cc.sh" "$dir/ziglang/zig" "${target%%-*}" >"$bin/cc-$target"
     printf '#!/bin/sh\nexec "%s" ar "$@"\n' "$dir/ziglang/zig" >"$bin/ar-$target"
     chmod +x "$bin/cc-$target" "$bin/ar-$target"
   done

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs Patchbay's whole test suite: formatting, lints, the core-has-no-tauri check,
-# the Windows build with the core's and emulator's tests under Wine, then every test (unit,
-# integration against the emulators with the real keychain) with cargo-nextest inside a private
-# D-Bus session running gnome-keyring.
+# the Windows build with the core's, emulator's and command line's tests under Wine, the macOS
+# type-check, then every test (unit, integration against the emulators with the real keychain)
+# with cargo-nextest inside a private D-Bus session running gnome-keyring.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
@@ -50,10 +50,14 @@ tree_before="$(git status --porcelain 2>/dev/null || true)"
 # Every process of the run carries this mark, so whatever outlives the run is found below.
 export PATCHBAY_TEST_RUN="run-$$-$(date +%s%N)"
 
-# Windows: the workspace's programs and tests built for x86_64-pc-windows-gnu, and the core's and
-# emulator's tests run under Wine in a new Wine prefix (scripts/windows.sh, docs/WINDOWS.md).
+# Windows: the workspace's programs and tests built for x86_64-pc-windows-gnu, and the core's,
+# emulator's and command line's tests run under Wine in new Wine prefixes (scripts/windows.sh,
+# docs/WINDOWS.md).
 ./scripts/windows.sh build
 ./scripts/windows.sh test
+# macOS: the core, emulator, command line and app type-checked for both Apple targets
+# (scripts/macos.sh; linking needs Apple's SDK, which only a Mac has).
+./scripts/macos.sh check
 
 # A private home for the keyring and WebKit data; cargo and rustup stay where they are. The app
 # runs on a virtual display (Xvfb) big enough for the large-window screenshots.
