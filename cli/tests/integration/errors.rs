@@ -99,7 +99,10 @@ async fn fails(case: Case) {
         assert!(out.stderr.contains(words), "{words:?} in {out:?}");
     }
     if case.names_holder && std::env::var_os("PATCHBAY_UNDER_WINE").is_none() {
-        assert!(out.stderr.contains("(process "), "the holder named: {out:?}");
+        assert!(
+            out.stderr.contains("(process "),
+            "the holder named: {out:?}"
+        );
     }
     for words in case.never_says {
         assert!(!out.stderr.contains(words), "not {words:?} in {out:?}");
