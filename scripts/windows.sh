@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 WINDOWS=x86_64-pc-windows-gnu
 export PATCHBAY_WINDOWS_TARGET_DIR="${PATCHBAY_WINDOWS_TARGET_DIR:-$HOME/.cache/patchbay-target-windows}"
 # What is built for Windows and tested under Wine: the logic, the vendors' stand-ins and the
-# command line, with their tests (the app is built in release by the installer test).
+# command line, with their tests (the app needs WebView2, which Wine lacks: docs/WINDOWS.md).
 PACKAGES=(-p patchbay-core -p patchbay-emulator -p patchbay-cli)
 TESTED=("${PACKAGES[@]}")
 # Debian's wine64 package puts its programs here (the `wine` package would add /usr/bin links).
