@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Patchbay for macOS, type-checked on this Linux machine (docs/WINDOWS.md, "macOS", says what this
-# proves and what only a Mac can). As for Windows, Debian's own Rust (rustc-web, cargo-web, with
-# rust-web-src) builds the standard library for the Apple targets with -Zbuild-std. The crates
+# proves and what only a Mac can). As for Windows, Debian's own Rust builds the standard library
+# for the Apple targets (scripts/debian-rust.sh). The crates
 # that compile C (ring, aws-lc-sys) are given Zig's C compiler, which carries macOS's C headers
 # (PyPI's `ziglang`, pinned below, installed into the target directory). Nothing is linked:
 # that needs Apple's SDK, which only a Mac has.
@@ -12,6 +12,7 @@
 # incremental across runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/debian-rust.sh
 
 TARGETS=(aarch64-apple-darwin x86_64-apple-darwin)
 ZIG_VERSION=0.17.1
@@ -42,10 +43,8 @@ case "${1:-}" in
     bin="$(tools)"
     for target in "${TARGETS[@]}"; do
       t="${target//-/_}"
-      env "CC_$t=$bin/cc-$target" "AR_$t=$bin/ar-$target" \
-        CARGO_TARGET_DIR="$PATCHBAY_MACOS_TARGET_DIR" RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
-        CARGO=/usr/bin/cargo RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
-        /usr/bin/cargo check --locked --quiet --target "$target" \
+      debian_rust env "CC_$t=$bin/cc-$target" "AR_$t=$bin/ar-$target" \
+        CARGO_TARGET_DIR="$PATCHBAY_MACOS_TARGET_DIR" /usr/bin/cargo check --locked --quiet --target "$target" \
         -p patchbay-core -p patchbay-emulator -p patchbay-cli -p patchbay-app --bins --tests
       echo "macOS ($target): the core, emulator, command line and app type-check"
     done

@@ -22,14 +22,13 @@ TESTED=("${PACKAGES[@]}")
 # Debian's wine64 package puts its programs here (the `wine` package would add /usr/bin links).
 WINE=/usr/lib/wine/wine64 WINESERVER=/usr/lib/wine/wineserver
 
-# Debian's cargo and rustc for the Windows target, the standard library built from source.
-# `CARGO` is what cargo-nextest calls to build.
+# Debian's cargo and rustc for the Windows target, linked by MinGW, run by Wine.
+source scripts/debian-rust.sh
 wcargo() {
-  CARGO_TARGET_DIR="$PATCHBAY_WINDOWS_TARGET_DIR" RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
-    CARGO=/usr/bin/cargo RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
+  CARGO_TARGET_DIR="$PATCHBAY_WINDOWS_TARGET_DIR" \
     CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc \
     CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/scripts/windows.sh run" \
-    "$@"
+    debian_rust "$@"
 }
 
 # Wine 8 lacks bcryptprimitives.dll (ProcessPrng, which Rust's std calls for random bytes);
